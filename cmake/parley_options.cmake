@@ -1,0 +1,33 @@
+# Compiler warnings and sanitizers shared by every parley target.
+add_library(parley_compile_options INTERFACE)
+target_compile_options(parley_compile_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers)
+if(PARLEY_WERROR)
+  target_compile_options(parley_compile_options INTERFACE -Werror)
+endif()
+if(PARLEY_SANITIZE)
+  add_compile_options(-fsanitize=${PARLEY_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${PARLEY_SANITIZE})
+endif()
+
+# parley_module(NAME SOURCES... DEPS ...): one static library per src/parley/<dir>.
+# The include root is src/, so headers are included as "parley/<dir>/<file>.hpp".
+function(parley_module name)
+  cmake_parse_arguments(PM "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(parley_${name} STATIC ${PM_SOURCES})
+  add_library(parley::${name} ALIAS parley_${name})
+  target_include_directories(parley_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(parley_${name} PUBLIC ${PM_DEPS} PRIVATE parley_compile_options ${PM_PRIVATE_DEPS})
+  set_target_properties(parley_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()
+
+# parley_test(NAME SOURCES... DEPS ... [LABELS ...]): one GoogleTest executable registered with CTest.
+function(parley_test name)
+  cmake_parse_arguments(PT "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${PT_SOURCES})
+  target_link_libraries(${name} PRIVATE ${PT_DEPS} GTest::gtest GTest::gmock GTest::gtest_main parley_compile_options)
+  if(NOT PT_LABELS)
+    set(PT_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${PT_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,64 @@
+// engine/chat_model — the responder (LLM or any text generator) interface.
+//
+// Role: given the conversation so far, streams the reply as text tokens.
+// Threading: a chat_model is shared by all sessions; stream() may be called from any thread and
+// must return at once (the work happens elsewhere). Callbacks may run on any thread; they must
+// not block, and for one request they are never invoked concurrently.
+// Cancellation: when `stop` is requested, the model stops within one token and then calls
+// on_done with errc::cancelled (or with success if it had already finished). on_done is always
+// called exactly once and nothing is called after it.
+// Units: tokens are UTF-8 text pieces of any length; a piece may end inside a multi-byte
+// character (consumers must cope — the sentence chunker does).
+//
+//   model.stream(request, {.on_token = [](std::string_view t) { ... },
+//                          .on_done = [](status s) { ... }}, stop_source.get_token());
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/core/error.hpp"
+
+namespace parley::engine {
+
+enum class chat_role { system, user, assistant, tool };
+std::string_view to_string(chat_role role);
+
+struct chat_message {
+  chat_role role = chat_role::user;
+  std::string content;
+  bool interrupted = false;  // an assistant reply the user cut short: content is what was heard
+};
+
+struct chat_request {
+  std::vector<chat_message> messages;
+  std::optional<int> max_tokens;
+  std::optional<double> temperature;
+
+  /// The content of the last user message, or "" when there is none.
+  std::string_view last_user_text() const;
+};
+
+struct chat_caps {
+  bool streaming = true;   // tokens arrive as generated (false: the whole reply comes as one piece)
+  std::string model;       // model name as the provider knows it
+};
+
+struct chat_events {
+  std::function<void(std::string_view token)> on_token;
+  std::function<void(status done)> on_done;
+};
+
+class chat_model {
+ public:
+  virtual ~chat_model() = default;
+  virtual std::string name() const = 0;
+  virtual chat_caps caps() const = 0;
+  virtual void stream(chat_request request, chat_events events, std::stop_token stop) = 0;
+};
+
+}  // namespace parley::engine

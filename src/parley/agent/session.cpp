@@ -1,0 +1,516 @@
+#include "parley/agent/session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <optional>
+#include <vector>
+
+#include "parley/audio/framer.hpp"
+#include "parley/audio/vad.hpp"
+#include "parley/core/cancel.hpp"
+#include "parley/core/log.hpp"
+#include "parley/core/ring.hpp"
+
+namespace parley::agent {
+
+std::string_view to_string(pipeline_mode mode) {
+  return mode == pipeline_mode::streaming ? "streaming" : "sequential";
+}
+
+result<pipeline_mode> parse_pipeline_mode(std::string_view text) {
+  if (text == "streaming") return pipeline_mode::streaming;
+  if (text == "sequential") return pipeline_mode::sequential;
+  return make_error(errc::invalid_argument, "unknown mode '" + std::string(text) + "' (streaming or sequential)");
+}
+
+namespace {
+
+
+struct input_chunk {
+  std::vector<std::int16_t> samples;
+  time_point t_arrival;  // when the chunk reached parley (its last sample was captured)
+};
+
+// The user's side of a turn, from speech onset to the final transcript.
+struct user_turn {
+  turn_id id;
+  obs::turn_timeline timeline;
+  std::unique_ptr<engine::recognizer_stream> asr;
+};
+
+// One reply attempt (DESIGN §4): everything working on it shares `stop` and stamps `id`.
+struct generation {
+  generation_id id;
+  std::stop_source stop;
+  obs::turn_timeline timeline;
+  text::sentence_chunker chunker;
+  std::deque<std::string> pending_segments;  // waiting for the synthesizer, in order
+  std::string segment_in_tts;                // being synthesized now ("" when idle)
+  bool tts_busy = false;
+  bool llm_done = false;
+  std::string reply_text;   // everything the model streamed
+  std::string spoken_text;  // segments whose audio has been sent out
+  std::vector<std::vector<std::int16_t>> held_audio;  // sequential mode: sent only at the end
+  int audio_rate_hz = 0;
+
+  explicit generation(const text::chunker_config& chunking) : chunker(chunking) {}
+};
+
+// Engine callbacks hand out views; what crosses to the strand must own its data.
+std::string to_owned(std::string_view text) { return std::string(text); }
+std::vector<std::int16_t> to_owned(std::span<const std::int16_t> pcm) { return {pcm.begin(), pcm.end()}; }
+template <class T>
+T to_owned(T&& value) { return std::forward<T>(value); }
+
+void append_sentence(std::string& to, std::string_view segment) {
+  if (!to.empty()) to += ' ';
+  to += segment;
+}
+
+}  // namespace
+
+// All state below is touched only on strand_, except the atomics and the input ring.
+class session_core : public std::enable_shared_from_this<session_core> {
+ public:
+  session_core(boost::asio::any_io_executor executor, engine::engine_set engines, session_options options,
+               session_callbacks callbacks, const clock& clk, audio::webrtc_vad vad)
+      : strand_(boost::asio::make_strand(executor)),
+        engines_(std::move(engines)),
+        options_(std::move(options)),
+        callbacks_(std::move(callbacks)),
+        clock_(clk),
+        vad_(std::move(vad)),
+        framer_(audio::k_frame_samples),
+        endpointer_(options_.endpointing),
+        input_(options_.input_queue_chunks) {
+    static std::atomic<std::uint64_t> next_session{1};
+    id_ = session_id{next_session.fetch_add(1)};
+    history_.push_back({engine::chat_role::system, options_.system_prompt, false});
+  }
+
+  session_id id() const { return id_; }
+
+  // ---- any thread -------------------------------------------------------------------------
+  void push_audio(std::span<const std::int16_t> samples) {
+    if (closed_.load(std::memory_order_acquire) || samples.empty()) return;
+    n_input_chunks_.fetch_add(1, std::memory_order_relaxed);
+    input_.push(input_chunk{{samples.begin(), samples.end()}, clock_.now()});
+    if (!drain_scheduled_.exchange(true, std::memory_order_acq_rel)) {
+      boost::asio::post(strand_, [self = shared_from_this()] { self->drain_input(); });
+    }
+  }
+
+  void end_input() { on_strand([this] { handle_end_input(); }); }
+  void submit_text(std::string text) {
+    on_strand([this, text = std::move(text)]() mutable { handle_text_turn(std::move(text)); });
+  }
+  void interrupt(std::string reason) {
+    // Fence at once, from the caller's thread: whatever the strand is doing, no data of the
+    // current generation is emitted after this line. The rest happens on the strand.
+    fence_.close_all();
+    on_strand([this, reason = std::move(reason)]() mutable { handle_interrupt(std::move(reason)); });
+  }
+
+  void close() {
+    if (closed_.exchange(true)) return;
+    auto shutdown = [self = shared_from_this()] { self->shut_down(); };
+    if (strand_.running_in_this_thread()) {
+      shutdown();
+      return;
+    }
+    std::promise<void> done;
+    boost::asio::post(strand_, [&done, shutdown] { shutdown(); done.set_value(); });
+    done.get_future().wait();
+  }
+
+  session_stats stats() const {
+    return {n_input_chunks_.load(), input_.n_dropped(), n_turns_.load(), n_interrupts_.load()};
+  }
+
+ private:
+  template <class F>
+  void on_strand(F f) {
+    boost::asio::post(strand_, [self = shared_from_this(), f = std::move(f)]() mutable {
+      if (!self->shut_down_) f();
+    });
+  }
+
+  // Wraps an engine callback: stamps the wall time where it happens (so provider time and parley
+  // time are told apart) and hops onto the strand.
+  template <class... Args, class Handler>
+  auto to_strand(Handler handler) {
+    return [weak = weak_from_this(), handler = std::move(handler)](Args... args) {
+      auto self = weak.lock();
+      if (!self) return;
+      const time_point t = self->clock_.now();
+      boost::asio::post(self->strand_, [self, handler, t, ... args = to_owned(std::move(args))]() mutable {
+        if (!self->shut_down_) handler(*self, t, std::move(args)...);
+      });
+    };
+  }
+
+  // ---- input: framing, VAD, endpointing ------------------------------------------------------
+  void drain_input() {
+    drain_scheduled_.store(false, std::memory_order_release);
+    if (shut_down_) return;
+    while (auto chunk = input_.pop()) {
+      framer_.push(chunk->samples, [&](std::span<const std::int16_t> frame) { process_frame(frame, chunk->t_arrival); });
+    }
+  }
+
+  void process_frame(std::span<const std::int16_t> frame, time_point t_arrival) {
+    const media_time t_start = t_media_;
+    t_media_ += static_cast<media_time>(frame.size());
+    const bool voiced = vad_.is_speech(frame);
+    if (voiced) t_wall_last_voiced_ = t_arrival;
+
+    remember_preroll(frame);
+    if (turn_) turn_->asr->feed(frame);
+
+    const auto decision = endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced);
+    handle_decision(decision, t_arrival);
+  }
+
+  void remember_preroll(std::span<const std::int16_t> frame) {
+    preroll_.emplace_back(frame.begin(), frame.end());
+    const auto max_frames = static_cast<std::size_t>(options_.preroll_ms / audio::k_frame_ms) + 1;
+    while (preroll_.size() > max_frames) preroll_.pop_front();
+  }
+
+  void handle_decision(const endpoint_decision& d, time_point t_now) {
+    switch (d.what) {
+      case endpoint_decision::kind::none: break;
+      case endpoint_decision::kind::speech_started: start_user_turn(d); break;
+      case endpoint_decision::kind::turn_ended: end_user_turn(d, t_now); break;
+    }
+  }
+
+  void start_user_turn(const endpoint_decision& d) {
+    turn_.emplace();
+    turn_->id = turn_id{++n_turns_started_};
+    turn_->timeline.session = id_;
+    turn_->timeline.turn = turn_->id;
+    turn_->timeline.mode = std::string(to_string(options_.mode));
+    const turn_id tid = turn_->id;
+    emit(tid, generation_id{}, speech_started{}, d.t_speech_start);
+
+    auto stream = engines_.asr->open({
+        .on_partial = to_strand<std::string, double>([tid](session_core& s, time_point, std::string text, double stability) {
+          if (s.turn_ && s.turn_->id == tid) s.emit(tid, generation_id{}, transcript_partial{std::move(text), stability});
+        }),
+        .on_final = to_strand<result<std::string>>([tid](session_core& s, time_point t, result<std::string> text) {
+          s.on_asr_final(tid, std::move(text), t);
+        }),
+    });
+    if (!stream) {
+      emit(tid, generation_id{}, error_event{stream.error()});
+      turn_.reset();
+      return;
+    }
+    turn_->asr = std::move(*stream);
+    for (const auto& frame : preroll_) turn_->asr->feed(frame);
+  }
+
+  // The endpoint was decided: the turn waits for its final transcript while the next one may begin.
+  void end_user_turn(const endpoint_decision& d, time_point t_now) {
+    if (!turn_) return;
+    turn_->timeline.mark(obs::stamp::speech_end, t_wall_last_voiced_);
+    turn_->timeline.mark(obs::stamp::turn_end, t_now);
+    emit(turn_->id, generation_id{}, speech_stopped{d.t_speech_end}, d.t_speech_end);
+    turn_->asr->finish();
+    awaiting_final_.push_back(std::move(*turn_));
+    turn_.reset();
+  }
+
+  void abandon_user_turn() {
+    if (turn_) turn_->asr->cancel();
+    turn_.reset();
+  }
+
+  void on_asr_final(turn_id tid, result<std::string> text, time_point t) {
+    auto it = std::find_if(awaiting_final_.begin(), awaiting_final_.end(), [tid](const user_turn& u) { return u.id == tid; });
+    if (it == awaiting_final_.end()) return;
+    user_turn turn = std::move(*it);
+    awaiting_final_.erase(it);
+    turn.timeline.mark(obs::stamp::asr_final, t);
+    if (!text) {
+      emit(tid, generation_id{}, error_event{text.error()});
+      complete_turn(turn.timeline);
+      return;
+    }
+    turn.timeline.transcript = *text;
+    emit(tid, generation_id{}, transcript_final{*text});
+    if (text->empty()) {
+      turn.timeline.route = "none";  // nothing recognisable: no reply
+      complete_turn(turn.timeline);
+      return;
+    }
+    commit_user_turn(std::move(*text), std::move(turn.timeline));
+  }
+
+  void handle_text_turn(std::string text) {
+    obs::turn_timeline timeline;
+    timeline.session = id_;
+    timeline.turn = turn_id{++n_turns_started_};
+    timeline.mode = std::string(to_string(options_.mode));
+    timeline.transcript = text;
+    const auto now = clock_.now();
+    timeline.mark(obs::stamp::turn_end, now);
+    timeline.mark(obs::stamp::asr_final, now);
+    commit_user_turn(std::move(text), std::move(timeline));
+  }
+
+  void handle_end_input() {
+    drain_input();
+    input_ended_ = true;
+    handle_decision(endpointer_.on_end_of_input(t_media_), clock_.now());
+
+    maybe_end_stream();
+  }
+
+  // ---- the reply -----------------------------------------------------------------------------
+  void commit_user_turn(std::string text, obs::turn_timeline timeline) {
+    if (generation_) handle_interrupt("new_turn");
+    emit(timeline.turn, generation_id{}, user_turn_committed{text});
+    remember({engine::chat_role::user, std::move(text), false});
+
+    generation_.emplace(options_.chunking);
+    auto& gen = *generation_;
+    gen.id = fence_.open_next();
+    gen.timeline = std::move(timeline);
+    gen.timeline.generation = gen.id;
+    gen.timeline.route = "llm";
+
+    engine::chat_request request;
+    request.messages = history_;
+    const generation_id gid = gen.id;
+    gen.timeline.mark(obs::stamp::llm_request, clock_.now());
+    engines_.llm->stream(std::move(request),
+                         {.on_token = to_strand<std::string_view>([gid](session_core& s, time_point t, std::string token) {
+                            s.on_token(gid, std::move(token), t);
+                          }),
+                          .on_done = to_strand<status>([gid](session_core& s, time_point t, status done) {
+                            s.on_llm_done(gid, std::move(done), t);
+                          })},
+                         gen.stop.get_token());
+  }
+
+  generation* current(generation_id gid) {
+    return (generation_ && generation_->id == gid && fence_.is_current(gid)) ? &*generation_ : nullptr;
+  }
+
+  void on_token(generation_id gid, std::string token, time_point t) {
+    auto* gen = current(gid);
+    if (!gen) return;
+    gen->timeline.mark(obs::stamp::llm_first_token, t);
+    gen->reply_text += token;
+    emit(gen->timeline.turn, gid, token_chunk{token});
+    if (options_.mode == pipeline_mode::streaming) enqueue_segments(*gen, gen->chunker.push(token));
+  }
+
+  void on_llm_done(generation_id gid, status done, time_point) {
+    auto* gen = current(gid);
+    if (!gen) return;
+    gen->llm_done = true;
+    if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
+    // Sequential mode chunks the whole reply only now; streaming mode has chunked as tokens came.
+    auto segments = options_.mode == pipeline_mode::sequential ? gen->chunker.push(gen->reply_text)
+                                                               : std::vector<std::string>{};
+    for (auto& rest : gen->chunker.flush()) segments.push_back(std::move(rest));
+    enqueue_segments(*gen, std::move(segments));  // last use of gen: this may finish the reply
+  }
+
+  void enqueue_segments(generation& gen, std::vector<std::string> segments) {
+    for (auto& segment : segments) {
+      const bool first = gen.timeline.mark(obs::stamp::first_segment, clock_.now());
+      ++gen.timeline.n_segments;
+      emit(gen.timeline.turn, gen.id, text_segment{segment, first});
+      gen.pending_segments.push_back(std::move(segment));
+    }
+    // Sequential mode synthesizes only once the whole reply text is known. May finish the reply.
+    if (options_.mode == pipeline_mode::streaming || gen.llm_done) pump_tts(gen);
+  }
+
+  void pump_tts(generation& gen) {
+    if (gen.tts_busy) return;
+    if (gen.pending_segments.empty()) {
+      if (gen.llm_done) finish_reply(gen);
+      return;
+    }
+    gen.segment_in_tts = std::move(gen.pending_segments.front());
+    gen.pending_segments.pop_front();
+    gen.tts_busy = true;
+    gen.timeline.mark(obs::stamp::tts_request, clock_.now());
+    const generation_id gid = gen.id;
+    engines_.tts->synthesize(
+        gen.segment_in_tts,
+        {.on_audio = to_strand<std::span<const std::int16_t>>(
+             [gid](session_core& s, time_point t, std::vector<std::int16_t> pcm) { s.on_tts_audio(gid, std::move(pcm), t); }),
+         .on_done = to_strand<status>([gid](session_core& s, time_point, status done) { s.on_tts_done(gid, std::move(done)); })},
+        gen.stop.get_token());
+  }
+
+  void on_tts_audio(generation_id gid, std::vector<std::int16_t> pcm, time_point t) {
+    auto* gen = current(gid);
+    if (!gen || pcm.empty()) return;
+    gen->timeline.mark(obs::stamp::tts_first_audio, t);
+    gen->audio_rate_hz = engines_.tts->caps().sample_rate_hz;
+    if (options_.mode == pipeline_mode::streaming) {
+      send_audio(*gen, std::move(pcm));
+    } else {
+      gen->held_audio.push_back(std::move(pcm));
+    }
+  }
+
+  void on_tts_done(generation_id gid, status done) {
+    auto* gen = current(gid);
+    if (!gen) return;
+    if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
+    append_sentence(gen->spoken_text, gen->segment_in_tts);
+    gen->segment_in_tts.clear();
+    gen->tts_busy = false;
+    pump_tts(*gen);
+  }
+
+  void send_audio(generation& gen, std::vector<std::int16_t> pcm) {
+    const bool first = gen.timeline.mark(obs::stamp::first_audio_out, clock_.now());
+    gen.timeline.n_output_samples += static_cast<std::int64_t>(pcm.size());
+    gen.timeline.output_rate_hz = gen.audio_rate_hz;
+    emit(gen.timeline.turn, gen.id, output_audio_chunk{std::move(pcm), gen.audio_rate_hz, first});
+  }
+
+  void finish_reply(generation& gen) {
+    for (auto& pcm : gen.held_audio) send_audio(gen, std::move(pcm));
+    gen.held_audio.clear();
+    gen.timeline.mark(obs::stamp::reply_done, clock_.now());
+    gen.timeline.reply = gen.reply_text;
+    emit(gen.timeline.turn, gen.id, reply_done{gen.reply_text, false});
+    remember({engine::chat_role::assistant, gen.reply_text, false});
+    auto timeline = std::move(gen.timeline);
+    generation_.reset();
+    complete_turn(timeline);
+  }
+
+  void handle_interrupt(std::string reason) {
+    if (!generation_) return;  // nothing to interrupt: idempotent
+    auto& gen = *generation_;
+    fence_.close_all();        // 1. fence (again, if interrupt() already did): nothing of it leaves now
+    gen.stop.request_stop();   // 2. cancel every engine working on it
+    n_interrupts_.fetch_add(1, std::memory_order_relaxed);
+    emit(gen.timeline.turn, gen.id, interrupt_event{std::move(reason)});  // 3. tell the client to clear its buffer
+    // 4. history keeps only what was sent out, marked interrupted.
+    gen.timeline.mark(obs::stamp::reply_done, clock_.now());
+    gen.timeline.flags.interrupted = true;
+    gen.timeline.reply = gen.spoken_text;
+    remember({engine::chat_role::assistant, gen.spoken_text, true});
+    auto timeline = std::move(gen.timeline);
+    generation_.reset();
+    complete_turn(timeline);
+  }
+
+  // ---- bookkeeping ---------------------------------------------------------------------------
+  void remember(engine::chat_message message) {
+    history_.push_back(std::move(message));
+    while (history_.size() > options_.max_history_messages + 1) history_.erase(history_.begin() + 1);
+  }
+
+  void complete_turn(const obs::turn_timeline& timeline) {
+    n_turns_.fetch_add(1, std::memory_order_relaxed);
+    if (callbacks_.on_turn) callbacks_.on_turn(timeline);
+    // Checked once the current handler is over: a turn can complete in the middle of one (a new
+    // user turn interrupting the last reply) while the session is not idle at all.
+    on_strand([this] { maybe_end_stream(); });
+  }
+
+  void maybe_end_stream() {
+    if (!input_ended_ || turn_ || !awaiting_final_.empty() || generation_ || end_of_stream_sent_) return;
+    end_of_stream_sent_ = true;
+    emit(turn_id{}, generation_id{}, end_of_stream{});
+  }
+
+  void emit(turn_id tid, generation_id gid, event_body body, std::optional<media_time> t_media = std::nullopt) {
+    const auto cls = class_of(body);
+    // The fence (DESIGN §4): data and control events of a stale generation never leave.
+    if (gid && (cls == event_class::data || cls == event_class::control) && !fence_.is_current(gid)) return;
+    if (!callbacks_.on_event) return;
+    callbacks_.on_event(event{envelope{id_, tid, gid, ++seq_, t_media.value_or(t_media_), clock_.now()}, std::move(body)});
+  }
+
+  void shut_down() {
+    shut_down_ = true;
+    if (generation_) {
+      fence_.close_all();
+      generation_->stop.request_stop();
+      generation_.reset();
+    }
+    abandon_user_turn();
+    for (auto& turn : awaiting_final_) turn.asr->cancel();
+    awaiting_final_.clear();
+    callbacks_ = {};
+  }
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  engine::engine_set engines_;
+  session_options options_;
+  session_callbacks callbacks_;
+  const clock& clock_;
+  session_id id_;
+
+  audio::webrtc_vad vad_;
+  audio::framer framer_;
+  endpointer endpointer_;
+  generation_fence fence_;
+
+  bounded_ring<input_chunk> input_;
+  std::atomic<bool> drain_scheduled_{false};
+  std::atomic<bool> closed_{false};
+  std::atomic<std::uint64_t> n_input_chunks_{0};
+  std::atomic<std::uint64_t> n_turns_{0};
+  std::atomic<std::uint64_t> n_interrupts_{0};
+
+  media_time t_media_ = 0;
+  time_point t_wall_last_voiced_{};
+  std::deque<std::vector<std::int16_t>> preroll_;
+  std::optional<user_turn> turn_;          // the turn being spoken now
+  std::deque<user_turn> awaiting_final_;   // turns whose endpoint was decided, waiting for their transcript
+  std::optional<generation> generation_;
+  std::vector<engine::chat_message> history_;
+  std::uint64_t n_turns_started_ = 0;
+  std::uint64_t seq_ = 0;
+  bool input_ended_ = false;
+  bool end_of_stream_sent_ = false;
+  bool shut_down_ = false;
+};
+
+// ---- the handle ------------------------------------------------------------------------------
+
+result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor executor, engine::engine_set engines,
+                                                 session_options options, session_callbacks callbacks,
+                                                 const clock& clk) {
+  if (!engines.complete()) {
+    return make_error(errc::invalid_argument, "a session needs a recognizer, a chat model and a synthesizer");
+  }
+  if (engines.asr->caps().sample_rate_hz != k_input_rate_hz) {
+    return make_error(errc::invalid_argument, "the recognizer must take 16 kHz audio");
+  }
+  auto vad = audio::webrtc_vad::create(audio::vad_config{options.vad_aggressiveness});
+  if (!vad) return vad.error();
+  auto core = std::make_shared<session_core>(std::move(executor), std::move(engines), std::move(options),
+                                             std::move(callbacks), clk, std::move(*vad));
+  return std::unique_ptr<session>(new session(std::move(core)));
+}
+
+session::session(std::shared_ptr<session_core> core) : core_(std::move(core)) {}
+session::~session() { close(); }
+session_id session::id() const { return core_->id(); }
+void session::push_audio(std::span<const std::int16_t> samples) { core_->push_audio(samples); }
+void session::end_input() { core_->end_input(); }
+void session::submit_text(std::string text) { core_->submit_text(std::move(text)); }
+void session::interrupt(std::string reason) { core_->interrupt(std::move(reason)); }
+void session::close() { core_->close(); }
+session_stats session::stats() const { return core_->stats(); }
+
+}  // namespace parley::agent

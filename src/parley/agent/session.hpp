@@ -1,0 +1,103 @@
+// agent/session — one conversation: audio in, turns detected, replies streamed out.
+//
+// Role: the turn pipeline (DESIGN §1). Input audio frames go through the WebRTC VAD and the
+// silence endpointer; the utterance streams into the recognizer; at the endpoint the final
+// transcript becomes a user turn; the chat model's tokens are cut into speakable segments by the
+// sentence chunker; each segment is synthesized and its audio leaves as output_audio_chunk events
+// — all stages overlapping (pipeline_mode::streaming), or, for comparison, each stage waiting for
+// the whole output of the previous one (pipeline_mode::sequential).
+// Every turn's latency timeline (obs::turn_timeline) is stamped on the way and handed to
+// `on_turn` when the turn completes.
+// Threading: all session state lives on one strand of the given executor. push_audio(),
+// end_input(), submit_text(), interrupt() and close() may be called from any thread and never
+// block on the pipeline (push_audio() is a bounded ring that drops the oldest chunk when full and
+// counts it). Callbacks run on the session strand; they must not block.
+// Cancellation: interrupt() fences the active generation (nothing stamped with its id is emitted
+// afterwards), requests stop from every engine working on it, and emits an `interrupt_event`.
+// Lifetime: close() (also run by the destructor) stops all work and returns once no callback can
+// run any more.
+//
+//   auto s = agent::session::create(io.get_executor(), engines, {}, {
+//       .on_event = [](const event& e) { ... },
+//       .on_turn = [](const obs::turn_timeline& t) { ... }});
+//   s->push_audio(frame_16k);  ...  s->end_input();   // then wait for end_of_stream
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "parley/agent/endpointer.hpp"
+#include "parley/core/clock.hpp"
+#include "parley/core/error.hpp"
+#include "parley/core/events.hpp"
+#include "parley/engine/engine_set.hpp"
+#include "parley/obs/timeline.hpp"
+#include "parley/text/chunker.hpp"
+
+namespace parley::agent {
+
+enum class pipeline_mode { streaming, sequential };
+std::string_view to_string(pipeline_mode mode);
+result<pipeline_mode> parse_pipeline_mode(std::string_view text);
+
+struct session_options {
+  pipeline_mode mode = pipeline_mode::streaming;
+  endpointer_config endpointing;
+  int vad_aggressiveness = 2;  // 0..3, see audio::vad_config
+  text::chunker_config chunking;
+  std::string system_prompt = "You are a helpful voice assistant. Answer briefly, in plain spoken sentences.";
+  /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.
+  std::size_t input_queue_chunks = 100;
+  /// Audio kept from before the speech onset and fed to the recognizer with the utterance.
+  double preroll_ms = 300.0;
+  /// Conversation memory: older messages beyond this are dropped (the system prompt stays).
+  std::size_t max_history_messages = 40;
+};
+
+struct session_callbacks {
+  std::function<void(const event&)> on_event;
+  std::function<void(const obs::turn_timeline&)> on_turn;
+};
+
+struct session_stats {
+  std::uint64_t n_input_chunks = 0;
+  std::uint64_t n_dropped_chunks = 0;  // input chunks dropped because the ring was full
+  std::uint64_t n_turns = 0;           // turns completed (answered, empty, or interrupted)
+  std::uint64_t n_interrupts = 0;
+};
+
+class session_core;
+
+class session {
+ public:
+  /// Builds a session; fails (errc::invalid_argument) if an engine is missing or the VAD cannot start.
+  static result<std::unique_ptr<session>> create(boost::asio::any_io_executor executor, engine::engine_set engines,
+                                                 session_options options, session_callbacks callbacks,
+                                                 const clock& clk = steady_clock_source::instance());
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  session_id id() const;
+  /// Input audio, 16 kHz mono PCM16, in order, any chunk size (20 ms is typical). Never blocks.
+  void push_audio(std::span<const std::int16_t> samples);
+  /// No more audio: a turn in progress ends now; `end_of_stream` is emitted once all replies are done.
+  void end_input();
+  /// A user turn given as text (no audio, no ASR).
+  void submit_text(std::string text);
+  /// Interrupts the reply being generated or spoken, if any. Idempotent.
+  void interrupt(std::string reason = "api");
+  /// Stops everything; afterwards no callback runs. Safe to call twice.
+  void close();
+  session_stats stats() const;
+
+ private:
+  explicit session(std::shared_ptr<session_core> core);
+  std::shared_ptr<session_core> core_;
+};
+
+}  // namespace parley::agent

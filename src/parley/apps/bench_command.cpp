@@ -1,0 +1,253 @@
+// `parley bench --manifest FILE`: many concurrent sessions over a corpus, paced in real time,
+// TTFA measured from each file's true end of speech.
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "parley/agent/session.hpp"
+#include "parley/apps/commands.hpp"
+#include "parley/apps/feeder.hpp"
+#include "parley/apps/manifest.hpp"
+#include "parley/apps/runtime.hpp"
+#include "parley/audio/framer.hpp"
+#include "parley/audio/wav.hpp"
+#include "parley/obs/histogram.hpp"
+#include "parley/obs/json.hpp"
+#include "parley/obs/waterfall.hpp"
+
+namespace parley::app {
+namespace {
+
+struct job {
+  std::size_t index = 0;
+  const manifest_entry* entry = nullptr;
+  std::shared_ptr<const std::vector<std::int16_t>> clip;
+  agent::pipeline_mode mode = agent::pipeline_mode::streaming;
+
+  // Filled while the job runs (on the session strand or the feeder thread; read after the end).
+  std::atomic<std::int64_t> t_true_speech_end_ns{0};
+  std::optional<obs::turn_timeline> answer;  // the last turn that produced reply audio
+  int n_turns = 0;
+  std::unique_ptr<agent::session> session;
+};
+
+std::string machine_description() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores";
+}
+
+class progress_bar {
+ public:
+  progress_bar(std::size_t total, bool enabled) : total_(total), enabled_(enabled), tty_(isatty(STDERR_FILENO)) {}
+  void update(std::size_t done) {
+    if (!enabled_) return;
+    const auto elapsed_s = std::chrono::duration<double>(steady_clock::now() - t0_).count();
+    if (tty_) {
+      const std::size_t width = 30, filled = total_ ? done * width / total_ : width;
+      std::string bar;
+      for (std::size_t i = 0; i < width; ++i) bar += i < filled ? "█" : "░";
+      std::cerr << "\r" << bar << " " << done << "/" << total_ << " sessions · " << static_cast<int>(elapsed_s) << " s"
+                << std::flush;
+      if (done == total_) std::cerr << "\n";
+    } else if (done == total_ || done * 10 / total_ != last_decile_) {
+      last_decile_ = done * 10 / total_;
+      std::cerr << "bench: " << done << "/" << total_ << " sessions · " << static_cast<int>(elapsed_s) << " s\n";
+    }
+  }
+
+ private:
+  std::size_t total_;
+  bool enabled_;
+  bool tty_;
+  std::size_t last_decile_ = 0;
+  time_point t0_ = steady_clock::now();
+};
+
+}  // namespace
+
+int bench_command(const bench_options& options) {
+  std::vector<agent::pipeline_mode> modes;
+  if (options.pipeline.mode == "both") {
+    modes = {agent::pipeline_mode::streaming, agent::pipeline_mode::sequential};
+  } else if (auto m = agent::parse_pipeline_mode(options.pipeline.mode)) {
+    modes = {*m};
+  } else {
+    return print_error("unknown mode '" + options.pipeline.mode + "' (streaming, sequential or both)"), exit_usage;
+  }
+  if (options.concurrency < 1 || options.repeat < 1 || options.limit < 0) {
+    return print_error("--concurrency and --repeat must be at least 1, --limit at least 0"), exit_usage;
+  }
+
+  auto entries = read_manifest(options.manifest);
+  if (!entries) return print_error(entries.error().message), exit_bad_input;
+  if (options.limit > 0 && static_cast<std::size_t>(options.limit) < entries->size()) entries->resize(options.limit);
+
+  std::map<std::string, std::shared_ptr<const std::vector<std::int16_t>>> clips;
+  for (const auto& e : *entries) {
+    if (clips.contains(e.file.string())) continue;
+    auto clip = audio::read_audio_file(e.file.string());
+    if (!clip) return print_error(clip.error().message), exit_bad_input;
+    clips[e.file.string()] = std::make_shared<const std::vector<std::int16_t>>(std::move(clip->samples));
+  }
+
+  // Jobs: every entry in every mode, modes interleaved so both see the same machine load.
+  std::deque<job> jobs;
+  for (int r = 0; r < options.repeat; ++r) {
+    for (const auto& e : *entries) {
+      for (auto mode : modes) {
+        auto& j = jobs.emplace_back();
+        j.index = jobs.size() - 1;
+        j.entry = &e;
+        j.clip = clips[e.file.string()];
+        j.mode = mode;
+      }
+    }
+  }
+
+  runtime rt;
+  {
+    auto probe = build_engines(options.engines, rt.executor());
+    if (!probe) return print_error(probe.error().message), exit_usage;
+    if (!probe->notice.empty()) std::cout << probe->notice << "\n";
+    std::cout << "machine: " << machine_description() << "\n"
+              << probe->summary << "\n"
+              << "corpus:  " << entries->size() << " files × " << options.repeat << " × " << modes.size()
+              << " mode(s) = " << jobs.size() << " sessions · concurrency " << options.concurrency << " · speed ×"
+              << options.pipeline.speed << "\n";
+  }
+
+  std::map<agent::pipeline_mode, obs::metric_set> metrics;
+  for (auto mode : modes) metrics[mode];
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  std::deque<job*> finished;
+  std::uint64_t n_dropped = 0, n_unanswered = 0, n_split = 0;
+
+  paced_feeder feeder(options.pipeline.speed);
+  progress_bar progress(jobs.size(), options.progress);
+  std::size_t next = 0, n_running = 0, n_done = 0;
+
+  auto start_job = [&](job& j) -> status {
+    engine_choice choice = options.engines;
+    choice.engines = "mock";  // the notice was printed once above
+    choice.transcripts = {j.entry->text};
+    choice.seed = options.engines.seed + j.index;
+    auto engines = build_engines(choice, rt.executor());
+    if (!engines) return engines.error();
+    agent::session_options so;
+    so.mode = j.mode;
+    so.endpointing.silence_ms = options.pipeline.silence_ms;
+    auto session = agent::session::create(
+        rt.executor(), engines->set, so,
+        {.on_event =
+             [&, jp = &j](const event& e) {
+               if (!std::holds_alternative<end_of_stream>(e.body)) return;
+               std::lock_guard lock(done_mutex);
+               finished.push_back(jp);
+               done_cv.notify_one();
+             },
+         .on_turn =
+             [jp = &j](const obs::turn_timeline& t) {
+               ++jp->n_turns;
+               if (t.has(obs::stamp::first_audio_out)) jp->answer = t;
+             }});
+    if (!session) return session.error();
+    j.session = std::move(*session);
+
+    const auto speech_end_sample = ms_to_samples(j.entry->speech_end_ms);
+    agent::session* s = j.session.get();
+    feeder.add({.clip = j.clip,
+                .push = [s](std::span<const std::int16_t> frame) { s->push_audio(frame); },
+                .on_pushed =
+                    [&, jp = &j, speech_end_sample](media_time first, time_point t_pushed) {
+                      const auto frame_end = first + static_cast<media_time>(audio::k_frame_samples);
+                      if (speech_end_sample < first || speech_end_sample >= frame_end) return;
+                      // When a live microphone would have captured the true last sample of speech.
+                      const auto t = t_pushed - feeder.media_duration(frame_end - speech_end_sample);
+                      jp->t_true_speech_end_ns.store(t.time_since_epoch().count());
+                    },
+                .on_end = [s] { s->end_input(); }});
+    return {};
+  };
+
+  auto finish_job = [&](job& j) {
+    n_dropped += j.session->stats().n_dropped_chunks;
+    j.session->close();
+    j.session.reset();
+    if (j.n_turns > 1) ++n_split;
+    if (!j.answer) {
+      ++n_unanswered;
+      return;
+    }
+    auto& t = *j.answer;
+    if (const auto ns = j.t_true_speech_end_ns.load()) t.set(obs::stamp::speech_end, time_point(duration(ns)));
+    metrics[j.mode].record(t);
+  };
+
+  progress.update(0);
+  const auto deadline_per_job = std::chrono::seconds(120);
+  while (n_done < jobs.size()) {
+    while (n_running < static_cast<std::size_t>(options.concurrency) && next < jobs.size()) {
+      if (auto s = start_job(jobs[next++]); !s) return print_error(s.error().message), exit_failure;
+      ++n_running;
+    }
+    std::unique_lock lock(done_mutex);
+    if (!done_cv.wait_for(lock, deadline_per_job, [&] { return !finished.empty(); })) {
+      print_error("no session finished within 120 s; giving up");
+      return exit_failure;
+    }
+    while (!finished.empty()) {
+      job* j = finished.front();
+      finished.pop_front();
+      lock.unlock();
+      finish_job(*j);
+      --n_running;
+      ++n_done;
+      progress.update(n_done);
+      lock.lock();
+    }
+  }
+  rt.stop();
+
+  nlohmann::json report = nlohmann::json::object();
+  for (auto& [mode, set] : metrics) {
+    std::cout << "\n" << agent::to_string(mode) << " (ms)\n" << obs::render_summary_table(set);
+    report[std::string(agent::to_string(mode))] = obs::to_json(set);
+  }
+  std::cout << "\n"
+            << jobs.size() << " sessions · " << n_unanswered << " unanswered · " << n_split
+            << " split into several turns · " << n_dropped << " input chunks dropped\n";
+  if (modes.size() == 2) {
+    const auto* s = metrics[agent::pipeline_mode::streaming].find("ttfa");
+    const auto* q = metrics[agent::pipeline_mode::sequential].find("ttfa");
+    if (s && q && s->summary().n && q->summary().n && q->summary().p50 > 0) {
+      std::cout << "ttfa p50 streaming / sequential = " << s->summary().p50 / q->summary().p50 << " ("
+                << q->summary().p50 / s->summary().p50 << "× faster)\n";
+    }
+  }
+  if (!options.json.empty()) {
+    std::ofstream out(options.json);
+    out << report.dump(2) << "\n";
+    if (!out) return print_error("cannot write report '" + options.json + "'"), exit_failure;
+    std::cout << "report: " << options.json << "\n";
+  }
+  return n_unanswered == 0 ? exit_ok : exit_failure;
+}
+
+}  // namespace parley::app

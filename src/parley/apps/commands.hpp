@@ -1,0 +1,50 @@
+// apps/commands — the `parley` subcommands, as plain functions over option structs.
+//
+// main.cpp maps command-line flags onto these structs (CLI11); tests call the functions directly.
+// Exit codes (documented in --help and docs/configuration.md):
+//   0 success · 1 usage error (bad flag value) · 2 bad input (file missing, not audio, empty,
+//   unreadable, bad manifest) · 3 no speech found in the input · 4 runtime failure.
+#pragma once
+
+#include <string>
+
+#include "parley/apps/engine_factory.hpp"
+
+namespace parley::app {
+
+enum exit_code : int { exit_ok = 0, exit_usage = 1, exit_bad_input = 2, exit_no_speech = 3, exit_failure = 4 };
+
+struct pipeline_flags {
+  std::string mode = "streaming";  // streaming | sequential (bench also: both)
+  double silence_ms = 400.0;       // endpointer silence threshold
+  double speed = 1.0;              // input pacing: multiple of real time
+};
+
+struct run_options {
+  std::string input;         // WAV (any rate/channels) to play as a live microphone
+  std::string output;        // reply audio WAV ("" = none)
+  std::string trace;         // JSONL trace ("" = none)
+  std::string transcripts;   // mock engines: one transcript per line ("" = IN.txt beside IN.wav if present)
+  engine_choice engines;
+  pipeline_flags pipeline;
+  bool color = false;
+};
+
+struct bench_options {
+  std::string manifest;
+  engine_choice engines;
+  pipeline_flags pipeline;
+  int concurrency = 4;
+  int repeat = 1;          // run the manifest this many times
+  int limit = 0;           // use only the first N entries (0 = all)
+  std::string json;        // report file ("" = none)
+  bool progress = true;
+};
+
+int run_command(const run_options& options);
+int bench_command(const bench_options& options);
+
+/// "parley: error: <message>" on stderr.
+void print_error(const std::string& message);
+
+}  // namespace parley::app

@@ -1,0 +1,88 @@
+// parley — the command-line front end. Flags map onto the option structs of commands.hpp.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "parley/apps/commands.hpp"
+
+namespace {
+
+using parley::app::engine_choice;
+using parley::app::pipeline_flags;
+
+void add_engine_flags(CLI::App& cmd, engine_choice& e) {
+  cmd.add_option("--engines", e.engines,
+                 "default: the embedded offline stack (falls back to mock engines, with a notice, until it is built); "
+                 "mock: scripted engines with provider-like latency")
+      ->capture_default_str();
+  cmd.add_option("--llm-profile", e.llm_profile,
+                 "latency profile of the mock chat model: zero (no latency at all), groq-llama-70b, "
+                 "cloud-fast-tier, cloud-balanced, cloud-premium, self-hosted-7b")
+      ->capture_default_str();
+  cmd.add_option("--tts-profile", e.tts_profile,
+                 "latency profile of the mock synthesizer: zero, piper-cpu, cartesia-sonic-3, "
+                 "elevenlabs-flash-v2.5, deepgram-aura-2")
+      ->capture_default_str();
+  cmd.add_option("--asr-final-ms", e.asr_final_ms, "mock recognizer: endpoint → final transcript delay (ms)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--seed", e.seed, "seed of the mock engines' latency draws")->capture_default_str();
+}
+
+void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help) {
+  cmd.add_option("--mode", p.mode, mode_help)->capture_default_str();
+  cmd.add_option("--silence-ms", p.silence_ms, "trailing silence that ends the user's turn (ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(50.0, 5000.0));
+  cmd.add_option("--speed", p.speed, "feed the audio at this multiple of real time (TTFA is only meaningful at 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 1000.0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "parley — a real-time voice assistant runtime.\n"
+      "Audio in → VAD → endpointing → ASR → responder → sentence chunker → TTS → audio out, every stage streaming.\n"
+      "Exit codes: 0 ok · 1 usage · 2 bad input file · 3 no speech found · 4 runtime failure."};
+  app.require_subcommand(1);
+
+  parley::app::run_options run;
+  run.color = isatty(STDOUT_FILENO);
+  auto* run_cmd = app.add_subcommand("run", "Answer every spoken turn in a WAV file fed as a live microphone; "
+                                            "print transcripts, replies and a per-turn latency waterfall");
+  run_cmd->add_option("input", run.input, "input audio (WAV or any format libsndfile reads; resampled to 16 kHz mono)")
+      ->required();
+  run_cmd->add_option("-o,--output", run.output, "write the reply audio here (WAV)");
+  run_cmd->add_option("--trace", run.trace, "append one JSON line per turn (the latency timeline) to this file");
+  run_cmd->add_option("--transcripts", run.transcripts,
+                      "mock recognizer: one transcript per turn, one per line (default: IN.txt beside IN.wav)");
+  run_cmd->add_flag("--color,!--no-color", run.color, "colour the waterfall (default: when stdout is a terminal)");
+  add_pipeline_flags(*run_cmd, run.pipeline, "streaming (every stage overlaps) or sequential (each waits: for comparison)");
+  add_engine_flags(*run_cmd, run.engines);
+
+  parley::app::bench_options bench;
+  bench.progress = true;
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "Run many concurrent real-time sessions over a corpus manifest and report latency percentiles "
+               "(TTFA from each file's true end of speech)");
+  bench_cmd->add_option("--manifest", bench.manifest, "JSONL manifest: file, text, speech_end_ms per line")->required();
+  bench_cmd->add_option("--concurrency", bench.concurrency, "sessions running at once")->capture_default_str();
+  bench_cmd->add_option("--repeat", bench.repeat, "run the manifest this many times")->capture_default_str();
+  bench_cmd->add_option("--limit", bench.limit, "use only the first N manifest entries (0: all)")->capture_default_str();
+  bench_cmd->add_option("--json", bench.json, "write the report: mode → metric → {n, p50, p90, p95, p99, mean} (ms)");
+  bench_cmd->add_flag("!--no-progress", bench.progress, "do not show the progress bar");
+  add_pipeline_flags(*bench_cmd, bench.pipeline, "streaming, sequential, or both (interleaved in one run, with the ratio)");
+  add_engine_flags(*bench_cmd, bench.engines);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? parley::app::exit_ok : parley::app::exit_usage;
+  }
+  if (*run_cmd) return parley::app::run_command(run);
+  if (*bench_cmd) return parley::app::bench_command(bench);
+  return parley::app::exit_usage;
+}

@@ -1,0 +1,184 @@
+// `parley run IN.wav`: one session fed by a file as a live microphone.
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <optional>
+
+#include "parley/agent/session.hpp"
+#include "parley/apps/commands.hpp"
+#include "parley/apps/feeder.hpp"
+#include "parley/apps/runtime.hpp"
+#include "parley/audio/wav.hpp"
+#include "parley/obs/histogram.hpp"
+#include "parley/obs/trace.hpp"
+#include "parley/obs/waterfall.hpp"
+
+namespace parley::app {
+namespace {
+
+constexpr double k_gap_between_replies_ms = 300.0;  // silence between turns in the reply file
+
+result<std::vector<std::string>> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(errc::not_found, "cannot open transcripts file '" + path + "'");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Collects the reply audio of every turn into one WAV, with a short silence between turns.
+class reply_file {
+ public:
+  explicit reply_file(std::string path) : path_(std::move(path)) {}
+  status append(const output_audio_chunk& chunk) {
+    if (!writer_) {
+      auto w = audio::wav_writer::open(path_, chunk.rate_hz);
+      if (!w) return w.error();
+      writer_.emplace(std::move(*w));
+      rate_hz_ = chunk.rate_hz;
+    } else if (chunk.first) {
+      const std::vector<std::int16_t> gap(static_cast<std::size_t>(k_gap_between_replies_ms * rate_hz_ / 1000.0));
+      if (auto s = writer_->append(gap); !s) return s;
+    }
+    n_samples_ += static_cast<std::int64_t>(chunk.samples.size());
+    return writer_->append(chunk.samples);
+  }
+  status close() { return writer_ ? writer_->close() : status{}; }
+  bool written() const { return writer_.has_value(); }
+  double seconds() const { return rate_hz_ ? static_cast<double>(n_samples_) / rate_hz_ : 0.0; }
+
+ private:
+  std::string path_;
+  std::optional<audio::wav_writer> writer_;
+  int rate_hz_ = 0;
+  std::int64_t n_samples_ = 0;
+};
+
+}  // namespace
+
+void print_error(const std::string& message) { std::cerr << "parley: error: " << message << "\n"; }
+
+int run_command(const run_options& options) {
+  auto mode = agent::parse_pipeline_mode(options.pipeline.mode);
+  if (!mode) return print_error(mode.error().message), exit_usage;
+
+  auto clip = audio::read_audio_file(options.input);
+  if (!clip) return print_error(clip.error().message), exit_bad_input;
+
+  engine_choice choice = options.engines;
+  std::string transcripts_path = options.transcripts;
+  if (transcripts_path.empty()) {
+    const auto sidecar = std::filesystem::path(options.input).replace_extension(".txt");
+    if (std::filesystem::is_regular_file(sidecar)) transcripts_path = sidecar.string();
+  }
+  if (!transcripts_path.empty()) {
+    auto lines = read_lines(transcripts_path);
+    if (!lines) return print_error(lines.error().message), exit_bad_input;
+    choice.transcripts = std::move(*lines);
+  }
+
+  std::optional<obs::trace_writer> trace;
+  if (!options.trace.empty()) {
+    auto t = obs::trace_writer::open(options.trace);
+    if (!t) return print_error(t.error().message), exit_bad_input;
+    trace.emplace(std::move(*t));
+  }
+
+  runtime rt;
+  auto engines = build_engines(choice, rt.executor());
+  if (!engines) return print_error(engines.error().message), exit_usage;
+  if (!engines->notice.empty()) std::cout << engines->notice << "\n";
+  if (engines->mock && choice.transcripts.empty()) {
+    std::cerr << "note: no transcripts for the mock recognizer (give --transcripts FILE or put "
+              << std::filesystem::path(options.input).replace_extension(".txt").filename().string()
+              << " beside the input); turns will be heard as empty.\n";
+  }
+
+  std::cout << "input:   " << options.input << " · " << clip->source_rate_hz << " Hz, " << clip->source_channels
+            << " ch · " << static_cast<int>(clip->duration_ms()) / 1000.0 << " s · paced ×" << options.pipeline.speed
+            << " · " << agent::to_string(*mode) << "\n"
+            << engines->summary << "\n";
+
+  std::mutex out_mutex;  // on_turn / on_event run on the session strand, main waits below
+  obs::metric_set metrics;
+  std::optional<reply_file> replies;
+  if (!options.output.empty()) replies.emplace(options.output);
+  std::string write_error;
+  int n_turns = 0;
+  std::promise<void> finished;
+
+  agent::session_options session_options;
+  session_options.mode = *mode;
+  session_options.endpointing.silence_ms = options.pipeline.silence_ms;
+  auto session = agent::session::create(
+      rt.executor(), engines->set, session_options,
+      {.on_event =
+           [&](const event& e) {
+             if (const auto* audio = std::get_if<output_audio_chunk>(&e.body); audio && replies) {
+               if (auto s = replies->append(*audio); !s && write_error.empty()) write_error = s.error().message;
+             } else if (std::holds_alternative<end_of_stream>(e.body)) {
+               finished.set_value();
+             } else if (const auto* err = std::get_if<error_event>(&e.body)) {
+               std::lock_guard lock(out_mutex);
+               std::cerr << "parley: turn " << e.env.turn.value << ": " << err->err.describe() << "\n";
+             }
+           },
+       .on_turn =
+           [&](const obs::turn_timeline& t) {
+             std::lock_guard lock(out_mutex);
+             ++n_turns;
+             metrics.record(t);
+             if (trace) {
+               if (auto s = trace->write(t); !s && write_error.empty()) write_error = s.error().message;
+             }
+             std::cout << "\n── turn " << t.turn.value << (t.flags.interrupted ? " (interrupted)" : "") << "\n"
+                       << "  you:    " << (t.transcript.empty() ? "(nothing recognised)" : t.transcript) << "\n";
+             if (!t.reply.empty()) std::cout << "  parley: " << t.reply << "\n";
+             std::cout << obs::render_waterfall(t, {.width = 72, .color = options.color}) << std::flush;
+           }});
+  if (!session) return print_error(session.error().message), exit_failure;
+
+  auto samples = std::make_shared<const std::vector<std::int16_t>>(std::move(clip->samples));
+  const auto clip_wall = from_ms(clip->duration_ms() / options.pipeline.speed);
+  {
+    paced_feeder feeder(options.pipeline.speed);
+    agent::session& s = **session;
+    feeder.add({.clip = samples,
+                .push = [&s](std::span<const std::int16_t> frame) { s.push_audio(frame); },
+                .on_pushed = {},
+                .on_end = [&s] { s.end_input(); }});
+    // Bounded wait: the clip's own duration plus a generous allowance for the last reply.
+    if (finished.get_future().wait_for(clip_wall + std::chrono::seconds(120)) != std::future_status::ready) {
+      print_error("the session did not finish within 120 s after the input ended");
+      return exit_failure;
+    }
+  }
+  const auto stats = (*session)->stats();
+  (*session)->close();
+  rt.stop();
+
+  if (replies) {
+    if (auto s = replies->close(); !s && write_error.empty()) write_error = s.error().message;
+  }
+  if (!write_error.empty()) return print_error(write_error), exit_failure;
+
+  std::cout << "\n";
+  if (n_turns == 0) {
+    std::cout << "no speech found in " << options.input << "\n";
+    return exit_no_speech;
+  }
+  if (n_turns > 1) std::cout << obs::render_summary_table(metrics);
+  std::cout << n_turns << " turn" << (n_turns == 1 ? "" : "s");
+  if (stats.n_dropped_chunks) std::cout << " · " << stats.n_dropped_chunks << " input chunks dropped";
+  if (replies && replies->written()) std::cout << " · reply audio: " << options.output << " (" << replies->seconds() << " s)";
+  if (trace) std::cout << " · trace: " << options.trace;
+  std::cout << "\n";
+  return exit_ok;
+}
+
+}  // namespace parley::app

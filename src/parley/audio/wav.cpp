@@ -1,0 +1,228 @@
+#include "parley/audio/wav.hpp"
+
+#include <fcntl.h>
+#include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "parley/audio/pcm.hpp"
+#include "parley/audio/resampler.hpp"
+
+namespace parley::audio {
+namespace {
+
+// libsndfile's own ceiling (SF_MAX_CHANNELS); a header claiming more is absurd.
+constexpr int k_max_channels = 1024;
+// Frames read per libsndfile call, shrunk for wide files so one block stays ~256 KiB of floats.
+constexpr sf_count_t k_block_samples = 65536;
+
+/// An owned POSIX file descriptor. libsndfile gets the descriptor, never the path, so the checks
+/// below (exists, regular, non-empty) and the decode see the same file.
+class unique_fd {
+ public:
+  explicit unique_fd(int fd) : fd_(fd) {}
+  unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  unique_fd& operator=(unique_fd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~unique_fd() { close(); }
+  int get() const { return fd_; }
+  /// 0 on success, else an errno value.
+  int close() { return fd_ >= 0 && ::close(std::exchange(fd_, -1)) != 0 ? errno : 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct sndfile_closer {
+  void operator()(SNDFILE* f) const { sf_close(f); }
+};
+using sndfile_ptr = std::unique_ptr<SNDFILE, sndfile_closer>;
+
+std::string errno_text(int err) { return std::generic_category().message(err); }
+
+error file_error(errc code, std::string_view kind, const std::string& path, std::string_view what) {
+  std::string message(kind);
+  message += " '";
+  message += path;
+  message += "' ";
+  message += what;
+  return make_error(code, std::move(message));
+}
+
+error audio_error(errc code, const std::string& path, std::string_view what) {
+  return file_error(code, "audio file", path, what);
+}
+error wav_error(errc code, const std::string& path, std::string_view what) {
+  return file_error(code, "WAV file", path, what);
+}
+
+std::string bad_rate_text(int rate_hz) {
+  return "has an unsupported sample rate of " + std::to_string(rate_hz) + " Hz (supported: " +
+         std::to_string(k_min_rate_hz) + ".." + std::to_string(k_max_rate_hz) + " Hz)";
+}
+
+/// libsndfile's text for the last failed sf_open (with the OS reason for system errors), as
+/// "(libsndfile: ...)". It lives in a library-global slot, so under concurrent failing opens the
+/// text may belong to another file; the errc we return is decided before and is always right.
+std::string last_open_failure() {
+  std::string text = std::string("(libsndfile: ") + sf_strerror(nullptr) + ")";
+  std::replace(text.begin(), text.end(), '\n', ' ');  // keep messages one line
+  return text;
+}
+
+/// Opens `path` for reading and rejects what is not a non-empty regular file.
+result<unique_fd> open_input(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is rejected below anyway.
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return audio_error(errc::not_found, path, "does not exist");
+    return audio_error(errc::io_error, path, "cannot be opened: " + errno_text(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return audio_error(errc::io_error, path, "cannot be examined: " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) return audio_error(errc::io_error, path, "is a directory");
+  if (!S_ISREG(st.st_mode)) return audio_error(errc::io_error, path, "is not a regular file");
+  if (st.st_size == 0) return audio_error(errc::empty_input, path, "is empty (0 bytes)");
+  return fd;
+}
+
+}  // namespace
+
+double pcm_clip::duration_ms() const {
+  return rate_hz > 0 ? samples_to_ms(static_cast<media_time>(samples.size()), rate_hz) : 0.0;
+}
+
+result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz) {
+  if (!is_valid_rate_hz(target_rate_hz)) {
+    return audio_error(errc::invalid_argument, path,
+                       "cannot be read: target rate " + std::to_string(target_rate_hz) + " Hz is outside " +
+                           std::to_string(k_min_rate_hz) + ".." + std::to_string(k_max_rate_hz) + " Hz");
+  }
+  auto fd = open_input(path);
+  if (!fd) return fd.error();
+
+  SF_INFO info{};
+  sndfile_ptr file(sf_open_fd(fd->get(), SFM_READ, &info, SF_FALSE));
+  if (!file) {
+    const bool system_failure = sf_error(nullptr) == SF_ERR_SYSTEM;
+    return audio_error(system_failure ? errc::io_error : errc::unsupported_format, path,
+                       (system_failure ? "cannot be read " : "is not audio parley can read ") +
+                           last_open_failure());
+  }
+  if (info.channels < 1 || info.channels > k_max_channels) {
+    return audio_error(errc::unsupported_format, path,
+                       "has an absurd channel count of " + std::to_string(info.channels) + " (supported: 1.." +
+                           std::to_string(k_max_channels) + ")");
+  }
+  if (false) return audio_error(errc::unsupported_format, path, bad_rate_text(info.samplerate));
+
+  auto rs = resampler::create(info.samplerate, target_rate_hz);
+  if (!rs) return audio_error(errc::internal, path, "cannot be resampled: " + rs.error().message);
+
+  pcm_clip clip;
+  clip.rate_hz = target_rate_hz;
+  clip.source_rate_hz = info.samplerate;
+  clip.source_channels = info.channels;
+  // The header's frame count is only a hint (it may lie); never allocate more than an hour for it.
+  const double ratio = static_cast<double>(target_rate_hz) / info.samplerate;
+  const auto hinted_frames = std::clamp<sf_count_t>(info.frames, 0, static_cast<sf_count_t>(info.samplerate) * 3600);
+  clip.samples.reserve(static_cast<std::size_t>(static_cast<double>(hinted_frames) * ratio) + 1);
+
+  const sf_count_t block_frames = std::max<sf_count_t>(1, k_block_samples / info.channels);
+  std::vector<float> block(static_cast<std::size_t>(block_frames * info.channels));
+  sf_count_t n_frames_read = 0;
+  for (;;) {
+    const sf_count_t n = sf_readf_float(file.get(), block.data(), block_frames);
+    if (n <= 0) break;
+    n_frames_read += n;
+    const auto interleaved = std::span<const float>(block).first(static_cast<std::size_t>(n * info.channels));
+    const std::vector<std::int16_t> mono = to_int16(downmix_to_mono(interleaved, info.channels));
+    const std::vector<std::int16_t> out = rs->process(mono);
+    clip.samples.insert(clip.samples.end(), out.begin(), out.end());
+  }
+  const std::vector<std::int16_t> tail = rs->flush();
+  clip.samples.insert(clip.samples.end(), tail.begin(), tail.end());
+
+  if (n_frames_read == 0 || clip.samples.empty()) return audio_error(errc::empty_input, path, "holds no audio samples");
+  return clip;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct wav_writer::impl {
+  unique_fd fd;
+  sndfile_ptr file;
+};
+
+wav_writer::wav_writer(std::string path, int rate_hz, std::unique_ptr<impl> state)
+    : path_(std::move(path)), rate_hz_(rate_hz), impl_(std::move(state)) {}
+wav_writer::wav_writer(wav_writer&&) noexcept = default;
+wav_writer& wav_writer::operator=(wav_writer&& other) noexcept {
+  if (this != &other) {
+    (void)close();
+    path_ = std::move(other.path_);
+    rate_hz_ = other.rate_hz_;
+    n_samples_written_ = other.n_samples_written_;
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+wav_writer::~wav_writer() { (void)close(); }
+
+result<wav_writer> wav_writer::open(const std::string& path, int rate_hz) {
+  if (!is_valid_rate_hz(rate_hz)) return wav_error(errc::invalid_argument, path, "cannot be written: " + bad_rate_text(rate_hz));
+  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return wav_error(errc::io_error, path, "cannot be created: " + errno_text(errno));
+
+  SF_INFO info{};
+  info.samplerate = rate_hz;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  sndfile_ptr file(sf_open_fd(fd.get(), SFM_WRITE, &info, SF_FALSE));
+  if (!file) return wav_error(errc::io_error, path, "cannot be created " + last_open_failure());
+  // Rewrite the header after every write: the file stays a valid WAV even if close() never runs.
+  sf_command(file.get(), SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
+
+  auto state = std::make_unique<impl>(impl{std::move(fd), std::move(file)});
+  return wav_writer(path, rate_hz, std::move(state));
+}
+
+bool wav_writer::is_open() const { return impl_ != nullptr; }
+
+status wav_writer::append(std::span<const std::int16_t> samples) {
+  if (!impl_) return wav_error(errc::io_error, path_, "cannot be appended to: the writer is closed");
+  if (samples.empty()) return {};
+  const auto n = static_cast<sf_count_t>(samples.size());
+  const sf_count_t n_written = sf_write_short(impl_->file.get(), samples.data(), n);
+  if (n_written > 0) n_samples_written_ += n_written;
+  if (n_written != n) return wav_error(errc::io_error, path_, std::string("write failed: ") + sf_strerror(impl_->file.get()));
+  return {};
+}
+
+status wav_writer::close() {
+  if (!impl_) return {};
+  const std::unique_ptr<impl> state = std::move(impl_);
+  const int sf_err = sf_close(state->file.release());
+  const int close_errno = state->fd.close();
+  if (sf_err != 0) return wav_error(errc::io_error, path_, std::string("could not be finished: ") + sf_error_number(sf_err));
+  if (close_errno != 0) return wav_error(errc::io_error, path_, "could not be finished: " + errno_text(close_errno));
+  return {};
+}
+
+status write_wav(const std::string& path, std::span<const std::int16_t> samples, int rate_hz) {
+  auto writer = wav_writer::open(path, rate_hz);
+  if (!writer) return writer.error();
+  if (auto s = writer->append(samples); !s) return s;
+  return writer->close();
+}
+
+}  // namespace parley::audio

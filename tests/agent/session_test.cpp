@@ -1,0 +1,438 @@
+// Whole sessions with mock engines: event order, streaming vs sequential, interruption, history.
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "parley/agent/session.hpp"
+#include "parley/engines/mock/mock_engines.hpp"
+
+namespace parley::agent {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto k_wait = 20s;  // upper bound for "it finished", never a timing assertion
+
+// ---- fixtures ------------------------------------------------------------------------------
+
+class io_threads {
+ public:
+  explicit io_threads(int n = 2) : work_(boost::asio::make_work_guard(io_)) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~io_threads() {
+    work_.reset();
+    for (auto& t : threads_) t.join();
+  }
+  boost::asio::any_io_executor executor() { return io_.get_executor(); }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+// Input audio: silence and speech-like stretches (the mock TTS voice, which the WebRTC VAD hears as voiced).
+std::vector<std::int16_t> script_audio(std::initializer_list<std::pair<char, double>> parts) {
+  std::vector<std::int16_t> pcm;
+  for (auto [what, ms] : parts) {
+    const auto n = static_cast<std::size_t>(ms_to_samples(ms));
+    if (what == 'S') {
+      auto voice = mock::speechlike_pcm(n, k_input_rate_hz, 800);  // offset: start mid-syllable
+      pcm.insert(pcm.end(), voice.begin(), voice.end());
+    } else {
+      pcm.insert(pcm.end(), n, 0);
+    }
+  }
+  return pcm;
+}
+
+// Records every event and turn; lets the test wait for the end of the stream.
+struct recorder {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<event> events;
+  std::vector<obs::turn_timeline> turns;
+  bool ended = false;
+
+  session_callbacks callbacks() {
+    return {.on_event =
+                [this](const event& e) {
+                  std::lock_guard lock(mutex);
+                  events.push_back(e);
+                  if (std::holds_alternative<end_of_stream>(e.body)) ended = true;
+                  cv.notify_all();
+                },
+            .on_turn =
+                [this](const obs::turn_timeline& t) {
+                  std::lock_guard lock(mutex);
+                  turns.push_back(t);
+                  cv.notify_all();
+                }};
+  }
+  template <class Pred>
+  bool wait_for(Pred pred) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, k_wait, [&] { return pred(); });
+  }
+  bool wait_end() { return wait_for([this] { return ended; }); }
+
+  // Inside wait_for() predicates the mutex is already held: use the *_locked variants there.
+  template <class T>
+  bool has_locked() const {
+    return std::any_of(events.begin(), events.end(), [](const event& e) { return std::holds_alternative<T>(e.body); });
+  }
+  template <class T>
+  std::vector<std::size_t> indices() {
+    std::lock_guard lock(mutex);
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (std::holds_alternative<T>(events[i].body)) out.push_back(i);
+    }
+    return out;
+  }
+  template <class T>
+  std::size_t first() {
+    auto v = indices<T>();
+    return v.empty() ? SIZE_MAX : v.front();
+  }
+  template <class T>
+  std::size_t last() {
+    auto v = indices<T>();
+    return v.empty() ? SIZE_MAX : v.back();
+  }
+};
+
+struct engine_knobs {
+  std::vector<std::string> transcripts = {"what time is it"};
+  mock::llm_profile llm{"test", mock::latency_dist::fixed(5), 400.0, 0.0};  // 2.5 ms per token
+  double tts_rtf = 0.0;
+  mock::reply_fn reply;
+};
+
+struct mock_set {
+  std::shared_ptr<mock::mock_recognizer> asr;
+  std::shared_ptr<mock::mock_chat_model> llm;
+  std::shared_ptr<mock::mock_synthesizer> tts;
+  engine::engine_set set() const { return {asr, llm, tts}; }
+};
+
+mock_set make_engines(boost::asio::any_io_executor ex, engine_knobs k = {}) {
+  return {std::make_shared<mock::mock_recognizer>(mock::recognizer_config{.executor = ex, .transcripts = k.transcripts}),
+          std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = ex, .profile = k.llm, .reply = k.reply}),
+          std::make_shared<mock::mock_synthesizer>(
+              mock::synthesizer_config{.executor = ex, .realtime_factor = k.tts_rtf})};
+}
+
+std::unique_ptr<session> make_session(boost::asio::any_io_executor ex, const mock_set& engines, recorder& rec,
+                                      pipeline_mode mode = pipeline_mode::streaming) {
+  session_options options;
+  options.mode = mode;
+  options.input_queue_chunks = 100'000;  // the tests push audio far faster than real time
+  auto s = session::create(ex, engines.set(), options, rec.callbacks());
+  EXPECT_TRUE(s) << (s ? "" : s.error().describe());
+  return s ? std::move(*s) : nullptr;
+}
+
+void push_in_frames(session& s, const std::vector<std::int16_t>& pcm) {
+  for (std::size_t i = 0; i < pcm.size(); i += 320) {
+    s.push_audio(std::span<const std::int16_t>(pcm).subspan(i, std::min<std::size_t>(320, pcm.size() - i)));
+  }
+}
+
+const auto k_one_question = {std::pair{'.', 500.0}, std::pair{'S', 1200.0}, std::pair{'.', 1000.0}};
+
+// ---- tests ---------------------------------------------------------------------------------
+
+TEST(session, create_rejects_a_missing_engine) {
+  io_threads io;
+  auto engines = make_engines(io.executor());
+  recorder rec;
+  auto s = session::create(io.executor(), {engines.asr, nullptr, engines.tts}, {}, rec.callbacks());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, errc::invalid_argument);
+}
+
+TEST(session, streaming_turn_flows_in_order_and_audio_starts_before_the_llm_ends) {
+  io_threads io;
+  auto engines = make_engines(io.executor());
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio(k_one_question));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+
+  const auto started = rec.first<speech_started>();
+  const auto stopped = rec.first<speech_stopped>();
+  const auto final_text = rec.first<transcript_final>();
+  const auto committed = rec.first<user_turn_committed>();
+  const auto first_token = rec.first<token_chunk>();
+  const auto last_token = rec.last<token_chunk>();
+  const auto first_segment = rec.first<text_segment>();
+  const auto first_audio = rec.first<output_audio_chunk>();
+  const auto done = rec.first<reply_done>();
+  const auto eos = rec.first<end_of_stream>();
+  ASSERT_NE(first_audio, SIZE_MAX);
+  EXPECT_LT(started, stopped);
+  EXPECT_LT(stopped, final_text);
+  EXPECT_LT(final_text, committed);
+  EXPECT_LT(committed, first_token);
+  EXPECT_LT(first_token, first_segment);
+  EXPECT_LT(first_segment, first_audio);
+  EXPECT_LT(first_audio, last_token) << "streaming: the first audio must leave while the LLM is still streaming";
+  EXPECT_LT(last_token, done);
+  EXPECT_LT(done, eos);
+  EXPECT_EQ(eos, rec.events.size() - 1);
+
+  ASSERT_EQ(rec.turns.size(), 1u);
+  const auto& t = rec.turns[0];
+  EXPECT_EQ(t.transcript, "what time is it");
+  EXPECT_EQ(t.reply, mock::default_mock_reply("what time is it"));
+  EXPECT_EQ(t.mode, "streaming");
+  EXPECT_GE(t.n_segments, 3u);
+  EXPECT_GT(t.n_output_samples, 16000);
+  for (auto m : {obs::metric::endpoint_delay, obs::metric::asr_final, obs::metric::llm_ttft, obs::metric::llm_ttfs,
+                 obs::metric::tts_ttfb, obs::metric::ttfa, obs::metric::overhead}) {
+    ASSERT_TRUE(t.value(m)) << obs::to_string(m);
+    EXPECT_GE(*t.value(m), 0.0) << obs::to_string(m);
+  }
+  // Envelope: sequence numbers strictly increase; every reply event carries the turn and generation.
+  for (std::size_t i = 1; i < rec.events.size(); ++i) EXPECT_LT(rec.events[i - 1].env.seq, rec.events[i].env.seq);
+  EXPECT_EQ(rec.events[first_audio].env.turn, t.turn);
+  EXPECT_EQ(rec.events[first_audio].env.generation, t.generation);
+  EXPECT_TRUE(std::get<output_audio_chunk>(rec.events[first_audio].body).first);
+}
+
+TEST(session, sequential_mode_runs_each_stage_to_completion_first) {
+  io_threads io;
+  auto engines = make_engines(io.executor());
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec, pipeline_mode::sequential);
+  push_in_frames(*s, script_audio(k_one_question));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+
+  const auto last_token = rec.last<token_chunk>();
+  const auto first_segment = rec.first<text_segment>();
+  const auto last_segment = rec.last<text_segment>();
+  const auto first_audio = rec.first<output_audio_chunk>();
+  ASSERT_NE(first_audio, SIZE_MAX);
+  EXPECT_LT(rec.first<transcript_final>(), rec.first<token_chunk>());
+  EXPECT_LT(last_token, first_segment) << "sequential: the whole reply text comes before any segment";
+  EXPECT_LT(last_segment, first_audio) << "sequential: every segment comes before any audio";
+  ASSERT_EQ(rec.turns.size(), 1u);
+  const auto& t = rec.turns[0];
+  EXPECT_EQ(t.mode, "sequential");
+  // The first audio left only after every segment had been synthesized.
+  EXPECT_GE(*t.at(obs::stamp::first_audio_out), *t.at(obs::stamp::tts_first_audio));
+  EXPECT_EQ(t.reply, mock::default_mock_reply("what time is it"));
+}
+
+TEST(session, interrupt_silences_within_one_chunk_and_never_leaks_stale_audio) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.llm = {"slow", mock::latency_dist::fixed(5), 40.0, 0.0};  // 25 ms per token: a long reply
+  knobs.tts_rtf = 0.5;                                             // 20 ms per 40 ms chunk
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio(k_one_question));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<output_audio_chunk>(); }));
+
+  const generation_id speaking = rec.events[rec.first<output_audio_chunk>()].env.generation;
+  const auto tokens_before = engines.llm->n_tokens_sent();
+  s->interrupt("test");
+  std::size_t n_events_at_interrupt = 0;
+  {
+    std::lock_guard lock(rec.mutex);
+    n_events_at_interrupt = rec.events.size();
+  }
+  s->interrupt("again");  // idempotent
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+
+  const auto interrupts = rec.indices<interrupt_event>();
+  ASSERT_EQ(interrupts.size(), 1u) << "one interrupt event, however often interrupt() is called";
+  EXPECT_EQ(rec.events[interrupts[0]].env.generation, speaking);
+  std::size_t stale_after_call = 0;
+  for (std::size_t i = n_events_at_interrupt; i < rec.events.size(); ++i) {
+    const auto& e = rec.events[i];
+    if (e.env.generation == speaking && std::holds_alternative<output_audio_chunk>(e.body)) ++stale_after_call;
+  }
+  EXPECT_LE(stale_after_call, 1u) << "output must stop within one chunk of interrupt()";
+  for (std::size_t i = interrupts[0] + 1; i < rec.events.size(); ++i) {
+    const auto& e = rec.events[i];
+    EXPECT_FALSE(e.env.generation == speaking && class_of(e.body) == event_class::data)
+        << "stale " << name_of(e.body) << " after the interrupt event";
+  }
+  EXPECT_EQ(rec.indices<reply_done>().size(), 0u);
+
+  // The model stopped early, and history keeps only what was spoken, marked interrupted.
+  std::this_thread::sleep_for(100ms);
+  const auto full = mock::split_into_tokens(mock::default_mock_reply("what time is it")).size();
+  EXPECT_LT(engines.llm->n_tokens_sent(), full);
+  EXPECT_LE(engines.llm->n_tokens_sent(), tokens_before + 2);
+  ASSERT_EQ(rec.turns.size(), 1u);
+  EXPECT_TRUE(rec.turns[0].flags.interrupted);
+  EXPECT_NE(rec.turns[0].reply, mock::default_mock_reply("what time is it"));
+  EXPECT_EQ(s->stats().n_interrupts, 1u);
+}
+
+TEST(session, interrupted_reply_is_remembered_as_heard) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.llm = {"slow", mock::latency_dist::fixed(5), 40.0, 0.0};
+  knobs.transcripts = {"first question", "second question"};
+  std::mutex m;
+  std::vector<engine::chat_request> requests;
+  knobs.reply = [&](const engine::chat_request& r) {
+    std::lock_guard lock(m);
+    requests.push_back(r);
+    return mock::default_mock_reply(r.last_user_text());
+  };
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio(k_one_question));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<output_audio_chunk>(); }));
+  s->interrupt();
+  s->submit_text("second question");
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+
+  std::lock_guard lock(m);
+  ASSERT_EQ(requests.size(), 2u);
+  const auto& history = requests[1].messages;
+  ASSERT_EQ(history.size(), 4u);  // system, user, assistant (interrupted), user
+  EXPECT_EQ(history[0].role, engine::chat_role::system);
+  EXPECT_EQ(history[1].content, "first question");
+  EXPECT_EQ(history[2].role, engine::chat_role::assistant);
+  EXPECT_TRUE(history[2].interrupted);
+  EXPECT_EQ(history[3].content, "second question");
+}
+
+TEST(session, a_new_turn_interrupts_the_reply_in_progress) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.llm = {"slow", mock::latency_dist::fixed(5), 20.0, 0.0};  // 50 ms per token: still talking
+  knobs.transcripts = {"first", "second"};
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio({{'.', 300}, {'S', 800}, {'.', 600}, {'S', 800}, {'.', 800}}));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  ASSERT_EQ(rec.turns.size(), 2u);
+  EXPECT_TRUE(rec.turns[0].flags.interrupted);
+  EXPECT_FALSE(rec.turns[1].flags.interrupted);
+  EXPECT_EQ(rec.turns[1].transcript, "second");
+  const auto interrupts = rec.indices<interrupt_event>();
+  ASSERT_EQ(interrupts.size(), 1u);
+  EXPECT_EQ(std::get<interrupt_event>(rec.events[interrupts[0]].body).reason, "new_turn");
+}
+
+TEST(session, two_turns_are_both_answered_with_history) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.transcripts = {"hello", "what time is it"};
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio({{'.', 300}, {'S', 700}, {'.', 800}}));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.turns.size() == 1; }));  // the first reply finishes first
+  push_in_frames(*s, script_audio({{'S', 700}, {'.', 800}}));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  ASSERT_EQ(rec.turns.size(), 2u);
+  EXPECT_EQ(rec.turns[0].transcript, "hello");
+  EXPECT_EQ(rec.turns[1].transcript, "what time is it");
+  EXPECT_FALSE(rec.turns[0].flags.interrupted);
+  EXPECT_EQ(rec.indices<reply_done>().size(), 2u);
+  EXPECT_NE(rec.turns[0].turn, rec.turns[1].turn);
+}
+
+TEST(session, an_empty_transcript_gets_no_reply) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.transcripts = {""};
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio(k_one_question));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  ASSERT_EQ(rec.turns.size(), 1u);
+  EXPECT_EQ(rec.turns[0].route, "none");
+  EXPECT_TRUE(rec.indices<output_audio_chunk>().empty());
+  EXPECT_EQ(engines.llm->n_requests(), 0u);
+}
+
+TEST(session, silence_only_input_has_no_turn) {
+  io_threads io;
+  auto engines = make_engines(io.executor());
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio({{'.', 2000}}));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  EXPECT_TRUE(rec.turns.empty());
+  EXPECT_TRUE(rec.indices<speech_started>().empty());
+}
+
+TEST(session, input_ring_drops_the_oldest_when_the_pipeline_stalls) {
+  boost::asio::io_context stalled;  // never run: nothing drains the ring
+  auto engines = make_engines(stalled.get_executor());
+  recorder rec;
+  session_options options;
+  options.input_queue_chunks = 10;
+  auto s = session::create(stalled.get_executor(), engines.set(), options, rec.callbacks());
+  ASSERT_TRUE(s);
+  const std::vector<std::int16_t> frame(320);
+  for (int i = 0; i < 25; ++i) (*s)->push_audio(frame);  // never blocks
+  EXPECT_EQ((*s)->stats().n_input_chunks, 25u);
+  EXPECT_EQ((*s)->stats().n_dropped_chunks, 15u);
+  std::thread runner([&] { stalled.run(); });  // close() needs the strand to run
+  (*s)->close();
+  runner.join();
+}
+
+TEST(session, text_input_is_answered_without_asr) {
+  io_threads io;
+  auto engines = make_engines(io.executor());
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  s->submit_text("tell me a joke");
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  ASSERT_EQ(rec.turns.size(), 1u);
+  EXPECT_EQ(rec.turns[0].transcript, "tell me a joke");
+  EXPECT_FALSE(rec.indices<output_audio_chunk>().empty());
+  EXPECT_EQ(engines.asr->n_utterances(), 0u);
+}
+
+TEST(session, close_stops_callbacks_even_mid_reply) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.llm = {"slow", mock::latency_dist::fixed(5), 40.0, 0.0};
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  s->submit_text("go on");
+  ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<token_chunk>(); }));
+  s->close();
+  std::size_t n;
+  {
+    std::lock_guard lock(rec.mutex);
+    n = rec.events.size();
+  }
+  std::this_thread::sleep_for(200ms);
+  std::lock_guard lock(rec.mutex);
+  EXPECT_EQ(rec.events.size(), n);
+}
+
+}  // namespace
+}  // namespace parley::agent

@@ -94,6 +94,17 @@ TEST(endpointer, end_of_input_during_onset_is_not_a_turn) {
   EXPECT_EQ(ep.on_end_of_input(2 * k_frame).what, kind::none);
 }
 
+TEST(endpointer, counts_the_silence_from_the_speech_end_before_the_vad_hangover) {
+  endpointer ep({.silence_ms = 400, .vad_hangover_ms = 100});
+  // The VAD says voiced for 100 ms after speech truly stopped at frame 10.
+  auto d = feed(ep, std::string(15, 'S') + std::string(14, '.'));  // 280 ms of VAD silence: 380 since the end
+  ASSERT_EQ(d.size(), 1u);
+  d = feed(ep, ".", 29 * k_frame);  // 300 ms of VAD silence: 400 ms since the estimated end
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].what, kind::turn_ended);
+  EXPECT_EQ(d[0].t_speech_end, 15 * k_frame - ms_to_samples(100));
+}
+
 TEST(endpointer, counts_voiced_time) {
   endpointer ep;
   feed(ep, std::string(10, 'S') + "...." + std::string(5, 'S'));

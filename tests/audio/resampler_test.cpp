@@ -103,6 +103,20 @@ TEST(resampler, flush_starts_a_new_stream) {
   EXPECT_TRUE(rs->flush().empty());
 }
 
+TEST(resampler, reset_drops_held_back_audio) {
+  const auto in = test::white_noise(4800, -10.0, 5);
+  auto fresh = resample(in, 48000, 16000);
+  ASSERT_TRUE(fresh);
+  auto rs = resampler::create(48000, 16000);
+  ASSERT_TRUE(rs);
+  (void)rs->process(sine(1000.0, 48000, 2000));  // part of this is still held back
+  rs->reset();
+  auto out = rs->process(in);
+  auto tail = rs->flush();
+  out.insert(out.end(), tail.begin(), tail.end());
+  EXPECT_EQ(out, *fresh);
+}
+
 TEST(resampler, holds_back_little_when_streaming_20_ms_chunks) {
   // Low latency: in steady state the output lags the input by less than one 20 ms chunk.
   for (int in_hz : {48000, 44100}) {

@@ -144,6 +144,16 @@ TEST(vad, speech_fraction_counts_voiced_10_ms_steps) {
   auto r = vad->speech_fraction(frame);
   ASSERT_TRUE(r);
   EXPECT_NEAR(*r, 1.0 / 3.0, 1e-12);
+
+  // Half of a 20 ms frame voiced is speech (the threshold is >= 0.5).
+  vad->reset();
+  std::vector<std::int16_t> half(160, 0);
+  half.insert(half.end(), noise.begin(), noise.end());
+  r = vad->speech_fraction(half);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 0.5);
+  vad->reset();
+  EXPECT_TRUE(vad->is_speech(half));
 }
 
 TEST(vad, reset_forgets_the_adapted_noise_model) {

@@ -334,7 +334,17 @@ TEST_F(wav, writer_appends_chunks_and_the_file_is_valid_before_close) {
   ASSERT_TRUE(w->append(std::span(audio).subspan(1000, 2000)));
   EXPECT_EQ(w->n_samples_written(), 3000);
 
-  auto partial = read_audio_file(path);  // not closed yet: e.g. the process died here
+  // Not closed yet (e.g. the process died here): the RIFF and data sizes already match.
+  const auto bytes = test::read_bytes(path);
+  const std::size_t data_at = find_tag(bytes, "data");
+  ASSERT_NE(data_at, std::string::npos);
+  std::uint32_t riff_size = 0, data_size = 0;
+  std::memcpy(&riff_size, bytes.data() + 4, 4);
+  std::memcpy(&data_size, bytes.data() + data_at + 4, 4);
+  EXPECT_EQ(data_size, 3000u * 2u);
+  EXPECT_EQ(riff_size, bytes.size() - 8u);
+  EXPECT_EQ(bytes.size(), data_at + 8u + data_size);
+  auto partial = read_audio_file(path);
   ASSERT_TRUE(partial) << partial.error().describe();
   EXPECT_EQ(partial->samples, std::vector<std::int16_t>(audio.begin(), audio.begin() + 3000));
 

@@ -1,5 +1,7 @@
 #include "parley/agent/endpointer.hpp"
 
+#include <algorithm>
+
 namespace parley::agent {
 
 endpointer::endpointer(endpointer_config config) : config_(config) {}
@@ -32,7 +34,7 @@ endpoint_decision endpointer::on_frame(media_time t_start, media_time n_samples,
       if (voiced) {
         t_last_voiced_ = t_end;
         n_voiced_ += n_samples;
-      } else if (samples_to_ms(t_end - t_last_voiced_) >= config_.silence_ms) {
+      } else if (samples_to_ms(t_end - speech_end()) >= config_.silence_ms) {
         return end_turn();
       }
       break;
@@ -46,9 +48,13 @@ endpoint_decision endpointer::on_end_of_input(media_time /*t_end*/) {
   return {};
 }
 
+media_time endpointer::speech_end() const {
+  return std::max(t_onset_, t_last_voiced_ - ms_to_samples(config_.vad_hangover_ms));
+}
+
 endpoint_decision endpointer::end_turn() {
   state_ = state::silence;
-  const endpoint_decision d{endpoint_decision::kind::turn_ended, t_onset_, t_last_voiced_};
+  const endpoint_decision d{endpoint_decision::kind::turn_ended, t_onset_, speech_end()};
   n_voiced_ = 0;
   return d;
 }

@@ -19,13 +19,17 @@ struct endpointer_config {
   double silence_ms = 400.0;    // trailing silence that ends the turn
   double min_speech_ms = 60.0;  // voiced audio needed before speech counts as started
   double onset_gap_ms = 40.0;   // an unvoiced gap longer than this while starting resets the onset
+  /// How long the VAD keeps saying "speech" after speech stops (audio::webrtc_vad::hangover_ms()).
+  /// The true speech end is taken to be that much before the last voiced frame's end, and the
+  /// silence threshold is counted from there, so the turn ends `silence_ms` after the real end.
+  double vad_hangover_ms = 0.0;
 };
 
 struct endpoint_decision {
   enum class kind { none, speech_started, turn_ended };
   kind what = kind::none;
   media_time t_speech_start = 0;  // first voiced sample of the turn (valid for both decisions)
-  media_time t_speech_end = 0;    // end of the last voiced frame (turn_ended only)
+  media_time t_speech_end = 0;    // estimated end of speech (turn_ended only)
 };
 
 class endpointer {
@@ -45,6 +49,7 @@ class endpointer {
  private:
   enum class state { silence, onset, speech };
   endpoint_decision end_turn();
+  media_time speech_end() const;
 
   endpointer_config config_;
   state state_ = state::silence;

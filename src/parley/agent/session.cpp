@@ -65,6 +65,11 @@ std::vector<std::int16_t> to_owned(std::span<const std::int16_t> pcm) { return {
 template <class T>
 T to_owned(T&& value) { return std::forward<T>(value); }
 
+endpointer_config with_hangover(endpointer_config config, int hangover_ms) {
+  config.vad_hangover_ms = hangover_ms;
+  return config;
+}
+
 void append_sentence(std::string& to, std::string_view segment) {
   if (!to.empty()) to += ' ';
   to += segment;
@@ -84,7 +89,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
         clock_(clk),
         vad_(std::move(vad)),
         framer_(audio::k_frame_samples),
-        endpointer_(options_.endpointing),
+        endpointer_(with_hangover(options_.endpointing, vad_.hangover_ms())),
         input_(options_.input_queue_chunks) {
     static std::atomic<std::uint64_t> next_session{1};
     id_ = session_id{next_session.fetch_add(1)};
@@ -165,7 +170,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     const media_time t_start = t_media_;
     t_media_ += static_cast<media_time>(frame.size());
     const bool voiced = vad_.is_speech(frame);
-    if (voiced) t_wall_last_voiced_ = t_arrival;
+    recent_arrivals_.push_back({t_media_, t_arrival});
+    if (recent_arrivals_.size() > k_arrivals_kept) recent_arrivals_.pop_front();
 
     remember_preroll(frame);
     if (turn_) turn_->asr->feed(frame);
@@ -217,12 +223,21 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // The endpoint was decided: the turn waits for its final transcript while the next one may begin.
   void end_user_turn(const endpoint_decision& d, time_point t_now) {
     if (!turn_) return;
-    turn_->timeline.mark(obs::stamp::speech_end, t_wall_last_voiced_);
+    turn_->timeline.mark(obs::stamp::speech_end, arrival_of(d.t_speech_end));
     turn_->timeline.mark(obs::stamp::turn_end, t_now);
     emit(turn_->id, generation_id{}, speech_stopped{d.t_speech_end}, d.t_speech_end);
     turn_->asr->finish();
     awaiting_final_.push_back(std::move(*turn_));
     turn_.reset();
+  }
+
+  // When the sample at media time `t` reached parley: the arrival of the 20 ms frame holding it
+  // (so at most one frame late).
+  time_point arrival_of(media_time t) const {
+    for (const auto& [frame_end, arrival] : recent_arrivals_) {
+      if (frame_end >= t) return arrival;
+    }
+    return recent_arrivals_.empty() ? clock_.now() : recent_arrivals_.back().second;
   }
 
   void abandon_user_turn() {
@@ -472,7 +487,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
   std::atomic<std::uint64_t> n_interrupts_{0};
 
   media_time t_media_ = 0;
-  time_point t_wall_last_voiced_{};
+  static constexpr std::size_t k_arrivals_kept = 50;  // 1 s of frames: covers the VAD hangover
+  std::deque<std::pair<media_time, time_point>> recent_arrivals_;  // (end of frame, arrival)
   std::deque<std::vector<std::int16_t>> preroll_;
   std::optional<user_turn> turn_;          // the turn being spoken now
   std::deque<user_turn> awaiting_final_;   // turns whose endpoint was decided, waiting for their transcript

@@ -123,7 +123,7 @@ result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz) {
                        "has an absurd channel count of " + std::to_string(info.channels) + " (supported: 1.." +
                            std::to_string(k_max_channels) + ")");
   }
-  if (false) return audio_error(errc::unsupported_format, path, bad_rate_text(info.samplerate));
+  if (!is_valid_rate_hz(info.samplerate)) return audio_error(errc::unsupported_format, path, bad_rate_text(info.samplerate));
 
   auto rs = resampler::create(info.samplerate, target_rate_hz);
   if (!rs) return audio_error(errc::internal, path, "cannot be resampled: " + rs.error().message);

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <cmath>
 #include <numbers>
 #include <random>
@@ -64,18 +66,43 @@ class synth_job final : public detail::timed_job {
 
 }  // namespace
 
-std::vector<std::int16_t> speechlike_pcm(std::size_t n_samples, int rate_hz, std::size_t offset_samples) {
+namespace {
+
+// Two seconds of the voice: a whole number of 4 Hz syllable envelopes, so it loops without a click.
+constexpr double k_voice_loop_s = 2.0;
+
+std::vector<std::int16_t> make_voice_loop(int rate_hz) {
   // Five harmonics of a slowly gliding ~120 Hz voice, shaped by a 4 Hz "syllable" envelope.
-  std::vector<std::int16_t> pcm(n_samples);
-  const double rate = static_cast<double>(rate_hz);
-  for (std::size_t i = 0; i < n_samples; ++i) {
-    const double t = static_cast<double>(offset_samples + i) / rate;
-    const double f0 = 120.0 + 15.0 * std::sin(2.0 * std::numbers::pi * 0.7 * t);
+  const auto n = static_cast<std::size_t>(k_voice_loop_s * rate_hz);
+  std::vector<std::int16_t> pcm(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / rate_hz;
+    const double f0 = 120.0 + 15.0 * std::sin(2.0 * std::numbers::pi * t / k_voice_loop_s);
     double v = 0.0;
     for (int h = 1; h <= 5; ++h) v += std::sin(2.0 * std::numbers::pi * f0 * h * t) / h;
     const double envelope = std::pow(std::sin(std::numbers::pi * 4.0 * t), 2.0);
     pcm[i] = static_cast<std::int16_t>(std::lround(6000.0 * envelope * v));
   }
+  return pcm;
+}
+
+// The loop is computed once per rate: a mock provider must not spend the CPU that a remote one
+// would spend elsewhere (it would distort every benchmark run on the same machine).
+const std::vector<std::int16_t>& voice_loop(int rate_hz) {
+  static std::mutex mutex;
+  static std::map<int, std::vector<std::int16_t>> loops;
+  std::lock_guard lock(mutex);
+  auto it = loops.find(rate_hz);
+  if (it == loops.end()) it = loops.emplace(rate_hz, make_voice_loop(rate_hz)).first;
+  return it->second;
+}
+
+}  // namespace
+
+std::vector<std::int16_t> speechlike_pcm(std::size_t n_samples, int rate_hz, std::size_t offset_samples) {
+  const auto& loop = voice_loop(rate_hz);
+  std::vector<std::int16_t> pcm(n_samples);
+  for (std::size_t i = 0; i < n_samples; ++i) pcm[i] = loop[(offset_samples + i) % loop.size()];
   return pcm;
 }
 

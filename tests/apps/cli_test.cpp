@@ -1,0 +1,165 @@
+// The parley binary end to end: what a user sees for good and bad input.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "parley/audio/wav.hpp"
+#include "parley/engines/mock/mock_engines.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct run_result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+run_result parley(const std::string& args) {
+  const std::string command = std::string(PARLEY_BINARY) + " " + args + " 2>&1";
+  run_result r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buffer{};
+  while (const auto n = fread(buffer.data(), 1, buffer.size(), pipe)) r.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("parley-cli-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write_text(const std::string& name, const std::string& text) const {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+  // A one-question clip: silence, speech-like voice, silence.
+  std::string write_question(const std::string& name, int rate_hz = 16000) const {
+    std::vector<std::int16_t> pcm(static_cast<std::size_t>(rate_hz / 2));
+    auto voice = parley::mock::speechlike_pcm(static_cast<std::size_t>(rate_hz), rate_hz, 800);
+    pcm.insert(pcm.end(), voice.begin(), voice.end());
+    pcm.insert(pcm.end(), static_cast<std::size_t>(rate_hz), 0);
+    EXPECT_TRUE(parley::audio::write_wav(path(name), pcm, rate_hz));
+    return path(name);
+  }
+  fs::path dir_;
+};
+
+TEST_F(cli, help_explains_the_commands) {
+  const auto r = parley("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("run"), std::string::npos);
+  EXPECT_NE(r.output.find("bench"), std::string::npos);
+  const auto run_help = parley("run --help");
+  EXPECT_NE(run_help.output.find("--speed"), std::string::npos);
+  EXPECT_NE(run_help.output.find("--trace"), std::string::npos);
+}
+
+TEST_F(cli, unknown_flag_is_a_usage_error) {
+  EXPECT_EQ(parley("run --no-such-flag x.wav").exit_code, 1);
+  EXPECT_EQ(parley("run " + write_question("q.wav") + " --llm-profile nope --speed 50").exit_code, 1);
+}
+
+TEST_F(cli, missing_file_is_a_one_line_error) {
+  const auto r = parley("run " + path("absent.wav"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.output.find("parley: error: "), 0u) << r.output;
+  EXPECT_NE(r.output.find("absent.wav"), std::string::npos);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST_F(cli, a_file_that_is_not_audio_is_rejected) {
+  const auto r = parley("run " + write_text("notes.wav", "these are not the samples you are looking for\n"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("parley: error: "), std::string::npos);
+  EXPECT_NE(r.output.find("notes.wav"), std::string::npos);
+}
+
+TEST_F(cli, an_empty_file_is_rejected) {
+  EXPECT_EQ(parley("run " + write_text("empty.wav", "")).exit_code, 2);
+  EXPECT_TRUE(parley::audio::write_wav(path("zero.wav"), {}, 16000));
+  const auto r = parley("run " + path("zero.wav"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("zero.wav"), std::string::npos);
+}
+
+TEST_F(cli, a_directory_is_rejected) {
+  const auto r = parley("run " + dir_.string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("parley: error: "), std::string::npos);
+}
+
+TEST_F(cli, a_file_without_speech_says_so) {
+  EXPECT_TRUE(parley::audio::write_wav(path("silence.wav"), std::vector<std::int16_t>(16000), 16000));
+  const auto r = parley("run " + path("silence.wav") + " --speed 50");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.output.find("no speech found"), std::string::npos) << r.output;
+}
+
+TEST_F(cli, run_answers_each_turn_and_writes_audio_and_trace) {
+  const auto wav = write_question("q.wav", 44100);  // not 16 kHz: resampled on the way in
+  write_text("q.txt", "what time is it\n");          // the mock recognizer's transcript, picked up beside q.wav
+  const auto r = parley("run " + wav + " -o " + path("reply.wav") + " --trace " + path("t.jsonl") +
+                        " --speed 10 --llm-profile zero --tts-profile zero --no-color");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("MOCK"), std::string::npos) << "must say plainly that mock engines run";
+  EXPECT_NE(r.output.find("you:    what time is it"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("parley: You asked: what time is it."), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ttfa"), std::string::npos);
+
+  auto reply = parley::audio::read_audio_file(path("reply.wav"));
+  ASSERT_TRUE(reply) << reply.error().describe();
+  EXPECT_GT(reply->duration_ms(), 3000.0);
+
+  std::ifstream trace(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(trace, line));
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["transcript"], "what time is it");
+  EXPECT_TRUE(j["metrics_ms"]["ttfa"].is_number());
+  EXPECT_FALSE(std::getline(trace, line)) << "one line per turn";
+}
+
+TEST_F(cli, bench_reports_every_metric_per_mode) {
+  const auto wav = write_question("q.wav");
+  write_text("m.jsonl", R"({"id": "q1", "file": "q.wav", "text": "what time is it", "speech_end_ms": 1500})" "\n"
+                        R"({"id": "q2", "file": "q.wav", "text": "hello there", "speech_end_ms": 1500})" "\n");
+  const auto r = parley("bench --manifest " + path("m.jsonl") + " --engines mock --llm-profile zero --tts-profile zero" +
+                        " --mode both --concurrency 4 --speed 5 --no-progress --json " + path("report.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("streaming / sequential"), std::string::npos) << r.output;
+  std::ifstream in(path("report.json"));
+  const auto report = nlohmann::json::parse(in);
+  for (const char* mode : {"streaming", "sequential"}) {
+    ASSERT_TRUE(report.contains(mode)) << report.dump();
+    for (const char* metric : {"endpoint_delay", "asr_final", "llm_ttft", "llm_ttfs", "tts_ttfb", "ttfa", "overhead"}) {
+      ASSERT_TRUE(report[mode].contains(metric)) << mode << " " << metric;
+      const auto& m = report[mode][metric];
+      EXPECT_EQ(m["n"], 2);
+      for (const char* key : {"p50", "p90", "p95", "p99", "mean"}) EXPECT_TRUE(m[key].is_number()) << key;
+    }
+  }
+}
+
+TEST_F(cli, bench_rejects_a_bad_manifest_with_its_line) {
+  write_text("m.jsonl", "{\"file\": \"q.wav\", \"text\": \"hi\", \"speech_end_ms\": 100}\nnot json\n");
+  const auto r = parley("bench --manifest " + path("m.jsonl") + " --no-progress");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("m.jsonl:2"), std::string::npos) << r.output;
+  const auto missing = parley("bench --manifest " + path("none.jsonl"));
+  EXPECT_EQ(missing.exit_code, 2);
+}
+
+}  // namespace

@@ -176,8 +176,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     remember_preroll(frame);
     if (turn_) turn_->asr->feed(frame);
 
-    const auto decision = endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced);
-    handle_decision(decision, t_arrival);
+    handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), clock_.now());
   }
 
   void remember_preroll(std::span<const std::int16_t> frame) {

@@ -13,3 +13,16 @@ endif()
 if(PARLEY_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# Embedded offline engines (engines/pocketsphinx, engines/flite, engines/espeak).
+pkg_check_modules(POCKETSPHINX REQUIRED IMPORTED_TARGET pocketsphinx sphinxbase)
+pkg_check_modules(ESPEAK_NG REQUIRED IMPORTED_TARGET espeak-ng)
+find_path(FLITE_INCLUDE_DIR flite/flite.h REQUIRED)
+add_library(parley_flite_libs INTERFACE)
+target_include_directories(parley_flite_libs INTERFACE ${FLITE_INCLUDE_DIR}/flite)
+foreach(lib flite_cmu_us_slt flite_cmu_us_awb flite_cmu_us_rms flite_cmu_us_kal16 flite_cmu_us_kal
+            flite_cmulex flite_usenglish flite)
+  find_library(PARLEY_LIB_${lib} ${lib} REQUIRED)
+  target_link_libraries(parley_flite_libs INTERFACE ${PARLEY_LIB_${lib}})
+endforeach()
+set(PARLEY_POCKETSPHINX_MODEL_DIR "/usr/share/pocketsphinx/model/en-us" CACHE PATH "pocketsphinx en-us model folder")

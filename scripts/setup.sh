@@ -9,6 +9,8 @@ packages=(
   # libraries
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libsndfile1-dev libsoxr-dev
   libwebrtc-audio-processing-dev
+  # embedded offline engines: ASR model, TTS voices
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev libespeak-ng-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # speech tools used to make test audio

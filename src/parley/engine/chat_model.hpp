@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "parley/core/error.hpp"
+#include "parley/engine/responder.hpp"
 
 namespace parley::engine {
 
@@ -38,6 +39,8 @@ struct chat_request {
   std::vector<chat_message> messages;
   std::optional<int> max_tokens;
   std::optional<double> temperature;
+  /// The asking session, and a way to speak to it later unprompted (see responder_context).
+  responder_context context;
 
   /// The content of the last user message, or "" when there is none.
   std::string_view last_user_text() const;

@@ -395,8 +395,10 @@ TEST(session, input_ring_drops_the_oldest_when_the_pipeline_stalls) {
   for (int i = 0; i < 25; ++i) (*s)->push_audio(frame);  // never blocks
   EXPECT_EQ((*s)->stats().n_input_chunks, 25u);
   EXPECT_EQ((*s)->stats().n_dropped_chunks, 15u);
+  auto work = boost::asio::make_work_guard(stalled);
   std::thread runner([&] { stalled.run(); });  // close() needs the strand to run
   (*s)->close();
+  work.reset();
   runner.join();
 }
 
@@ -412,6 +414,41 @@ TEST(session, text_input_is_answered_without_asr) {
   EXPECT_EQ(rec.turns[0].transcript, "tell me a joke");
   EXPECT_FALSE(rec.indices<output_audio_chunk>().empty());
   EXPECT_EQ(engines.asr->n_utterances(), 0u);
+}
+
+TEST(session, announcements_are_spoken_after_the_reply_in_progress) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.llm = {"slow", mock::latency_dist::fixed(5), 100.0, 0.0};
+  std::mutex m;
+  std::function<void(std::string)> announce;  // what a responder (timers) gets with each request
+  knobs.reply = [&](const engine::chat_request& r) {
+    std::lock_guard lock(m);
+    announce = r.context.announce;
+    EXPECT_TRUE(r.context.session);
+    return std::string("Timer set for one second.");
+  };
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  s->submit_text("set a timer");
+  ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<token_chunk>(); }));
+  {
+    std::lock_guard lock(m);
+    ASSERT_TRUE(announce);
+    announce("Your timer is done.");  // fires while the first reply is still streaming
+  }
+  ASSERT_TRUE(rec.wait_for([&] { return rec.turns.size() == 2; }));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  EXPECT_EQ(rec.turns[0].route, "llm");
+  EXPECT_FALSE(rec.turns[0].flags.interrupted) << "an announcement never cuts a reply";
+  EXPECT_EQ(rec.turns[1].route, "announce");
+  EXPECT_EQ(rec.turns[1].reply, "Your timer is done.");
+  const auto done = rec.indices<reply_done>();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_EQ(std::get<reply_done>(rec.events[done[1]].body).text, "Your timer is done.");
+  EXPECT_GT(rec.turns[1].n_output_samples, 0);
 }
 
 TEST(session, close_stops_callbacks_even_mid_reply) {

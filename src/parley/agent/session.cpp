@@ -109,6 +109,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void end_input() { on_strand([this] { handle_end_input(); }); }
+  void announce(std::string text) {
+    on_strand([this, text = std::move(text)]() mutable { handle_announce(std::move(text)); });
+  }
   void submit_text(std::string text) {
     on_strand([this, text = std::move(text)]() mutable { handle_text_turn(std::move(text)); });
   }
@@ -291,15 +294,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
     emit(timeline.turn, generation_id{}, user_turn_committed{text});
     remember({engine::chat_role::user, std::move(text), false});
 
-    generation_.emplace(options_.chunking);
-    auto& gen = *generation_;
-    gen.id = fence_.open_next();
-    gen.timeline = std::move(timeline);
-    gen.timeline.generation = gen.id;
-    gen.timeline.route = "llm";
-
+    auto& gen = open_generation(std::move(timeline), "llm");
     engine::chat_request request;
     request.messages = history_;
+    request.context = {id_, [weak = weak_from_this()](std::string spoken) {
+                         if (auto self = weak.lock()) self->announce(std::move(spoken));
+                       }};
     const generation_id gid = gen.id;
     gen.timeline.mark(obs::stamp::llm_request, clock_.now());
     engines_.llm->stream(std::move(request),
@@ -310,6 +310,41 @@ class session_core : public std::enable_shared_from_this<session_core> {
                             s.on_llm_done(gid, std::move(done), t);
                           })},
                          gen.stop.get_token());
+  }
+
+  generation& open_generation(obs::turn_timeline timeline, std::string route) {
+    generation_.emplace(options_.chunking);
+    auto& gen = *generation_;
+    gen.id = fence_.open_next();
+    gen.timeline = std::move(timeline);
+    gen.timeline.generation = gen.id;
+    gen.timeline.route = std::move(route);
+    return gen;
+  }
+
+  // Something to say unprompted (a timer firing): spoken when no reply is in progress, in order.
+  void handle_announce(std::string text) {
+    if (generation_) {
+      pending_announcements_.push_back(std::move(text));
+      return;
+    }
+    obs::turn_timeline timeline;
+    timeline.session = id_;
+    timeline.turn = turn_id{++n_turns_started_};
+    timeline.mode = std::string(to_string(options_.mode));
+    auto& gen = open_generation(std::move(timeline), "announce");
+    gen.reply_text = text;
+    gen.llm_done = true;
+    auto segments = gen.chunker.push(text);
+    for (auto& rest : gen.chunker.flush()) segments.push_back(std::move(rest));
+    enqueue_segments(gen, std::move(segments));  // last use of gen: this may finish the reply
+  }
+
+  void start_pending_announcement() {
+    if (generation_ || pending_announcements_.empty()) return;
+    auto text = std::move(pending_announcements_.front());
+    pending_announcements_.pop_front();
+    handle_announce(std::move(text));
   }
 
   generation* current(generation_id gid) {
@@ -406,6 +441,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     auto timeline = std::move(gen.timeline);
     generation_.reset();
     complete_turn(timeline);
+    start_pending_announcement();
   }
 
   void handle_interrupt(std::string reason) {
@@ -423,6 +459,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     auto timeline = std::move(gen.timeline);
     generation_.reset();
     complete_turn(timeline);
+    on_strand([this] { start_pending_announcement(); });  // after whatever follows the interrupt
   }
 
   // ---- bookkeeping ---------------------------------------------------------------------------
@@ -440,7 +477,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void maybe_end_stream() {
-    if (!input_ended_ || turn_ || !awaiting_final_.empty() || generation_ || end_of_stream_sent_) return;
+    if (!input_ended_ || turn_ || !awaiting_final_.empty() || generation_ || !pending_announcements_.empty() ||
+        end_of_stream_sent_) {
+      return;
+    }
     end_of_stream_sent_ = true;
     emit(turn_id{}, generation_id{}, end_of_stream{});
   }
@@ -493,6 +533,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   std::deque<user_turn> awaiting_final_;   // turns whose endpoint was decided, waiting for their transcript
   std::optional<generation> generation_;
   std::vector<engine::chat_message> history_;
+  std::deque<std::string> pending_announcements_;
   std::uint64_t n_turns_started_ = 0;
   std::uint64_t seq_ = 0;
   bool input_ended_ = false;
@@ -524,6 +565,7 @@ session_id session::id() const { return core_->id(); }
 void session::push_audio(std::span<const std::int16_t> samples) { core_->push_audio(samples); }
 void session::end_input() { core_->end_input(); }
 void session::submit_text(std::string text) { core_->submit_text(std::move(text)); }
+void session::announce(std::string text) { core_->announce(std::move(text)); }
 void session::interrupt(std::string reason) { core_->interrupt(std::move(reason)); }
 void session::close() { core_->close(); }
 session_stats session::stats() const { return core_->stats(); }

@@ -89,6 +89,8 @@ class session {
   void end_input();
   /// A user turn given as text (no audio, no ASR).
   void submit_text(std::string text);
+  /// Speaks `text` unprompted (a timer firing, a notification): after the reply in progress, if any.
+  void announce(std::string text);
   /// Interrupts the reply being generated or spoken, if any. Idempotent.
   void interrupt(std::string reason = "api");
   /// Stops everything; afterwards no callback runs. Safe to call twice.

@@ -3,13 +3,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <future>
 #include <optional>
 #include <vector>
 
 #include "parley/audio/framer.hpp"
-#include "parley/audio/vad.hpp"
+#include "parley/audio/frontend.hpp"
 #include "parley/core/cancel.hpp"
 #include "parley/core/log.hpp"
 #include "parley/core/ring.hpp"
@@ -81,15 +82,15 @@ void append_sentence(std::string& to, std::string_view segment) {
 class session_core : public std::enable_shared_from_this<session_core> {
  public:
   session_core(boost::asio::any_io_executor executor, engine::engine_set engines, session_options options,
-               session_callbacks callbacks, const clock& clk, audio::webrtc_vad vad)
+               session_callbacks callbacks, const clock& clk, audio::frontend frontend)
       : strand_(boost::asio::make_strand(executor)),
         engines_(std::move(engines)),
         options_(std::move(options)),
         callbacks_(std::move(callbacks)),
         clock_(clk),
-        vad_(std::move(vad)),
+        frontend_(std::move(frontend)),
         framer_(audio::k_frame_samples),
-        endpointer_(with_hangover(options_.endpointing, vad_.hangover_ms())),
+        endpointer_(with_hangover(options_.endpointing, frontend_.hangover_ms())),
         input_(options_.input_queue_chunks) {
     static std::atomic<std::uint64_t> next_session{1};
     id_ = session_id{next_session.fetch_add(1)};
@@ -169,10 +170,14 @@ class session_core : public std::enable_shared_from_this<session_core> {
     }
   }
 
-  void process_frame(std::span<const std::int16_t> frame, time_point t_arrival) {
+  void process_frame(std::span<const std::int16_t> raw, time_point t_arrival) {
+    // The front-end cleans the frame in place (high-pass, noise suppression, gain) and votes.
+    std::copy(raw.begin(), raw.end(), frame_buffer_.begin());
+    const std::span<std::int16_t> frame(frame_buffer_.data(), raw.size());
+    const auto p_voiced = frontend_.process(frame);
+    const bool voiced = p_voiced && *p_voiced >= 0.5;
     const media_time t_start = t_media_;
     t_media_ += static_cast<media_time>(frame.size());
-    const bool voiced = vad_.is_speech(frame);
     recent_arrivals_.push_back({t_media_, t_arrival});
     if (recent_arrivals_.size() > k_arrivals_kept) recent_arrivals_.pop_front();
 
@@ -513,7 +518,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
   const clock& clock_;
   session_id id_;
 
-  audio::webrtc_vad vad_;
+  audio::frontend frontend_;
+  std::array<std::int16_t, audio::k_frame_samples> frame_buffer_{};
   audio::framer framer_;
   endpointer endpointer_;
   generation_fence fence_;
@@ -552,10 +558,10 @@ result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor ex
   if (engines.asr->caps().sample_rate_hz != k_input_rate_hz) {
     return make_error(errc::invalid_argument, "the recognizer must take 16 kHz audio");
   }
-  auto vad = audio::webrtc_vad::create(audio::vad_config{options.vad_aggressiveness});
-  if (!vad) return vad.error();
+  auto frontend = audio::frontend::create(options.frontend);
+  if (!frontend) return frontend.error();
   auto core = std::make_shared<session_core>(std::move(executor), std::move(engines), std::move(options),
-                                             std::move(callbacks), clk, std::move(*vad));
+                                             std::move(callbacks), clk, std::move(*frontend));
   return std::unique_ptr<session>(new session(std::move(core)));
 }
 

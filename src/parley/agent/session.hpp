@@ -1,7 +1,7 @@
 // agent/session — one conversation: audio in, turns detected, replies streamed out.
 //
-// Role: the turn pipeline (DESIGN §1). Input audio frames go through the WebRTC VAD and the
-// silence endpointer; the utterance streams into the recognizer; at the endpoint the final
+// Role: the turn pipeline (DESIGN §1). Input audio frames go through the WebRTC front-end
+// (high-pass, noise suppression, VAD) and the silence endpointer; the utterance streams into the recognizer; at the endpoint the final
 // transcript becomes a user turn; the chat model's tokens are cut into speakable segments by the
 // sentence chunker; each segment is synthesized and its audio leaves as output_audio_chunk events
 // — all stages overlapping (pipeline_mode::streaming), or, for comparison, each stage waiting for
@@ -31,6 +31,7 @@
 #include <string>
 
 #include "parley/agent/endpointer.hpp"
+#include "parley/audio/frontend.hpp"
 #include "parley/core/clock.hpp"
 #include "parley/core/error.hpp"
 #include "parley/core/events.hpp"
@@ -47,7 +48,7 @@ result<pipeline_mode> parse_pipeline_mode(std::string_view text);
 struct session_options {
   pipeline_mode mode = pipeline_mode::streaming;
   endpointer_config endpointing;
-  int vad_aggressiveness = 2;  // 0..3, see audio::vad_config
+  audio::frontend_config frontend;  // high-pass, noise suppression, gain control, VAD
   text::chunker_config chunking;
   std::string system_prompt = "You are a helpful voice assistant. Answer briefly, in plain spoken sentences.";
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.

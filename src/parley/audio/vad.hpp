@@ -31,7 +31,9 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
+#include "parley/audio/frontend.hpp"
 #include "parley/core/error.hpp"
 
 namespace parley::audio {
@@ -46,9 +48,6 @@ class webrtc_vad {
   /// refuses to initialise.
   static result<webrtc_vad> create(vad_config config = {});
 
-  webrtc_vad(webrtc_vad&&) noexcept;
-  webrtc_vad& operator=(webrtc_vad&&) noexcept;
-  ~webrtc_vad();
 
   /// Classifies one frame of 10, 20 or 30 ms at 16 kHz (internally in 10 ms steps). Returns a
   /// p_speech-like value: the fraction of 10 ms sub-frames voiced (0, 1/3, 0.5, 2/3, 1).
@@ -64,14 +63,14 @@ class webrtc_vad {
   int aggressiveness() const { return aggressiveness_; }
   /// The longest the VAD keeps saying speech after speech stops: 140 ms at aggressiveness 0-1,
   /// 90 ms at 2-3 (kOverHangMax2 in webrtc's vad_core.c: 14 or 9 steps of 10 ms).
-  int hangover_ms() const { return aggressiveness_ <= 1 ? 140 : 90; }
+  int hangover_ms() const { return frontend_.hangover_ms(); }
 
  private:
-  struct impl;
-  webrtc_vad(int aggressiveness, std::unique_ptr<impl> state);
+  explicit webrtc_vad(frontend fe);
 
   int aggressiveness_;
-  std::unique_ptr<impl> impl_;  // null only when moved from
+  frontend frontend_;  // every processing stage off: only its VAD
+  std::vector<std::int16_t> scratch_;  // the frontend works in place; callers' frames are const
 };
 
 }  // namespace parley::audio

@@ -1,0 +1,114 @@
+#include "parley/audio/frontend.hpp"
+
+#include <webrtc/modules/audio_processing/include/audio_processing.h>
+#include <webrtc/modules/interface/module_common_types.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "parley/core/clock.hpp"
+
+namespace parley::audio {
+namespace {
+
+constexpr std::size_t k_step_samples = k_input_rate_hz / 100;  // the 10 ms unit WebRTC works in
+
+// Aggressiveness 0..3 -> Likelihood. webrtc's VoiceDetectionImpl maps these to VAD modes
+// kHighLikelihood=0 .. kVeryLowLikelihood=3, so aggressiveness equals the WebRTC VAD mode.
+constexpr std::array<webrtc::VoiceDetection::Likelihood, 4> k_likelihood_by_aggressiveness = {
+    webrtc::VoiceDetection::kHighLikelihood, webrtc::VoiceDetection::kModerateLikelihood,
+    webrtc::VoiceDetection::kLowLikelihood, webrtc::VoiceDetection::kVeryLowLikelihood};
+
+constexpr std::array<webrtc::NoiseSuppression::Level, 4> k_ns_levels = {
+    webrtc::NoiseSuppression::kLow, webrtc::NoiseSuppression::kModerate, webrtc::NoiseSuppression::kHigh,
+    webrtc::NoiseSuppression::kVeryHigh};
+
+}  // namespace
+
+struct frontend::impl {
+  std::unique_ptr<webrtc::AudioProcessing> apm;
+  webrtc::AudioFrame frame;  // reused: ~8 KB, kept off the caller's stack
+  frontend_config config;
+
+  /// (Re)initialises the chain (which also resets its state): 16 kHz mono, 10 ms VAD frames.
+  /// Returns the first non-zero webrtc error code.
+  int configure() {
+    constexpr auto mono = webrtc::AudioProcessing::kMono;
+    int err = apm->Initialize(k_input_rate_hz, k_input_rate_hz, k_input_rate_hz, mono, mono, mono);
+    // 10 ms: in 0.3 the VAD reads frame_size_ms of one 10 ms capture block, so larger sizes
+    // would read past it.
+    auto* vd = apm->voice_detection();
+    if (err == 0) err = vd->set_frame_size_ms(10);
+    if (err == 0) err = vd->set_likelihood(k_likelihood_by_aggressiveness[static_cast<std::size_t>(config.vad_aggressiveness)]);
+    if (err == 0) err = vd->Enable(true);
+    if (err == 0) err = apm->high_pass_filter()->Enable(config.high_pass);
+    if (err == 0 && config.noise_suppression) {
+      err = apm->noise_suppression()->set_level(k_ns_levels[static_cast<std::size_t>(config.noise_suppression_level)]);
+    }
+    if (err == 0) err = apm->noise_suppression()->Enable(config.noise_suppression);
+    if (err == 0 && config.gain_control) err = apm->gain_control()->set_mode(webrtc::GainControl::kFixedDigital);
+    if (err == 0 && config.gain_control) err = apm->gain_control()->set_compression_gain_db(12);
+    if (err == 0) err = apm->gain_control()->Enable(config.gain_control);
+    return err;
+  }
+
+  /// Runs one 10 ms step in place; returns 1 voiced, 0 not voiced, < 0 a webrtc error code.
+  int process_step(std::int16_t* samples) {
+    frame.UpdateFrame(0, 0, samples, k_step_samples, k_input_rate_hz, webrtc::AudioFrame::kNormalSpeech,
+                      webrtc::AudioFrame::kVadUnknown, 1);
+    const int err = apm->ProcessStream(&frame);
+    if (err != 0) return err < 0 ? err : -err;
+    std::copy_n(frame.data_, k_step_samples, samples);
+    return apm->voice_detection()->stream_has_voice() ? 1 : 0;
+  }
+};
+
+frontend::frontend(frontend_config config, std::unique_ptr<impl> state) : config_(config), impl_(std::move(state)) {}
+frontend::frontend(frontend&&) noexcept = default;
+frontend& frontend::operator=(frontend&&) noexcept = default;
+frontend::~frontend() = default;
+
+result<frontend> frontend::create(frontend_config config) {
+  if (config.vad_aggressiveness < 0 || config.vad_aggressiveness > 3) {
+    return make_error(errc::invalid_argument,
+                      "vad: aggressiveness must be 0..3, got " + std::to_string(config.vad_aggressiveness));
+  }
+  if (config.noise_suppression_level < 0 || config.noise_suppression_level > 3) {
+    return make_error(errc::invalid_argument,
+                      "noise suppression level must be 0..3, got " + std::to_string(config.noise_suppression_level));
+  }
+  webrtc::Config apm_config;
+  // The experimental (analog) AGC is on by default in 0.3; parley only ever uses the digital one.
+  apm_config.Set<webrtc::ExperimentalAgc>(new webrtc::ExperimentalAgc(false));
+  auto state = std::make_unique<impl>();
+  state->apm.reset(webrtc::AudioProcessing::Create(apm_config));
+  if (!state->apm) return make_error(errc::engine_failure, "audio front-end: webrtc::AudioProcessing::Create failed");
+  state->config = config;
+  if (const int err = state->configure(); err != 0) {
+    return make_error(errc::engine_failure, "audio front-end: webrtc setup failed with error " + std::to_string(err));
+  }
+  return frontend(config, std::move(state));
+}
+
+result<double> frontend::process(std::span<std::int16_t> frame) {
+  const std::size_t n_steps = frame.size() / k_step_samples;
+  if (frame.size() % k_step_samples != 0 || n_steps < 1 || n_steps > 3) {
+    return make_error(errc::invalid_argument, "vad: a frame must be 10, 20 or 30 ms at 16 kHz (160, 320 or 480 samples), got " +
+                                                  std::to_string(frame.size()) + " samples");
+  }
+  if (!impl_) return make_error(errc::internal, "audio front-end: used after being moved from");
+  int n_voiced = 0;
+  for (std::size_t i = 0; i < n_steps; ++i) {
+    const int voiced = impl_->process_step(frame.data() + i * k_step_samples);
+    if (voiced < 0) return make_error(errc::engine_failure, "audio front-end: webrtc ProcessStream failed with error " + std::to_string(voiced));
+    n_voiced += voiced;
+  }
+  return static_cast<double>(n_voiced) / static_cast<double>(n_steps);
+}
+
+void frontend::reset() {
+  if (impl_) (void)impl_->configure();
+}
+
+}  // namespace parley::audio

@@ -150,11 +150,8 @@ int bench_command(const bench_options& options) {
     choice.seed = options.engines.seed + j.index;
     auto engines = build_engines(choice, rt.executor());
     if (!engines) return engines.error();
-    agent::session_options so;
-    so.mode = j.mode;
-    so.endpointing.silence_ms = options.pipeline.silence_ms;
     auto session = agent::session::create(
-        rt.executor(), engines->set, so,
+        rt.executor(), engines->set, session_options_from(options.pipeline, j.mode),
         {.on_event =
              [&, jp = &j](const event& e) {
                if (!std::holds_alternative<end_of_stream>(e.body)) return;

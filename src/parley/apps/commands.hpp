@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "parley/agent/session.hpp"
 #include "parley/apps/engine_factory.hpp"
 
 namespace parley::app {
@@ -18,7 +19,12 @@ struct pipeline_flags {
   std::string mode = "streaming";  // streaming | sequential (bench also: both)
   double silence_ms = 400.0;       // endpointer silence threshold
   double speed = 1.0;              // input pacing: multiple of real time
+  int vad_aggressiveness = 2;      // WebRTC VAD mode 0..3
+  int noise_suppression = 1;       // WebRTC noise suppression level 0..3, or -1 for off
 };
+
+/// The session options those flags describe.
+agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode);
 
 struct run_options {
   std::string input;         // WAV (any rate/channels) to play as a live microphone

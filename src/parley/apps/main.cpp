@@ -38,6 +38,14 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
   cmd.add_option("--speed", p.speed, "feed the audio at this multiple of real time (TTFA is only meaningful at 1)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 1000.0));
+  cmd.add_option("--vad-aggressiveness", p.vad_aggressiveness,
+                 "WebRTC VAD mode: 0 (hears speech most readily) .. 3 (rejects non-speech most)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
+  cmd.add_option("--noise-suppression", p.noise_suppression,
+                 "WebRTC noise suppression level: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 3));
 }
 
 }  // namespace

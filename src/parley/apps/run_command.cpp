@@ -1,4 +1,5 @@
 // `parley run IN.wav`: one session fed by a file as a live microphone.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -63,6 +64,16 @@ class reply_file {
 
 void print_error(const std::string& message) { std::cerr << "parley: error: " << message << "\n"; }
 
+agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode) {
+  agent::session_options options;
+  options.mode = mode;
+  options.endpointing.silence_ms = flags.silence_ms;
+  options.frontend.vad_aggressiveness = flags.vad_aggressiveness;
+  options.frontend.noise_suppression = flags.noise_suppression >= 0;
+  options.frontend.noise_suppression_level = std::max(0, flags.noise_suppression);
+  return options;
+}
+
 int run_command(const run_options& options) {
   auto mode = agent::parse_pipeline_mode(options.pipeline.mode);
   if (!mode) return print_error(mode.error().message), exit_usage;
@@ -112,11 +123,8 @@ int run_command(const run_options& options) {
   int n_turns = 0;
   std::promise<void> finished;
 
-  agent::session_options session_options;
-  session_options.mode = *mode;
-  session_options.endpointing.silence_ms = options.pipeline.silence_ms;
   auto session = agent::session::create(
-      rt.executor(), engines->set, session_options,
+      rt.executor(), engines->set, session_options_from(options.pipeline, *mode),
       {.on_event =
            [&](const event& e) {
              if (const auto* audio = std::get_if<output_audio_chunk>(&e.body); audio && replies) {

@@ -69,7 +69,8 @@ TEST_F(cli, help_explains_the_commands) {
 
 TEST_F(cli, unknown_flag_is_a_usage_error) {
   EXPECT_EQ(parley("run --no-such-flag x.wav").exit_code, 1);
-  EXPECT_EQ(parley("run " + write_question("q.wav") + " --llm-profile nope --speed 50").exit_code, 1);
+  EXPECT_EQ(parley("run " + write_question("q.wav") + " --engines mock --llm-profile nope --speed 50").exit_code, 1);
+  EXPECT_EQ(parley("run " + write_question("q2.wav") + " --engines nope --speed 50").exit_code, 1);
 }
 
 TEST_F(cli, missing_file_is_a_one_line_error) {
@@ -112,7 +113,7 @@ TEST_F(cli, run_answers_each_turn_and_writes_audio_and_trace) {
   const auto wav = write_question("q.wav", 44100);  // not 16 kHz: resampled on the way in
   write_text("q.txt", "what time is it\n");          // the mock recognizer's transcript, picked up beside q.wav
   const auto r = parley("run " + wav + " -o " + path("reply.wav") + " --trace " + path("t.jsonl") +
-                        " --speed 10 --llm-profile zero --tts-profile zero --no-color");
+                        " --speed 10 --engines mock --llm-profile zero --tts-profile zero --no-color");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("MOCK"), std::string::npos) << "must say plainly that mock engines run";
   EXPECT_NE(r.output.find("you:    what time is it"), std::string::npos) << r.output;
@@ -151,6 +152,53 @@ TEST_F(cli, bench_reports_every_metric_per_mode) {
       for (const char* key : {"p50", "p90", "p95", "p99", "mean"}) EXPECT_TRUE(m[key].is_number()) << key;
     }
   }
+}
+
+// ---- the embedded engines (label real_engine: these load pocketsphinx and flite) ----------------
+
+TEST_F(cli, doctor_reports_every_engine_working) {
+  const auto r = parley("doctor");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* what : {"front-end", "responder", "pocketsphinx", "flite", "espeak-ng"}) {
+    EXPECT_NE(r.output.find(what), std::string::npos) << what;
+  }
+  EXPECT_EQ(r.output.find("FAIL"), std::string::npos) << r.output;
+}
+
+TEST_F(cli, say_then_transcribe_round_trips) {
+  const auto said = parley("say \"What time is it?\" -o " + path("say.wav"));
+  ASSERT_EQ(said.exit_code, 0) << said.output;
+  auto clip = parley::audio::read_audio_file(path("say.wav"));
+  ASSERT_TRUE(clip);
+  EXPECT_GT(clip->duration_ms(), 500.0);
+  const auto heard = parley("transcribe " + path("say.wav"));
+  ASSERT_EQ(heard.exit_code, 0) << heard.output;
+  EXPECT_EQ(heard.output, "what time is it\n");
+}
+
+TEST_F(cli, an_unknown_voice_is_a_clear_start_up_error) {
+  const auto r = parley("say hello --voice nobody -o " + path("x.wav"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("nobody"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rms"), std::string::npos) << "lists the known voices: " << r.output;
+}
+
+TEST_F(cli, run_answers_a_spoken_question_with_the_embedded_stack) {
+  ASSERT_EQ(parley("say \"What is twelve times eight?\" -o " + path("q.wav")).exit_code, 0);
+  // A live microphone: lead silence, the question, trailing silence.
+  auto q = parley::audio::read_audio_file(path("q.wav"));
+  ASSERT_TRUE(q);
+  std::vector<std::int16_t> pcm(8000);
+  pcm.insert(pcm.end(), q->samples.begin(), q->samples.end());
+  pcm.insert(pcm.end(), 24000, 0);
+  ASSERT_TRUE(parley::audio::write_wav(path("mic.wav"), pcm, 16000));
+  const auto r = parley("run " + path("mic.wav") + " -o " + path("reply.wav") + " --speed 4 --no-color");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("you:    what is twelve times eight"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("96"), std::string::npos) << "the local responder did the sum: " << r.output;
+  auto reply = parley::audio::read_audio_file(path("reply.wav"));
+  ASSERT_TRUE(reply);
+  EXPECT_GT(reply->duration_ms(), 500.0);
 }
 
 TEST_F(cli, bench_rejects_a_bad_manifest_with_its_line) {

@@ -121,12 +121,14 @@ int bench_command(const bench_options& options) {
   }
 
   runtime rt;
+  // Real engines load once and serve every session; mock engines are made per session below,
+  // each with its file's reference text as the transcript.
+  auto shared = build_engines(options.engines, rt.executor());
+  if (!shared) return print_error(shared.error().message), exit_usage;
   {
-    auto probe = build_engines(options.engines, rt.executor());
-    if (!probe) return print_error(probe.error().message), exit_usage;
-    if (!probe->notice.empty()) std::cout << probe->notice << "\n";
+    if (!shared->notice.empty()) std::cout << shared->notice << "\n";
     std::cout << "machine: " << machine_description() << "\n"
-              << probe->summary << "\n"
+              << shared->summary << "\n"
               << "corpus:  " << entries->size() << " files × " << options.repeat << " × " << modes.size()
               << " mode(s) = " << jobs.size() << " sessions · concurrency " << options.concurrency << " · speed ×"
               << options.pipeline.speed << "\n";
@@ -144,14 +146,17 @@ int bench_command(const bench_options& options) {
   std::size_t next = 0, n_running = 0, n_done = 0;
 
   auto start_job = [&](job& j) -> status {
-    engine_choice choice = options.engines;
-    choice.engines = "mock";  // the notice was printed once above
-    choice.transcripts = {j.entry->text};
-    choice.seed = options.engines.seed + j.index;
-    auto engines = build_engines(choice, rt.executor());
-    if (!engines) return engines.error();
+    engine::engine_set engines = shared->set;
+    if (shared->mock) {
+      engine_choice choice = options.engines;
+      choice.transcripts = {j.entry->text};
+      choice.seed = options.engines.seed + j.index;
+      auto per_job = build_engines(choice, rt.executor());
+      if (!per_job) return per_job.error();
+      engines = per_job->set;
+    }
     auto session = agent::session::create(
-        rt.executor(), engines->set, session_options_from(options.pipeline, j.mode),
+        rt.executor(), engines, session_options_from(options.pipeline, j.mode),
         {.on_event =
              [&, jp = &j](const event& e) {
                if (!std::holds_alternative<end_of_stream>(e.body)) return;

@@ -47,7 +47,22 @@ struct bench_options {
   bool progress = true;
 };
 
+struct say_options {
+  std::string text;
+  std::string output = "say.wav";
+  engine_choice engines;
+};
+
+struct transcribe_options {
+  std::string input;
+  engine_choice engines;
+  audio::frontend_config frontend;
+};
+
 int run_command(const run_options& options);
+int say_command(const say_options& options);
+int transcribe_command(const transcribe_options& options);
+int doctor_command(const engine_choice& choice);
 int bench_command(const bench_options& options);
 
 /// "parley: error: <message>" on stderr.

@@ -11,11 +11,18 @@ namespace {
 using parley::app::engine_choice;
 using parley::app::pipeline_flags;
 
+void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
+  cmd.add_option("--voice", e.voice,
+                 "TTS voice: a flite voice (rms, slt, awb, kal16, kal; default rms) or espeak:LANG (e.g. espeak:en-us)");
+  cmd.add_option("--faq", e.faq_path, "FAQ knowledge file for the local responder (default: the bundled store example)");
+}
+
 void add_engine_flags(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--engines", e.engines,
-                 "default: the embedded offline stack (falls back to mock engines, with a notice, until it is built); "
-                 "mock: scripted engines with provider-like latency")
+                 "default: the embedded offline stack (pocketsphinx ASR, local intent + FAQ responder, flite TTS); "
+                 "mock: scripted engines with provider-like latency, for tests and benchmarks")
       ->capture_default_str();
+  add_default_engine_flags(cmd, e);
   cmd.add_option("--llm-profile", e.llm_profile,
                  "latency profile of the mock chat model: zero (no latency at all), groq-llama-70b, "
                  "cloud-fast-tier, cloud-balanced, cloud-premium, self-hosted-7b")
@@ -85,6 +92,23 @@ int main(int argc, char** argv) {
   add_pipeline_flags(*bench_cmd, bench.pipeline, "streaming, sequential, or both (interleaved in one run, with the ratio)");
   add_engine_flags(*bench_cmd, bench.engines);
 
+  parley::app::say_options say;
+  auto* say_cmd = app.add_subcommand("say", "Synthesize text with the embedded TTS and write a WAV");
+  say_cmd->add_option("text", say.text, "what to say")->required();
+  say_cmd->add_option("-o,--output", say.output, "output WAV")->capture_default_str();
+  add_default_engine_flags(*say_cmd, say.engines);
+
+  parley::app::transcribe_options transcribe;
+  auto* transcribe_cmd = app.add_subcommand(
+      "transcribe", "Recognize a WAV with the embedded ASR (through the same front-end as a session); "
+                    "the final transcript goes to standard output");
+  transcribe_cmd->add_option("input", transcribe.input, "input audio (any rate/channels)")->required();
+  add_default_engine_flags(*transcribe_cmd, transcribe.engines);
+
+  parley::app::engine_choice doctor;
+  auto* doctor_cmd = app.add_subcommand("doctor", "Check which engines and models are installed and working");
+  add_default_engine_flags(*doctor_cmd, doctor);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,5 +116,8 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) return parley::app::run_command(run);
   if (*bench_cmd) return parley::app::bench_command(bench);
+  if (*say_cmd) return parley::app::say_command(say);
+  if (*transcribe_cmd) return parley::app::transcribe_command(transcribe);
+  if (*doctor_cmd) return parley::app::doctor_command(doctor);
   return parley::app::exit_usage;
 }

@@ -1,0 +1,582 @@
+// parley_asr_bench — word error rate, finalisation latency and real-time factor of the streaming
+// pocketsphinx recognizer, side by side with pocketsphinx's own batch decode of the same audio.
+//
+//   parley_asr_bench --manifest ../shared/corpus/manifest.jsonl [--phrases FILE] [--json out.json]
+//
+// For every file of the manifest the audio is cut at the true end of speech + --tail-ms (400 ms,
+// what an endpointer with a 400 ms silence timer has seen when it calls finish()). Then:
+//   baseline  pocketsphinx_batch_decoder: the generic en-us model with every pocketsphinx
+//             default (3 passes, batch CMN), decoding the whole clip after it was recorded;
+//   streaming pocketsphinx_recognizer with domain biasing: the clip is fed in 20 ms chunks, paced
+//             in real time (--pace realtime, --lanes files at once) or as fast as possible
+//             (--pace fast: WER only, latency not meaningful); finalisation latency is the wall
+//             time from finish() to on_final.
+// WER uses obs::word_error_rate (one normaliser for every row) and sums errors over reference
+// words. RTF per core = decoding CPU time (thread CPU clock) / audio time.
+// --sweep "SPEC;SPEC;..." decodes the corpus with several biasing setups instead (fast pace) and
+// prints one WER row per setup; SPEC is none | domain_only | interpolate:WEIGHT, optionally
+// followed by ",2pass" (second pass on), ",fixed" or ",carry" (cepstral mean modes), ",lw=X" (LM
+// weight), ",opt=-name=value" (any pocketsphinx option).
+// --denoise is the hook for the front-end's noise suppression (not built yet: only "none").
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "parley/audio/wav.hpp"
+#include "parley/core/clock.hpp"
+#include "parley/engines/pocketsphinx/domain_lm.hpp"
+#include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
+#include "parley/obs/wer.hpp"
+
+#ifndef PARLEY_ASR_DEFAULT_PHRASES
+#define PARLEY_ASR_DEFAULT_PHRASES "bench/asr/domain_phrases.txt"
+#endif
+
+namespace fs = std::filesystem;
+namespace ps = parley::pocketsphinx;
+using parley::obs::wer_result;
+using parley::obs::wer_total;
+using json = nlohmann::json;
+
+namespace {
+
+struct utterance {
+  std::string id, file, text, category, voice, condition;
+  double speech_start_ms = 0, speech_end_ms = 0;
+  std::vector<std::int16_t> samples;  // cut at speech end + tail
+};
+
+struct decoded {
+  std::string hyp;
+  wer_result wer;
+  double final_ms = -1.0;          // finish() → on_final (streaming, realtime pace)
+  double first_partial_ms = -1.0;  // first partial, from the start of the clip's audio
+  int n_partials = 0;
+  bool partial_before_final = false;
+  bool error = false;
+};
+
+struct system_run {
+  std::string name;
+  std::vector<decoded> results;  // parallel to the corpus
+  double audio_ms = 0.0, cpu_ms = 0.0;
+  double rtf() const { return audio_ms > 0 ? cpu_ms / audio_ms : 0.0; }
+};
+
+std::string machine_info() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads";
+}
+
+std::vector<std::string> read_phrases(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read phrases file " + path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    out.push_back(line.substr(first));
+  }
+  return out;
+}
+
+std::vector<utterance> read_corpus(const std::string& manifest, double tail_ms) {
+  std::ifstream in(manifest);
+  if (!in) throw std::runtime_error("cannot read manifest " + manifest);
+  const fs::path base = fs::path(manifest).parent_path();
+  std::vector<utterance> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto j = json::parse(line);
+    utterance u;
+    u.id = j.value("id", "");
+    u.file = (base / j.at("file").get<std::string>()).string();
+    u.text = j.at("text").get<std::string>();
+    u.category = j.value("category", "");
+    u.voice = j.value("voice", "");
+    u.condition = j.value("condition", "");
+    u.speech_start_ms = j.value("speech_start_ms", 0.0);
+    u.speech_end_ms = j.at("speech_end_ms").get<double>();
+    auto clip = parley::audio::read_audio_file(u.file);
+    if (!clip) throw std::runtime_error(clip.error().describe());
+    const auto keep = static_cast<std::size_t>(parley::ms_to_samples(u.speech_end_ms + tail_ms));
+    u.samples = std::move(clip->samples);
+    if (u.samples.size() > keep) u.samples.resize(keep);
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+// --- decoding ----------------------------------------------------------------------------
+
+system_run run_baseline(const std::vector<utterance>& corpus, const std::string& model_dir) {
+  system_run run{"batch (generic LM, pocketsphinx defaults)", {}, 0, 0};
+  auto dec = ps::pocketsphinx_batch_decoder::create(model_dir);
+  if (!dec) throw std::runtime_error(dec.error().describe());
+  for (const auto& u : corpus) {
+    decoded d;
+    auto r = (*dec)->decode(u.samples);
+    if (r) {
+      d.hyp = r->text;
+      run.audio_ms += r->audio_ms;
+      run.cpu_ms += r->cpu_ms;
+    } else {
+      d.error = true;
+    }
+    d.wer = parley::obs::word_error_rate(u.text, d.hyp);
+    run.results.push_back(std::move(d));
+  }
+  return run;
+}
+
+struct waiter {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  parley::result<std::string> text = std::string();
+  parley::time_point t_final{};
+  parley::time_point t_first_partial{};
+  int n_partials = 0;
+};
+
+/// Streams every utterance through `asr`; `lanes` files at once; realtime or fast pacing.
+system_run run_streaming(const std::vector<utterance>& corpus, ps::pocketsphinx_recognizer& asr,
+                         const std::string& name, bool realtime, int lanes) {
+  system_run run{name, std::vector<decoded>(corpus.size()), 0, 0};
+  const auto before = asr.stats();
+  std::atomic<std::size_t> next{0};
+  auto lane = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= corpus.size()) return;
+      const auto& u = corpus[i];
+      auto w = std::make_shared<waiter>();
+      auto stream = asr.open({.on_partial =
+                                  [w](std::string, double) {
+                                    std::lock_guard lock(w->m);
+                                    if (w->n_partials++ == 0) w->t_first_partial = parley::steady_clock::now();
+                                  },
+                              .on_final =
+                                  [w](parley::result<std::string> text) {
+                                    const auto now = parley::steady_clock::now();
+                                    std::lock_guard lock(w->m);
+                                    w->t_final = now;
+                                    w->text = std::move(text);
+                                    w->done = true;
+                                    w->cv.notify_all();
+                                  }});
+      if (!stream) throw std::runtime_error(stream.error().describe());
+      const std::size_t chunk = 320;  // 20 ms
+      const auto t0 = parley::steady_clock::now();
+      for (std::size_t k = 0, n = 0; k < u.samples.size(); k += chunk, ++n) {
+        if (realtime) std::this_thread::sleep_until(t0 + parley::from_ms(20.0 * static_cast<double>(n)));
+        (*stream)->feed(std::span<const std::int16_t>(u.samples).subspan(k, std::min(chunk, u.samples.size() - k)));
+      }
+      if (realtime) {
+        const auto n_chunks = (u.samples.size() + chunk - 1) / chunk;
+        std::this_thread::sleep_until(t0 + parley::from_ms(20.0 * static_cast<double>(n_chunks)));
+      }
+      const auto t_finish = parley::steady_clock::now();
+      (*stream)->finish();
+      std::unique_lock lock(w->m);
+      w->cv.wait(lock, [&] { return w->done; });
+      decoded d;
+      if (w->text) d.hyp = *w->text;
+      else d.error = true;
+      d.wer = parley::obs::word_error_rate(u.text, d.hyp);
+      if (realtime) d.final_ms = parley::to_ms(w->t_final - t_finish);
+      d.n_partials = w->n_partials;
+      d.partial_before_final = w->n_partials > 0 && w->t_first_partial <= w->t_final;
+      if (w->n_partials > 0) d.first_partial_ms = parley::to_ms(w->t_first_partial - t0);
+      run.results[i] = std::move(d);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int l = 0; l < std::max(1, lanes); ++l) threads.emplace_back(lane);
+  for (auto& t : threads) t.join();
+  const auto after = asr.stats();
+  run.audio_ms = after.audio_ms - before.audio_ms;
+  run.cpu_ms = after.cpu_ms - before.cpu_ms;
+  return run;
+}
+
+// --- reporting ---------------------------------------------------------------------------
+
+using filter = std::function<bool(const utterance&)>;
+
+wer_total total_of(const std::vector<utterance>& corpus, const system_run& run, const filter& f) {
+  wer_total t;
+  for (std::size_t i = 0; i < corpus.size(); ++i)
+    if (f(corpus[i])) t.add(run.results[i].wer);
+  return t;
+}
+
+std::string pct(const wer_total& t) {
+  if (t.n_utterances == 0) return "-";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(1) << 100.0 * t.wer();
+  return os.str();
+}
+
+bool is_clean_flite(const utterance& u) { return u.condition == "clean" && u.voice.rfind("flite:", 0) == 0; }
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<std::size_t>(std::max(1.0, std::ceil(p / 100.0 * static_cast<double>(v.size()))));
+  return v[rank - 1];
+}
+
+const std::vector<std::string> k_categories = {"intent", "faq", "open", "pause", "short"};
+
+void print_matrix(std::ostream& os, const std::vector<utterance>& corpus, const system_run& run) {
+  std::vector<std::pair<std::string, std::string>> rows;  // voice, condition in corpus order
+  for (const auto& u : corpus)
+    if (std::find(rows.begin(), rows.end(), std::make_pair(u.voice, u.condition)) == rows.end())
+      rows.emplace_back(u.voice, u.condition);
+  os << "  " << std::left << std::setw(24) << "voice / condition";
+  for (const auto& c : k_categories) os << std::right << std::setw(8) << c;
+  os << std::setw(8) << "all" << std::setw(8) << "words" << "\n";
+  auto row = [&](const std::string& label, const filter& f) {
+    os << "  " << std::left << std::setw(24) << label;
+    for (const auto& c : k_categories)
+      os << std::right << std::setw(8) << pct(total_of(corpus, run, [&](const utterance& u) { return f(u) && u.category == c; }));
+    const auto all = total_of(corpus, run, f);
+    os << std::setw(8) << pct(all) << std::setw(8) << all.n_ref_words << "\n";
+  };
+  for (const auto& [v, c] : rows)
+    row(v + " " + c, [&](const utterance& u) { return u.voice == v && u.condition == c; });
+  row("clean flite (3 voices)", is_clean_flite);
+  row("clean, all voices", [](const utterance& u) { return u.condition == "clean"; });
+  row("everything", [](const utterance&) { return true; });
+}
+
+json run_json(const std::vector<utterance>& corpus, const system_run& run) {
+  json j;
+  j["name"] = run.name;
+  j["rtf_per_core"] = run.rtf();
+  j["audio_ms"] = run.audio_ms;
+  j["cpu_ms"] = run.cpu_ms;
+  auto add = [&](json& into, const std::string& key, const filter& f) {
+    const auto t = total_of(corpus, run, f);
+    into[key] = {{"wer", t.wer()}, {"n_ref_words", t.n_ref_words}, {"n_sub", t.n_sub}, {"n_del", t.n_del},
+                 {"n_ins", t.n_ins}, {"n_utterances", t.n_utterances}, {"n_exact", t.n_exact}};
+  };
+  json groups;
+  std::set<std::pair<std::string, std::string>> vc;
+  for (const auto& u : corpus) vc.emplace(u.voice, u.condition);
+  for (const auto& [v, c] : vc) add(groups, v + " " + c, [&](const utterance& u) { return u.voice == v && u.condition == c; });
+  for (const auto& cat : k_categories) {
+    add(groups, "clean flite / " + cat, [&](const utterance& u) { return is_clean_flite(u) && u.category == cat; });
+    add(groups, "all / " + cat, [&](const utterance& u) { return u.category == cat; });
+  }
+  add(groups, "clean flite", is_clean_flite);
+  add(groups, "clean flite / intent+faq+short", [](const utterance& u) {
+    return is_clean_flite(u) && (u.category == "intent" || u.category == "faq" || u.category == "short");
+  });
+  add(groups, "everything", [](const utterance&) { return true; });
+  j["wer"] = groups;
+  json utts = json::array();
+  for (std::size_t i = 0; i < corpus.size(); ++i) {
+    const auto& d = run.results[i];
+    json u = {{"id", corpus[i].id},        {"voice", corpus[i].voice}, {"condition", corpus[i].condition},
+              {"category", corpus[i].category}, {"ref", corpus[i].text}, {"hyp", d.hyp},
+              {"errors", d.wer.n_errors()}, {"ref_words", d.wer.n_ref_words}};
+    if (d.final_ms >= 0) u["final_ms"] = d.final_ms;
+    if (d.n_partials > 0) {
+      u["n_partials"] = d.n_partials;
+      u["first_partial_ms"] = d.first_partial_ms;
+    }
+    utts.push_back(std::move(u));
+  }
+  j["utterances"] = std::move(utts);
+  return j;
+}
+
+struct sweep_spec {
+  std::string label;
+  ps::bias_mode bias = ps::bias_mode::interpolate;
+  double weight = 0.3;
+  bool second_pass = false;
+  ps::cmn_mode cmn = ps::cmn_mode::running;
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
+sweep_spec parse_spec(const std::string& text, const ps::pocketsphinx_config& defaults) {
+  sweep_spec s;
+  s.label = text;
+  s.weight = defaults.domain_weight;
+  s.second_pass = defaults.second_pass;
+  s.cmn = defaults.cmn;
+  std::stringstream in(text);
+  std::string part;
+  bool first = true;
+  while (std::getline(in, part, ',')) {
+    if (first) {
+      first = false;
+      if (part == "none") s.bias = ps::bias_mode::none;
+      else if (part == "domain_only") s.bias = ps::bias_mode::domain_only;
+      else if (part.rfind("interpolate", 0) == 0) {
+        s.bias = ps::bias_mode::interpolate;
+        if (const auto colon = part.find(':'); colon != std::string::npos) s.weight = std::stod(part.substr(colon + 1));
+      } else {
+        throw std::runtime_error("unknown sweep spec " + part);
+      }
+    } else if (part == "2pass") {
+      s.second_pass = true;
+    } else if (part == "1pass") {
+      s.second_pass = false;
+    } else if (part == "carry") {
+      s.cmn = ps::cmn_mode::carry;
+    } else if (part == "fixed") {
+      s.cmn = ps::cmn_mode::fixed;
+    } else if (part == "running") {
+      s.cmn = ps::cmn_mode::running;
+    } else if (part.rfind("lw=", 0) == 0) {
+      s.options.emplace_back("-lw", part.substr(3));
+    } else if (part.rfind("opt=", 0) == 0) {  // opt=-name=value
+      const auto eq = part.find('=', 4);
+      if (eq == std::string::npos) throw std::runtime_error("bad option " + part);
+      s.options.emplace_back(part.substr(4, eq - 4), part.substr(eq + 1));
+    } else {
+      throw std::runtime_error("unknown sweep option " + part);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"parley_asr_bench: streaming pocketsphinx vs batch baseline (WER, latency, RTF)"};
+  std::string manifest = "../shared/corpus/manifest.jsonl";
+  std::string phrases_path = PARLEY_ASR_DEFAULT_PHRASES;
+  std::string json_path, pace = "realtime", sweep, bias = "interpolate", cmn = "running", denoise = "none";
+  std::string model_dir = PARLEY_POCKETSPHINX_MODEL_DIR;
+  double tail_ms = 400.0, weight = -1.0;
+  int workers = 0, lanes = 0;
+  bool second_pass = false, no_baseline = false, verbose = false;
+  std::vector<std::string> only_conditions, only_voices;
+  app.add_option("--manifest", manifest, "corpus manifest (JSONL)");
+  app.add_option("--phrases", phrases_path, "domain phrases, one per line ('#' comments)");
+  app.add_option("--json", json_path, "write the full results here");
+  app.add_option("--pace", pace, "realtime (latency measured) or fast (WER only)")->check(CLI::IsMember({"realtime", "fast"}));
+  app.add_option("--lanes", lanes, "files streamed at once (0: the number of workers)");
+  app.add_option("--workers", workers, "recognizer worker threads (0: hardware threads)");
+  app.add_option("--bias", bias, "none | domain_only | interpolate")->check(CLI::IsMember({"none", "domain_only", "interpolate"}));
+  app.add_option("--weight", weight, "domain LM weight for interpolate (default: the recognizer's)");
+  app.add_flag("--second-pass", second_pass, "enable pocketsphinx's second (fwdflat) pass");
+  app.add_option("--cmn", cmn, "running | fixed | carry")->check(CLI::IsMember({"running", "fixed", "carry"}));
+  app.add_option("--tail-ms", tail_ms, "audio kept after the true end of speech (the endpointer's silence)");
+  app.add_option("--sweep", sweep, "';'-separated biasing setups to compare (fast pace, WER only)");
+  app.add_option("--model-dir", model_dir, "pocketsphinx model folder");
+  app.add_option("--denoise", denoise, "front-end noise suppression hook (only 'none' for now)")->check(CLI::IsMember({"none"}));
+  app.add_flag("--no-baseline", no_baseline, "skip the batch baseline");
+  app.add_option("--conditions", only_conditions, "only these conditions (clean, pink20, pink10)")->delimiter(',');
+  app.add_option("--voices", only_voices, "only these voices (flite:slt, ..., espeak:en-us)")->delimiter(',');
+  app.add_flag("-v,--verbose", verbose, "print every hypothesis");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const auto phrases = read_phrases(phrases_path);
+    auto corpus = read_corpus(manifest, tail_ms);
+    auto excluded = [&](const utterance& u) {
+      const auto has = [](const std::vector<std::string>& v, const std::string& x) {
+        return v.empty() || std::find(v.begin(), v.end(), x) != v.end();
+      };
+      return !has(only_conditions, u.condition) || !has(only_voices, u.voice);
+    };
+    corpus.erase(std::remove_if(corpus.begin(), corpus.end(), excluded), corpus.end());
+
+    // Honesty check: the phrase list must not simply contain the test sentences.
+    std::set<std::string> refs;
+    for (const auto& u : corpus) refs.insert(parley::obs::normalize_for_wer(u.text));
+    std::size_t n_overlap = 0;
+    for (const auto& p : phrases)
+      if (refs.count(parley::obs::normalize_for_wer(p))) ++n_overlap;
+
+    ps::pocketsphinx_config base;
+    base.model_dir = model_dir;
+    base.domain_phrases = phrases;
+    base.n_workers = workers;
+    base.second_pass = second_pass;
+    base.cmn = cmn == "carry" ? ps::cmn_mode::carry : cmn == "fixed" ? ps::cmn_mode::fixed : ps::cmn_mode::running;
+    base.bias = bias == "none" ? ps::bias_mode::none
+                : bias == "domain_only" ? ps::bias_mode::domain_only
+                                        : ps::bias_mode::interpolate;
+    if (weight > 0) base.domain_weight = weight;
+
+    std::cout << "parley_asr_bench  " << machine_info() << "\n"
+              << "corpus: " << corpus.size() << " files from " << manifest << ", cut at speech end + " << tail_ms
+              << " ms\nphrases: " << phrases.size() << " from " << phrases_path << " (" << n_overlap
+              << " identical to a corpus reference)\n\n";
+    json out;
+    out["machine"] = machine_info();
+    out["manifest"] = manifest;
+    out["n_files"] = corpus.size();
+    out["tail_ms"] = tail_ms;
+    out["phrases"] = {{"file", phrases_path}, {"n", phrases.size()}, {"n_identical_to_reference", n_overlap}};
+
+    std::optional<system_run> baseline;
+    if (!no_baseline) {
+      baseline = run_baseline(corpus, model_dir);
+      out["baseline"] = run_json(corpus, *baseline);
+    }
+
+    if (!sweep.empty()) {
+      std::cout << "biasing sweep (streaming, fast pace); WER %\n  " << std::left << std::setw(26) << "setup"
+                << std::right;
+      const std::vector<std::string> cols = {"cf:int", "cf:faq", "cf:open", "cf:pause", "cf:short", "cf:i+f+s",
+                                             "cf:all", "espeak", "pink20", "pink10", "all"};
+      for (const auto& c : cols) std::cout << std::setw(9) << c;
+      std::cout << std::setw(8) << "rtf" << "\n";
+      json rows = json::array();
+      auto print_row = [&](const std::string& label, const system_run& r) {
+        auto f = [&](const filter& flt) { return total_of(corpus, r, flt); };
+        std::vector<wer_total> t;
+        for (const auto& c : k_categories)
+          t.push_back(f([&](const utterance& u) { return is_clean_flite(u) && u.category == c; }));
+        t.push_back(f([](const utterance& u) {
+          return is_clean_flite(u) && (u.category == "intent" || u.category == "faq" || u.category == "short");
+        }));
+        t.push_back(f(is_clean_flite));
+        t.push_back(f([](const utterance& u) { return u.voice.rfind("espeak", 0) == 0; }));
+        t.push_back(f([](const utterance& u) { return u.condition == "pink20"; }));
+        t.push_back(f([](const utterance& u) { return u.condition == "pink10"; }));
+        t.push_back(f([](const utterance&) { return true; }));
+        std::cout << "  " << std::left << std::setw(26) << label << std::right;
+        json jr = {{"setup", label}, {"rtf_per_core", r.rtf()}};
+        for (std::size_t k = 0; k < t.size(); ++k) {
+          std::cout << std::setw(9) << pct(t[k]);
+          jr[cols[k]] = t[k].wer();
+        }
+        std::cout << std::setw(8) << std::fixed << std::setprecision(3) << r.rtf() << "\n";
+        rows.push_back(std::move(jr));
+      };
+      if (baseline) print_row("baseline: batch generic", *baseline);
+      std::stringstream in(sweep);
+      std::string spec_text;
+      while (std::getline(in, spec_text, ';')) {
+        if (spec_text.empty()) continue;
+        const auto spec = parse_spec(spec_text, base);
+        auto cfg = base;
+        cfg.bias = spec.bias;
+        cfg.domain_weight = spec.weight;
+        cfg.second_pass = spec.second_pass;
+        cfg.cmn = spec.cmn;
+        for (const auto& o : spec.options) cfg.decoder_options.push_back(o);
+        cfg.partials = false;
+        auto asr = ps::pocketsphinx_recognizer::create(cfg);
+        if (!asr) throw std::runtime_error(asr.error().describe());
+        const int n_lanes = lanes > 0 ? lanes : (*asr)->startup().n_workers;
+        const auto r = run_streaming(corpus, **asr, spec_text, false, n_lanes);
+        print_row(spec_text, r);
+      }
+      out["sweep"] = rows;
+    } else {
+      auto asr = ps::pocketsphinx_recognizer::create(base);
+      if (!asr) throw std::runtime_error(asr.error().describe());
+      const auto& st = (*asr)->startup();
+      std::cout << "recognizer: " << st.n_decoders << " decoders, " << st.n_workers << " workers; bias "
+                << ps::to_string(st.bias) << " (domain weight " << st.domain_weight << "), second pass "
+                << (base.second_pass ? "on" : "off") << ", cmn " << cmn << "\n"
+                << "start-up: " << std::fixed << std::setprecision(0) << st.startup_ms << " ms; per decoder "
+                << st.decoder_init_ms << " ms, ~" << st.decoder_rss_mb << " MB resident; phrase LM "
+                << st.n_domain_phrases << " phrases, " << st.n_domain_words << " words; "
+                << st.added_words.size() << " words given pronunciations\n";
+      for (const auto& w : st.added_words)
+        std::cout << "  + " << w.word << "  " << w.phones << "  (" << ps::to_string(w.source) << ")\n";
+      const bool realtime = pace == "realtime";
+      const int n_lanes = lanes > 0 ? lanes : st.n_workers;
+      const auto streaming =
+          run_streaming(corpus, **asr, "streaming (" + std::string(ps::to_string(st.bias)) + ")", realtime, n_lanes);
+
+      std::cout << std::setprecision(1) << "\nWER % by voice/condition x category\n";
+      if (baseline) {
+        std::cout << "baseline: " << baseline->name << "\n";
+        print_matrix(std::cout, corpus, *baseline);
+      }
+      std::cout << "streaming: 20 ms chunks, " << pace << " pace, " << n_lanes << " lanes\n";
+      print_matrix(std::cout, corpus, streaming);
+
+      std::vector<double> finals, first_partials;
+      std::size_t n_partial_before_final = 0, n_partials = 0;
+      for (const auto& d : streaming.results) {
+        if (d.final_ms >= 0) finals.push_back(d.final_ms);
+        if (d.first_partial_ms >= 0) first_partials.push_back(d.first_partial_ms);
+        n_partials += static_cast<std::size_t>(d.n_partials);
+        if (d.partial_before_final) ++n_partial_before_final;
+      }
+      std::cout << std::setprecision(2) << "\nreal-time factor per core: baseline "
+                << (baseline ? baseline->rtf() : 0.0) << ", streaming " << streaming.rtf() << "\n";
+      json lat;
+      if (!finals.empty()) {
+        std::cout << std::setprecision(1) << "finalisation (finish() -> on_final): p50 " << percentile(finals, 50)
+                  << " ms, p95 " << percentile(finals, 95) << " ms, max " << percentile(finals, 100) << " ms (n "
+                  << finals.size() << ")\n";
+        lat = {{"p50", percentile(finals, 50)}, {"p90", percentile(finals, 90)}, {"p95", percentile(finals, 95)},
+               {"p99", percentile(finals, 99)}, {"max", percentile(finals, 100)}, {"n", finals.size()}};
+      }
+      std::cout << "partials: " << n_partials << " in " << corpus.size() << " utterances; "
+                << n_partial_before_final << " utterances had a partial before the final\n";
+      const auto s = (*asr)->stats();
+      std::cout << "recognizer stats: " << s.n_finals << " finals, " << s.n_waited_for_decoder
+                << " waited for a decoder, " << s.n_dropped_samples << " samples dropped\n";
+
+      if (verbose) {
+        for (std::size_t i = 0; i < corpus.size(); ++i) {
+          std::cout << corpus[i].id << " " << corpus[i].voice << " " << corpus[i].condition << "\n  ref: "
+                    << corpus[i].text << "\n";
+          if (baseline) std::cout << "  bat: " << baseline->results[i].hyp << "\n";
+          std::cout << "  str: " << streaming.results[i].hyp << "\n";
+        }
+      }
+      out["streaming"] = run_json(corpus, streaming);
+      out["streaming"]["pace"] = pace;
+      out["streaming"]["lanes"] = n_lanes;
+      out["streaming"]["finalisation_ms"] = lat;
+      out["streaming"]["n_partials"] = n_partials;
+      out["recognizer"] = {{"bias", ps::to_string(st.bias)},
+                           {"domain_weight", st.domain_weight},
+                           {"second_pass", base.second_pass},
+                           {"cmn", cmn},
+                           {"n_decoders", st.n_decoders},
+                           {"n_workers", st.n_workers},
+                           {"startup_ms", st.startup_ms},
+                           {"decoder_init_ms", st.decoder_init_ms},
+                           {"decoder_rss_mb", st.decoder_rss_mb},
+                           {"n_added_words", st.added_words.size()}};
+    }
+    if (!json_path.empty()) {
+      std::ofstream f(json_path);
+      f << out.dump(2) << "\n";
+      std::cout << "\nwrote " << json_path << "\n";
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "parley_asr_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+// `parley say`, `parley transcribe`, `parley doctor`: the embedded engines on their own.
+#include <future>
+#include <iostream>
+#include <mutex>
+
+#include "parley/apps/commands.hpp"
+#include "parley/apps/runtime.hpp"
+#include "parley/audio/frontend.hpp"
+#include "parley/audio/framer.hpp"
+#include "parley/audio/wav.hpp"
+#include "parley/engines/espeak/espeak_synthesizer.hpp"
+#include "parley/engines/flite/flite_synthesizer.hpp"
+
+namespace parley::app {
+namespace {
+
+constexpr auto k_engine_wait = std::chrono::seconds(120);  // bound on any single engine call here
+
+}  // namespace
+
+int say_command(const say_options& options) {
+  if (options.text.empty()) return print_error("nothing to say: give the text to speak"), exit_usage;
+  auto tts = build_tts(options.engines);
+  if (!tts) return print_error(tts.error().message), exit_usage;
+  const auto t0 = steady_clock::now();
+  std::optional<time_point> t_first;
+  std::vector<std::int16_t> pcm;
+  std::mutex mutex;
+  std::promise<status> done;
+  (*tts)->synthesize(options.text,
+                     {.on_audio =
+                          [&](std::span<const std::int16_t> chunk) {
+                            std::lock_guard lock(mutex);
+                            if (!t_first) t_first = steady_clock::now();
+                            pcm.insert(pcm.end(), chunk.begin(), chunk.end());
+                          },
+                      .on_done = [&](status s) { done.set_value(std::move(s)); }},
+                     {});
+  auto result = done.get_future();
+  if (result.wait_for(k_engine_wait) != std::future_status::ready) return print_error("synthesis did not finish"), exit_failure;
+  if (auto s = result.get(); !s) return print_error(s.error().describe()), exit_failure;
+  const int rate = (*tts)->caps().sample_rate_hz;
+  if (auto s = audio::write_wav(options.output, pcm, rate); !s) return print_error(s.error().message), exit_failure;
+  std::cout << options.output << ": " << static_cast<double>(pcm.size()) / rate << " s at " << rate << " Hz · "
+            << (*tts)->name() << " · first audio after " << (t_first ? to_ms(*t_first - t0) : 0.0) << " ms\n";
+  return exit_ok;
+}
+
+int transcribe_command(const transcribe_options& options) {
+  auto clip = audio::read_audio_file(options.input);
+  if (!clip) return print_error(clip.error().message), exit_bad_input;
+  runtime rt(1);
+  auto responder = build_responder(options.engines, rt.executor());
+  if (!responder) return print_error(responder.error().message), exit_usage;
+  auto asr = build_recognizer(options.engines, (*responder)->domain_phrases());
+  if (!asr) return print_error(asr.error().message), exit_failure;
+
+  std::promise<result<std::string>> final_text;
+  auto stream = (*asr)->open({.on_partial = {}, .on_final = [&](result<std::string> t) { final_text.set_value(std::move(t)); }});
+  if (!stream) return print_error(stream.error().message), exit_failure;
+  // The same front-end as a live session, so the words are the ones a session would hear.
+  auto frontend = audio::frontend::create(options.frontend);
+  if (!frontend) return print_error(frontend.error().message), exit_usage;
+  audio::framer framer;
+  std::vector<std::int16_t> frame(audio::k_frame_samples);
+  framer.push(clip->samples, [&](std::span<const std::int16_t> f) {
+    std::copy(f.begin(), f.end(), frame.begin());
+    (void)frontend->process(frame);
+    (*stream)->feed(frame);
+  });
+  (*stream)->finish();
+  auto result = final_text.get_future();
+  if (result.wait_for(k_engine_wait) != std::future_status::ready) return print_error("recognition did not finish"), exit_failure;
+  auto text = result.get();
+  if (!text) return print_error(text.error().describe()), exit_failure;
+  std::cout << *text << "\n";
+  return text->empty() ? exit_no_speech : exit_ok;
+}
+
+int doctor_command(const engine_choice& choice) {
+  int n_failed = 0;
+  auto check = [&](const std::string& what, const status& s, const std::string& detail = {}) {
+    std::cout << (s ? "  ok    " : "  FAIL  ") << what;
+    if (!s) {
+      std::cout << ": " << s.error().message;
+      ++n_failed;
+    } else if (!detail.empty()) {
+      std::cout << " — " << detail;
+    }
+    std::cout << "\n";
+  };
+  auto ok_or = [](const auto& r) -> status { return r ? status{} : status(r.error()); };
+
+  std::cout << "parley doctor: the embedded offline stack\n";
+  check("WebRTC audio front-end (noise suppression, VAD)", ok_or(audio::frontend::create()));
+  runtime rt(1);
+  auto responder = build_responder(choice, rt.executor());
+  check("local responder + FAQ " + (choice.faq_path.empty() ? default_faq_path() : choice.faq_path), ok_or(responder),
+        responder ? std::to_string((*responder)->domain_phrases().size()) + " domain phrases" : "");
+  auto asr = build_recognizer(choice, responder ? (*responder)->domain_phrases() : std::vector<std::string>{});
+  check("pocketsphinx en-us model (" + std::string(PARLEY_POCKETSPHINX_MODEL_DIR) + ")", ok_or(asr));
+  std::string flite_voices;
+  for (const auto& v : flite::flite_synthesizer::voices()) flite_voices += (flite_voices.empty() ? "" : ", ") + v;
+  check("flite voice '" + (choice.voice.empty() ? flite::flite_synthesizer::default_voice() : choice.voice) + "'",
+        ok_or(build_tts(choice)), "voices: " + flite_voices);
+  const auto espeak = espeak::espeak_synthesizer::create({});
+  check("espeak-ng (en-us)", ok_or(espeak), std::to_string(espeak::espeak_synthesizer::voices().size()) + " voices");
+  std::cout << (n_failed ? "some engines are not working\n" : "everything works\n");
+  return n_failed ? exit_failure : exit_ok;
+}
+
+}  // namespace parley::app

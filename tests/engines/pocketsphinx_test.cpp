@@ -1,0 +1,497 @@
+// Tests of engines/pocketsphinx: the pure parts (phrase LM, pronunciations, stability) and the real
+// recognizer on speech synthesised with flite at test time (label real_engine). Speech tests are
+// skipped when flite or the pocketsphinx model is missing; they never assert absolute times.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "parley/audio/wav.hpp"
+#include "parley/engines/pocketsphinx/domain_lm.hpp"
+#include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
+#include "parley/engines/pocketsphinx/pronounce.hpp"
+#include "parley/obs/wer.hpp"
+
+namespace parley::pocketsphinx {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr auto k_wait = 60s;  // an upper bound for "it happened" (sanitizer builds are slow)
+
+// --- phrase words and the ARPA model ----------------------------------------------------------
+
+TEST(phrase_words, normalises_like_the_recognizer_speaks) {
+  EXPECT_EQ(phrase_words("Set a timer for 10 minutes!"),
+            (std::vector<std::string>{"set", "a", "timer", "for", "ten", "minutes"}));
+  EXPECT_EQ(phrase_words("What's the time?"), (std::vector<std::string>{"what's", "the", "time"}));
+  EXPECT_EQ(phrase_words("'quoted' e-mail"), (std::vector<std::string>{"quoted", "e", "mail"}));
+  EXPECT_EQ(phrase_words("  "), std::vector<std::string>{});
+  EXPECT_EQ(number_to_words("0"), "zero");
+  EXPECT_EQ(number_to_words("15"), "fifteen");
+  EXPECT_EQ(number_to_words("42"), "forty two");
+  EXPECT_EQ(number_to_words("100"), "one hundred");
+  EXPECT_EQ(number_to_words("2024"), "two thousand twenty four");
+  EXPECT_EQ(number_to_words("007"), "zero zero seven");
+  EXPECT_EQ(phrase_words("1,500 steps"), (std::vector<std::string>{"one", "thousand", "five", "hundred", "steps"}));
+}
+
+// A tiny ARPA reader, to check the model we write.
+struct arpa_model {
+  std::map<std::vector<std::string>, std::pair<double, double>> grams;  // log10 prob, log10 backoff
+  int order = 0;
+  std::set<std::string> vocab;
+
+  explicit arpa_model(const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    int section = 0;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (line.rfind("\\", 0) == 0) {
+        if (line.find("-grams:") != std::string::npos) section = line[1] - '0';
+        else section = 0;
+        order = std::max(order, section);
+        continue;
+      }
+      if (section == 0) continue;
+      std::istringstream f(line);
+      double lp = 0;
+      f >> lp;
+      std::vector<std::string> g(static_cast<std::size_t>(section));
+      for (auto& w : g) f >> w;
+      double bo = 0;
+      if (!(f >> bo)) bo = 0;
+      grams[g] = {lp, bo};
+      if (section == 1) vocab.insert(g[0]);
+    }
+  }
+  // P(w | h) with back-off.
+  double prob(std::vector<std::string> h, const std::string& w) const {
+    auto g = h;
+    g.push_back(w);
+    if (auto it = grams.find(g); it != grams.end()) return std::pow(10.0, it->second.first);
+    if (h.empty()) return 0.0;
+    double bo = 0;
+    if (auto it = grams.find(h); it != grams.end()) bo = it->second.second;
+    h.erase(h.begin());
+    return std::pow(10.0, bo) * prob(h, w);
+  }
+};
+
+TEST(build_arpa, every_context_sums_to_one) {
+  const std::vector<std::vector<std::string>> sentences = {
+      phrase_words("set a timer for ten minutes"), phrase_words("set a timer for two minutes"),
+      phrase_words("cancel the timer"),            phrase_words("what is the time"),
+      phrase_words("what is the date today"),      phrase_words("set an alarm")};
+  const auto text = build_arpa(sentences);
+  ASSERT_FALSE(text.empty());
+  const arpa_model m(text);
+  EXPECT_EQ(m.order, 3);
+  EXPECT_TRUE(m.vocab.count("<s>"));
+  EXPECT_TRUE(m.vocab.count("</s>"));
+  // Every history seen in the data (and one unseen) gives a distribution over the vocabulary.
+  std::vector<std::vector<std::string>> histories = {{}, {"<s>"}, {"set"}, {"<s>", "set"}, {"set", "a"},
+                                                     {"timer", "for"}, {"the"}, {"minutes", "cancel"}};
+  for (const auto& h : histories) {
+    double sum = 0.0;
+    for (const auto& w : m.vocab)
+      if (w != "<s>") sum += m.prob(h, w);
+    EXPECT_NEAR(sum, 1.0, 1e-3) << "history size " << h.size() << (h.empty() ? "" : " " + h.back());
+  }
+  // The phrases themselves are likely: "timer" after "set a" beats "alarm" after "set a".
+  EXPECT_GT(m.prob({"set", "a"}, "timer"), m.prob({"set", "a"}, "alarm"));
+  EXPECT_EQ(build_arpa({}), "");
+}
+
+// --- pronunciations -------------------------------------------------------------------------
+
+bool all_cmu(const std::string& phones) {
+  std::istringstream in(phones);
+  std::string p;
+  int n = 0;
+  while (in >> p) {
+    if (!is_cmu_phone(p)) return false;
+    ++n;
+  }
+  return n > 0;
+}
+
+TEST(pronounce, maps_espeak_ipa_to_cmu_phones) {
+  EXPECT_EQ(ipa_to_cmu("h_ə_l_ˈoʊ"), "HH AH L OW");
+  EXPECT_EQ(ipa_to_cmu("p_ˈɑːɹ_l_i"), "P AA R L IY");
+  EXPECT_EQ(ipa_to_cmu("tʃ_ˈɜː_tʃ"), "CH ER CH");
+  EXPECT_EQ(ipa_to_cmu("θ_ˈɪ_ŋ_k_ɪ_ŋ"), "TH IH NG K IH NG");
+  EXPECT_EQ(ipa_to_cmu("b_ˈʌ_ɾ_ɚ"), "B AH T ER");
+  EXPECT_EQ(ipa_to_cmu("ˈˌ"), "");
+}
+
+TEST(pronounce, letter_rules_give_cmu_phones) {
+  for (const char* w : {"zorblax", "parley", "thwip", "quixotic", "schnell", "a", "xylo", "night", "make"}) {
+    const auto phones = letters_to_cmu(w);
+    EXPECT_TRUE(all_cmu(phones)) << w << " -> " << phones;
+  }
+  EXPECT_EQ(letters_to_cmu("ship"), "SH IH P");
+  EXPECT_EQ(letters_to_cmu("make"), "M EY K");
+}
+
+TEST(pronounce, espeak_or_rules_for_a_made_up_word) {
+  const auto p = guess_pronunciation("zorblax", "espeak-ng");
+  EXPECT_EQ(p.word, "zorblax");
+  EXPECT_TRUE(all_cmu(p.phones)) << p.phones;
+  const auto rules = guess_pronunciation("zorblax", "");  // espeak disabled
+  EXPECT_EQ(rules.source, pron_source::rules);
+  EXPECT_TRUE(all_cmu(rules.phones));
+  const auto missing = guess_pronunciation("zorblax", "/nonexistent/espeak-ng");
+  EXPECT_EQ(missing.source, pron_source::rules);
+}
+
+// --- stability ------------------------------------------------------------------------------
+
+TEST(partial_tracker, counts_leading_words_that_stayed_the_same) {
+  partial_tracker t(3);
+  EXPECT_EQ(t.update("what"), 0.0);  // nothing confirmed yet
+  EXPECT_EQ(t.stable_words(), 0u);
+  EXPECT_DOUBLE_EQ(t.update("what time"), 0.5);  // "what" twice
+  EXPECT_EQ(t.stable_words(), 1u);
+  EXPECT_DOUBLE_EQ(t.update("what time is"), 1.0 / 3.0);  // only "what" in all three
+  EXPECT_DOUBLE_EQ(t.update("what time is"), 2.0 / 3.0);  // "what time" in the last three
+  EXPECT_DOUBLE_EQ(t.update("what time is"), 1.0);
+  EXPECT_DOUBLE_EQ(t.update("what tim is it"), 0.25);  // a word changed: stability drops
+  EXPECT_EQ(t.update(""), 0.0);
+  t.reset();
+  EXPECT_EQ(t.update("hello"), 0.0);
+}
+
+// --- the real recognizer ----------------------------------------------------------------------
+
+bool have_flite() { return std::system("flite -lv > /dev/null 2>&1") == 0; }
+bool have_model() { return fs::exists(fs::path(PARLEY_POCKETSPHINX_MODEL_DIR) / "en-us.lm.bin"); }
+
+/// 16 kHz speech of `text` by flite's slt voice, with 300 ms of silence before and 400 ms after
+/// (what the session feeds: pre-roll, then the audio up to the endpoint).
+std::vector<std::int16_t> speak(const std::string& text) {
+  static std::atomic<int> counter{0};
+  const auto path = (fs::temp_directory_path() /
+                     ("parley-ps-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".wav"))
+                        .string();
+  const std::string cmd = "flite -voice slt -t \"" + text + "\" -o " + path + " > /dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return {};
+  auto clip = audio::read_audio_file(path);
+  fs::remove(path);
+  if (!clip) return {};
+  std::vector<std::int16_t> out(4800, 0);
+  out.insert(out.end(), clip->samples.begin(), clip->samples.end());
+  out.insert(out.end(), 6400, 0);
+  return out;
+}
+
+struct collected {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, double>> partials;
+  std::optional<result<std::string>> final_text;
+  bool finish_called = false;
+  bool final_before_finish = false;
+  bool partial_after_final = false;
+  std::atomic<int> n_callbacks{0};
+
+  engine::recognizer_events events() {
+    return {.on_partial =
+                [this](std::string text, double stability) {
+                  ++n_callbacks;
+                  std::lock_guard lock(m);
+                  if (final_text) partial_after_final = true;
+                  partials.emplace_back(std::move(text), stability);
+                },
+            .on_final =
+                [this](result<std::string> text) {
+                  ++n_callbacks;
+                  std::lock_guard lock(m);
+                  if (!finish_called) final_before_finish = true;
+                  final_text = std::move(text);
+                  cv.notify_all();
+                }};
+  }
+  void mark_finish() {
+    std::lock_guard lock(m);
+    finish_called = true;
+  }
+  bool wait_final() {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, k_wait, [&] { return final_text.has_value(); });
+  }
+};
+
+void stream_audio(engine::recognizer_stream& s, const std::vector<std::int16_t>& audio, bool paced = false) {
+  for (std::size_t k = 0; k < audio.size(); k += 320) {
+    s.feed(std::span<const std::int16_t>(audio).subspan(k, std::min<std::size_t>(320, audio.size() - k)));
+    if (paced) std::this_thread::sleep_for(5ms);  // faster than real time, slow enough for partials
+  }
+}
+
+const std::vector<std::string> k_domain = {
+    "what's the time", "set a timer for five minutes", "cancel the timer", "what's the weather like",
+    "play some zorblax music", "turn on the zorblax lights", "how do i reset my password"};
+
+class pocketsphinx_real : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!have_model()) return;
+    pocketsphinx_config cfg;
+    cfg.domain_phrases = k_domain;
+    cfg.n_workers = 2;
+    cfg.n_decoders = 2;
+    auto r = pocketsphinx_recognizer::create(cfg);
+    ASSERT_TRUE(r) << r.error().describe();
+    asr_ = *r;
+  }
+  static void TearDownTestSuite() { asr_.reset(); }
+  void SetUp() override {
+    if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+    if (!have_flite()) GTEST_SKIP() << "flite not installed";
+  }
+  static std::shared_ptr<pocketsphinx_recognizer> asr_;
+};
+std::shared_ptr<pocketsphinx_recognizer> pocketsphinx_real::asr_;
+
+TEST(pocketsphinx_create, missing_model_is_a_clear_not_found) {
+  pocketsphinx_config cfg;
+  cfg.model_dir = "/nonexistent/pocketsphinx-model";
+  auto r = pocketsphinx_recognizer::create(cfg);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::not_found);
+  EXPECT_NE(r.error().message.find("/nonexistent/pocketsphinx-model"), std::string::npos) << r.error().message;
+
+  if (!have_model()) return;
+  pocketsphinx_config no_lm;
+  no_lm.language_model = "missing.lm.bin";
+  auto r2 = pocketsphinx_recognizer::create(no_lm);
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code, errc::not_found);
+  EXPECT_NE(r2.error().message.find("missing.lm.bin"), std::string::npos) << r2.error().message;
+
+  pocketsphinx_config bad_weight;
+  bad_weight.domain_phrases = {"hello"};
+  bad_weight.domain_weight = 1.5;
+  auto r3 = pocketsphinx_recognizer::create(bad_weight);
+  ASSERT_FALSE(r3);
+  EXPECT_EQ(r3.error().code, errc::invalid_argument);
+
+  auto b = pocketsphinx_batch_decoder::create("/nonexistent/pocketsphinx-model");
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().code, errc::not_found);
+}
+
+TEST_F(pocketsphinx_real, transcribes_clean_phrases) {
+  const std::vector<std::string> phrases = {"what's the time", "set a timer for five minutes",
+                                            "how do i reset my password", "tell me about the history of rome"};
+  obs::wer_total total;
+  for (const auto& p : phrases) {
+    const auto audio = speak(p);
+    ASSERT_FALSE(audio.empty());
+    collected c;
+    auto s = asr_->open(c.events());
+    ASSERT_TRUE(s);
+    stream_audio(**s, audio);
+    c.mark_finish();
+    (*s)->finish();
+    ASSERT_TRUE(c.wait_final());
+    ASSERT_TRUE(*c.final_text) << c.final_text->error().describe();
+    total.add(obs::word_error_rate(p, **c.final_text));
+    std::cout << "  ref: " << p << "\n  hyp: " << **c.final_text << "\n";
+  }
+  // Tolerance: the open question is outside the domain phrases; a couple of words may go wrong.
+  EXPECT_LE(total.wer(), 0.25);
+}
+
+TEST_F(pocketsphinx_real, partials_come_before_the_final_and_the_final_after_finish) {
+  const auto audio = speak("set a timer for five minutes and then cancel the timer");
+  ASSERT_FALSE(audio.empty());
+  collected c;
+  auto s = asr_->open(c.events());
+  ASSERT_TRUE(s);
+  stream_audio(**s, audio, /*paced=*/true);
+  // Decoding is incremental: partials arrive while audio is still being fed, before finish().
+  {
+    std::unique_lock lock(c.m);
+    c.cv.wait_for(lock, 2s, [&] { return !c.partials.empty(); });
+    EXPECT_FALSE(c.partials.empty()) << "no partial before finish()";
+  }
+  c.mark_finish();
+  (*s)->finish();
+  ASSERT_TRUE(c.wait_final());
+  std::lock_guard lock(c.m);
+  EXPECT_FALSE(c.final_before_finish);
+  EXPECT_FALSE(c.partial_after_final);
+  ASSERT_FALSE(c.partials.empty());
+  for (const auto& [text, stability] : c.partials) {
+    EXPECT_FALSE(text.empty());
+    EXPECT_GE(stability, 0.0);
+    EXPECT_LE(stability, 1.0);
+  }
+  EXPECT_TRUE(*c.final_text);
+  EXPECT_GT(asr_->stats().n_partials, 0u);
+}
+
+TEST_F(pocketsphinx_real, finish_without_audio_gives_an_empty_transcript) {
+  collected c;
+  auto s = asr_->open(c.events());
+  ASSERT_TRUE(s);
+  c.mark_finish();
+  (*s)->finish();
+  ASSERT_TRUE(c.wait_final());
+  ASSERT_TRUE(*c.final_text);
+  EXPECT_EQ(**c.final_text, "");
+}
+
+TEST_F(pocketsphinx_real, cancel_is_a_barrier) {
+  const auto audio = speak("turn on the zorblax lights please");
+  ASSERT_FALSE(audio.empty());
+  for (int round = 0; round < 5; ++round) {
+    collected c;
+    auto s = asr_->open(c.events());
+    ASSERT_TRUE(s);
+    stream_audio(**s, audio);
+    if (round % 2 == 0) (*s)->finish();  // cancel racing the final
+    (*s)->cancel();
+    const int after_cancel = c.n_callbacks.load();
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(c.n_callbacks.load(), after_cancel) << "a callback ran after cancel() returned";
+    (*s)->feed(std::span<const std::int16_t>(audio).subspan(0, 320));  // ignored
+    (*s)->finish();                                                     // ignored
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(c.n_callbacks.load(), after_cancel);
+  }
+  // Destroying a stream cancels it, and its decoder goes back to the pool: a new stream works.
+  {
+    collected c;
+    auto s = asr_->open(c.events());
+    ASSERT_TRUE(s);
+    stream_audio(**s, audio);
+    s->reset();
+  }
+  collected c;
+  auto s = asr_->open(c.events());
+  ASSERT_TRUE(s);
+  stream_audio(**s, speak("cancel the timer"));
+  (*s)->finish();
+  ASSERT_TRUE(c.wait_final());
+  EXPECT_TRUE(*c.final_text);
+}
+
+TEST_F(pocketsphinx_real, cancel_from_inside_a_callback) {
+  const auto audio = speak("what's the weather like");
+  collected c;
+  std::unique_ptr<engine::recognizer_stream> stream;
+  std::atomic<int> n_partials{0};
+  auto s = asr_->open({.on_partial =
+                           [&](std::string, double) {
+                             if (n_partials++ == 0) stream->cancel();  // same thread as the callback
+                           },
+                       .on_final = [&](result<std::string>) { ++n_partials; }});
+  ASSERT_TRUE(s);
+  stream = std::move(*s);
+  stream_audio(*stream, audio, /*paced=*/true);
+  stream->finish();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LE(n_partials.load(), 1);
+}
+
+TEST_F(pocketsphinx_real, concurrent_streams_from_several_threads) {
+  const std::vector<std::string> phrases = {"what's the time", "cancel the timer", "set a timer for five minutes"};
+  std::vector<std::vector<std::int16_t>> audio;
+  for (const auto& p : phrases) audio.push_back(speak(p));
+  for (const auto& a : audio) ASSERT_FALSE(a.empty());
+  // More streams than decoders (2): some wait for a decoder, with their audio buffered.
+  constexpr int k_threads = 4, k_rounds = 2;
+  std::atomic<int> n_ok{0}, n_wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < k_rounds; ++r) {
+        const std::size_t i = static_cast<std::size_t>(t + r) % phrases.size();
+        collected c;
+        auto s = asr_->open(c.events());
+        if (!s) return;
+        stream_audio(**s, audio[i]);
+        (*s)->finish();
+        if (!c.wait_final() || !*c.final_text) return;
+        const auto w = obs::word_error_rate(phrases[i], **c.final_text);
+        (w.wer() <= 0.34 ? n_ok : n_wrong)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(n_ok.load() + n_wrong.load(), k_threads * k_rounds);
+  EXPECT_GE(n_ok.load(), k_threads * k_rounds - 1);
+  const auto st = asr_->stats();
+  EXPECT_GT(st.audio_ms, 0.0);
+  EXPECT_GT(st.cpu_ms, 0.0);
+  EXPECT_GT(st.rtf(), 0.0);
+}
+
+TEST_F(pocketsphinx_real, unknown_domain_words_get_a_pronunciation) {
+  const auto& added = asr_->startup().added_words;
+  const auto it = std::find_if(added.begin(), added.end(), [](const pronunciation& p) { return p.word == "zorblax"; });
+  ASSERT_NE(it, added.end()) << "zorblax is not in cmudict and must have been added";
+  EXPECT_TRUE(all_cmu(it->phones)) << it->phones;
+  for (const auto& p : added) EXPECT_NE(p.word, "timer") << "a dictionary word was re-added";
+  // The word can be recognised (it is in the phrase LM and the dictionary now).
+  const auto audio = speak("turn on the zorblax lights");
+  collected c;
+  auto s = asr_->open(c.events());
+  ASSERT_TRUE(s);
+  stream_audio(**s, audio);
+  (*s)->finish();
+  ASSERT_TRUE(c.wait_final());
+  ASSERT_TRUE(*c.final_text);
+  std::cout << "  hyp: " << **c.final_text << "\n";
+  EXPECT_NE(c.final_text->value().find("zorblax"), std::string::npos) << **c.final_text;
+}
+
+TEST(pocketsphinx_lifetime, streams_outlive_the_recognizer) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+  pocketsphinx_config cfg;
+  cfg.n_workers = 1;
+  cfg.n_decoders = 1;
+  auto r = pocketsphinx_recognizer::create(cfg);
+  ASSERT_TRUE(r) << r.error().describe();
+  collected c;
+  auto s = (*r)->open(c.events());
+  ASSERT_TRUE(s);
+  std::vector<std::int16_t> silence(3200, 0);
+  (*s)->feed(silence);
+  r->reset();  // the recognizer goes away first
+  c.mark_finish();
+  (*s)->finish();
+  ASSERT_TRUE(c.wait_final());
+  ASSERT_FALSE(*c.final_text);
+  EXPECT_EQ(c.final_text->error().code, errc::unavailable);
+}
+
+TEST(pocketsphinx_batch, decodes_a_clip) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+  if (!have_flite()) GTEST_SKIP() << "flite not installed";
+  auto b = pocketsphinx_batch_decoder::create();
+  ASSERT_TRUE(b) << b.error().describe();
+  const auto audio = speak("what time is it");
+  auto r = (*b)->decode(audio);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_LE(obs::word_error_rate("what time is it", r->text).wer(), 0.5) << r->text;
+  EXPECT_GT(r->audio_ms, 1000.0);
+}
+
+}  // namespace
+}  // namespace parley::pocketsphinx

@@ -27,6 +27,8 @@
 namespace parley::app {
 namespace {
 
+constexpr int k_max_decoders = 32;  // ~90 MB each
+
 struct job {
   std::size_t index = 0;
   const manifest_entry* entry = nullptr;
@@ -123,7 +125,10 @@ int bench_command(const bench_options& options) {
   runtime rt;
   // Real engines load once and serve every session; mock engines are made per session below,
   // each with its file's reference text as the transcript.
-  auto shared = build_engines(options.engines, rt.executor());
+  engine_choice choice = options.engines;
+  // One recognizer decoder per concurrent session, so no utterance waits for a free decoder.
+  if (choice.n_asr_decoders == 0) choice.n_asr_decoders = std::min(options.concurrency, k_max_decoders);
+  auto shared = build_engines(choice, rt.executor());
   if (!shared) return print_error(shared.error().message), exit_usage;
   {
     if (!shared->notice.empty()) std::cout << shared->notice << "\n";
@@ -148,10 +153,10 @@ int bench_command(const bench_options& options) {
   auto start_job = [&](job& j) -> status {
     engine::engine_set engines = shared->set;
     if (shared->mock) {
-      engine_choice choice = options.engines;
-      choice.transcripts = {j.entry->text};
-      choice.seed = options.engines.seed + j.index;
-      auto per_job = build_engines(choice, rt.executor());
+      engine_choice per_job_choice = options.engines;
+      per_job_choice.transcripts = {j.entry->text};
+      per_job_choice.seed = options.engines.seed + j.index;
+      auto per_job = build_engines(per_job_choice, rt.executor());
       if (!per_job) return per_job.error();
       engines = per_job->set;
     }

@@ -44,7 +44,8 @@ result<std::shared_ptr<engine::responder>> build_responder(const engine_choice& 
 result<std::shared_ptr<engine::recognizer>> build_recognizer(const engine_choice& choice,
                                                              std::vector<std::string> domain_phrases) {
   auto asr = pocketsphinx::pocketsphinx_recognizer::create(
-      {.domain_phrases = std::move(domain_phrases), .n_workers = choice.n_asr_workers});
+      {.domain_phrases = std::move(domain_phrases), .n_workers = choice.n_asr_workers,
+       .n_decoders = choice.n_asr_decoders});
   if (!asr) return asr.error();
   return std::shared_ptr<engine::recognizer>(*asr);
 }

@@ -29,7 +29,8 @@ struct engine_choice {
   // default engines
   std::string voice;      // TTS voice: a flite voice (slt, awb, rms, kal16, kal) or "espeak:LANG"; "" = flite default
   std::string faq_path;   // FAQ knowledge file; "" = the bundled store example
-  int n_asr_workers = 0;  // decoding threads; 0 = one per core
+  int n_asr_workers = 0;   // decoding threads; 0 = one per core
+  int n_asr_decoders = 0;  // utterances decoded at once (~90 MB each); 0 = n_asr_workers
 };
 
 struct built_engines {

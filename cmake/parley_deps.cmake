@@ -17,6 +17,10 @@ endif()
 # Embedded offline engines (engines/pocketsphinx, engines/flite, engines/espeak).
 pkg_check_modules(POCKETSPHINX REQUIRED IMPORTED_TARGET pocketsphinx sphinxbase)
 pkg_check_modules(ESPEAK_NG REQUIRED IMPORTED_TARGET espeak-ng)
+
+# Response cache shared tier (cache/redis) and HTTPS to LLM providers (engines/openai).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+find_package(OpenSSL REQUIRED)
 find_path(FLITE_INCLUDE_DIR flite/flite.h REQUIRED)
 add_library(parley_flite_libs INTERFACE)
 target_include_directories(parley_flite_libs INTERFACE ${FLITE_INCLUDE_DIR}/flite)

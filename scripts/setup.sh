@@ -13,6 +13,8 @@ packages=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev libespeak-ng-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # response cache shared tier and HTTPS providers
+  libhiredis-dev redis-server libssl-dev
   # speech tools used to make test audio
   flite espeak-ng sox
 )

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../cache/redis/redis_server_fixture.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 
@@ -152,6 +153,58 @@ TEST_F(cli, bench_reports_every_metric_per_mode) {
       for (const char* key : {"p50", "p90", "p95", "p99", "mean"}) EXPECT_TRUE(m[key].is_number()) << key;
     }
   }
+}
+
+// Two parley processes sharing one real Redis: what the first learned, the second answers from the
+// cache — a paraphrase included — with the first one's audio, no LLM and no TTS.
+TEST_F(cli, two_instances_share_cached_answers_through_redis) {
+  if (!parley::test::redis_server::available()) GTEST_SKIP() << parley::test::redis_server::skip_reason();
+  parley::test::redis_server redis;
+  ASSERT_TRUE(redis.start()) << redis.last_error();
+  const std::string shared = " --engines mock --llm-profile zero --tts-profile zero --speed 10 --no-color --cache redis"
+                             " --redis 127.0.0.1:" + std::to_string(redis.port());
+  const auto wav = write_question("q.wav");
+  auto route_of = [&](const std::string& transcript, const std::string& trace) {
+    write_text("t.txt", transcript + "\n");
+    const auto r = parley("run " + wav + " --transcripts " + path("t.txt") + " --trace " + path(trace) + shared);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::ifstream in(path(trace));
+    std::string line;
+    if (!std::getline(in, line)) return std::string("no trace: ") + r.output;
+    return nlohmann::json::parse(line)["route"].get<std::string>();
+  };
+  EXPECT_EQ(route_of("what are your opening hours", "first.jsonl"), "cloud_llm");
+  EXPECT_EQ(route_of("what are your opening hours", "second.jsonl"), "cache");
+  EXPECT_EQ(route_of("um, what are your opening hours please", "third.jsonl"), "cache");
+  // Without the shared tier the second instance knows nothing.
+  write_text("t.txt", "what are your opening hours\n");
+  const auto alone = parley("run " + wav + " --transcripts " + path("t.txt") + " --trace " + path("alone.jsonl") +
+                            " --engines mock --llm-profile zero --tts-profile zero --speed 10 --no-color");
+  ASSERT_EQ(alone.exit_code, 0) << alone.output;
+  std::ifstream in(path("alone.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["route"], "cloud_llm");
+}
+
+TEST_F(cli, an_unreachable_redis_never_fails_a_turn) {
+  const auto wav = write_question("q.wav");
+  write_text("q.txt", "what are your opening hours\n");
+  const int port = parley::test::redis_server::free_port();  // nothing listens there
+  const auto r = parley("run " + wav + " --engines mock --llm-profile zero --tts-profile zero --speed 10 --no-color"
+                        " --cache redis --redis 127.0.0.1:" + std::to_string(port) + " --trace " + path("t.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["route"], "cloud_llm");
+}
+
+TEST_F(cli, a_bad_cache_address_is_a_usage_error) {
+  const auto wav = write_question("q.wav");
+  const auto r = parley("run " + wav + " --engines mock --cache redis --redis nonsense");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("HOST:PORT"), std::string::npos) << r.output;
 }
 
 // ---- the embedded engines (label real_engine: these load pocketsphinx and flite) ----------------

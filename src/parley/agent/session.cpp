@@ -14,6 +14,7 @@
 #include "parley/core/cancel.hpp"
 #include "parley/core/log.hpp"
 #include "parley/core/ring.hpp"
+#include "parley/text/pii.hpp"
 
 namespace parley::agent {
 
@@ -56,6 +57,10 @@ struct generation {
   std::string spoken_text;  // segments whose audio has been sent out
   std::vector<std::vector<std::int16_t>> held_audio;  // sequential mode: sent only at the end
   int audio_rate_hz = 0;
+  // Routed turns (session_options::router): the query, and what to hand back to the cache.
+  std::string query;
+  bool cacheable = false;           // the router allows caching; cleared on any error or overflow
+  std::vector<std::int16_t> sent_audio;  // everything sent out, while cacheable
 
   explicit generation(const text::chunker_config& chunking) : chunker(chunking) {}
 };
@@ -263,7 +268,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
       complete_turn(turn.timeline);
       return;
     }
-    turn.timeline.transcript = *text;
+    turn.timeline.transcript = text::redact_pii(*text);  // timelines reach traces and logs
     emit(tid, generation_id{}, transcript_final{*text});
     if (text->empty()) {
       turn.timeline.route = "none";  // nothing recognisable: no reply
@@ -278,7 +283,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     timeline.session = id_;
     timeline.turn = turn_id{++n_turns_started_};
     timeline.mode = std::string(to_string(options_.mode));
-    timeline.transcript = text;
+    timeline.transcript = text::redact_pii(text);
     const auto now = clock_.now();
     timeline.mark(obs::stamp::turn_end, now);
     timeline.mark(obs::stamp::asr_final, now);
@@ -297,17 +302,72 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void commit_user_turn(std::string text, obs::turn_timeline timeline) {
     if (generation_) handle_interrupt("new_turn");
     emit(timeline.turn, generation_id{}, user_turn_committed{text});
-    remember({engine::chat_role::user, std::move(text), false});
+    remember({engine::chat_role::user, text, false});
+    if (!options_.router) {
+      stream_reply(open_generation(std::move(timeline), "llm"), engines_.llm);
+      return;
+    }
+    auto& gen = open_generation(std::move(timeline), "routing");
+    gen.query = std::move(text);
+    const generation_id gid = gen.id;
+    options_.router->route({gen.query, responder_context()},
+                           to_strand<routed_reply>([gid](session_core& s, time_point, routed_reply reply) {
+                             s.on_routed(gid, std::move(reply));
+                           }));
+  }
 
-    auto& gen = open_generation(std::move(timeline), "llm");
+  engine::responder_context responder_context() {
+    return {id_, [weak = weak_from_this()](std::string spoken) {
+              if (auto self = weak.lock()) self->announce(std::move(spoken));
+            }};
+  }
+
+  // The router answered: follow its route. Routing time (t_asr_final → here) counts as overhead.
+  void on_routed(generation_id gid, routed_reply reply) {
+    auto* gen = current(gid);
+    if (!gen) return;
+    gen->timeline.route = reply.route;
+    gen->timeline.flags.cache_hit = reply.cache_hit;
+    if (!reply.reason.empty()) gen->timeline.notes.push_back({"route_reason", reply.reason});
+    if (reply.cache_similarity > 0.0) gen->timeline.notes.push_back({"cache_similarity", reply.cache_similarity});
+    if (reply.pii) gen->timeline.notes.push_back({"pii", std::string("redacted")});
+    gen->cacheable = reply.cacheable;
+    if (reply.audio) {
+      play_cached(*gen, std::move(reply.text), *reply.audio);
+    } else if (reply.model) {
+      stream_reply(*gen, reply.model);
+    } else {
+      // A whole reply from a local handler: it is the "provider", answering at once.
+      const auto now = clock_.now();
+      gen->timeline.mark(obs::stamp::llm_request, now);
+      gen->timeline.mark(obs::stamp::llm_first_token, now);
+      emit(gen->timeline.turn, gid, token_chunk{reply.text});
+      speak_whole(*gen, std::move(reply.text));  // last use of gen: this may finish the reply
+    }
+  }
+
+  // A cached reply: its audio goes out as is, no LLM and no TTS (their stamps stay absent).
+  void play_cached(generation& gen, std::string text, const reply_audio& audio) {
+    emit(gen.timeline.turn, gen.id, token_chunk{text});
+    gen.reply_text = text;
+    gen.spoken_text = std::move(text);
+    gen.llm_done = true;
+    gen.audio_rate_hz = audio.sample_rate_hz;
+    const std::size_t chunk = static_cast<std::size_t>(std::max(1, audio.sample_rate_hz / 10));  // 100 ms
+    for (std::size_t k = 0; k < audio.pcm.size(); k += chunk) {
+      const auto end = audio.pcm.begin() + static_cast<std::ptrdiff_t>(std::min(audio.pcm.size(), k + chunk));
+      send_audio(gen, std::vector<std::int16_t>(audio.pcm.begin() + static_cast<std::ptrdiff_t>(k), end));
+    }
+    finish_reply(gen);
+  }
+
+  void stream_reply(generation& gen, const std::shared_ptr<engine::chat_model>& model) {
     engine::chat_request request;
     request.messages = history_;
-    request.context = {id_, [weak = weak_from_this()](std::string spoken) {
-                         if (auto self = weak.lock()) self->announce(std::move(spoken));
-                       }};
+    request.context = responder_context();
     const generation_id gid = gen.id;
     gen.timeline.mark(obs::stamp::llm_request, clock_.now());
-    engines_.llm->stream(std::move(request),
+    model->stream(std::move(request),
                          {.on_token = to_strand<std::string_view>([gid](session_core& s, time_point t, std::string token) {
                             s.on_token(gid, std::move(token), t);
                           }),
@@ -337,12 +397,16 @@ class session_core : public std::enable_shared_from_this<session_core> {
     timeline.session = id_;
     timeline.turn = turn_id{++n_turns_started_};
     timeline.mode = std::string(to_string(options_.mode));
-    auto& gen = open_generation(std::move(timeline), "announce");
-    gen.reply_text = text;
+    speak_whole(open_generation(std::move(timeline), "announce"), std::move(text));
+  }
+
+  // A reply known in full: chunked and synthesized like streamed tokens. May finish the reply.
+  void speak_whole(generation& gen, std::string text) {
+    gen.reply_text = std::move(text);
     gen.llm_done = true;
-    auto segments = gen.chunker.push(text);
+    auto segments = gen.chunker.push(gen.reply_text);
     for (auto& rest : gen.chunker.flush()) segments.push_back(std::move(rest));
-    enqueue_segments(gen, std::move(segments));  // last use of gen: this may finish the reply
+    enqueue_segments(gen, std::move(segments));
   }
 
   void start_pending_announcement() {
@@ -369,6 +433,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     auto* gen = current(gid);
     if (!gen) return;
     gen->llm_done = true;
+    if (!done) gen->cacheable = false;
     if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
     // Sequential mode chunks the whole reply only now; streaming mode has chunked as tokens came.
     auto segments = options_.mode == pipeline_mode::sequential ? gen->chunker.push(gen->reply_text)
@@ -422,6 +487,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void on_tts_done(generation_id gid, status done) {
     auto* gen = current(gid);
     if (!gen) return;
+    if (!done) gen->cacheable = false;
     if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
     append_sentence(gen->spoken_text, gen->segment_in_tts);
     gen->segment_in_tts.clear();
@@ -433,6 +499,16 @@ class session_core : public std::enable_shared_from_this<session_core> {
     const bool first = gen.timeline.mark(obs::stamp::first_audio_out, clock_.now());
     gen.timeline.n_output_samples += static_cast<std::int64_t>(pcm.size());
     gen.timeline.output_rate_hz = gen.audio_rate_hz;
+    if (gen.cacheable) {
+      const double kept_ms =
+          1000.0 * static_cast<double>(gen.sent_audio.size() + pcm.size()) / std::max(1, gen.audio_rate_hz);
+      if (gen.audio_rate_hz > 0 && kept_ms <= options_.max_cached_reply_ms) {
+        gen.sent_audio.insert(gen.sent_audio.end(), pcm.begin(), pcm.end());
+      } else {
+        gen.cacheable = false;
+        gen.sent_audio = {};
+      }
+    }
     emit(gen.timeline.turn, gen.id, output_audio_chunk{std::move(pcm), gen.audio_rate_hz, first});
   }
 
@@ -440,9 +516,15 @@ class session_core : public std::enable_shared_from_this<session_core> {
     for (auto& pcm : gen.held_audio) send_audio(gen, std::move(pcm));
     gen.held_audio.clear();
     gen.timeline.mark(obs::stamp::reply_done, clock_.now());
-    gen.timeline.reply = gen.reply_text;
+    gen.timeline.reply = text::redact_pii(gen.reply_text);
     emit(gen.timeline.turn, gen.id, reply_done{gen.reply_text, false});
     remember({engine::chat_role::assistant, gen.reply_text, false});
+    if (gen.cacheable && options_.router && !gen.reply_text.empty()) {
+      auto audio = gen.sent_audio.empty()
+                       ? nullptr
+                       : std::make_shared<const reply_audio>(reply_audio{gen.audio_rate_hz, std::move(gen.sent_audio)});
+      options_.router->remember(std::move(gen.query), gen.reply_text, std::move(audio));
+    }
     auto timeline = std::move(gen.timeline);
     generation_.reset();
     complete_turn(timeline);
@@ -459,7 +541,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     // 4. history keeps only what was sent out, marked interrupted.
     gen.timeline.mark(obs::stamp::reply_done, clock_.now());
     gen.timeline.flags.interrupted = true;
-    gen.timeline.reply = gen.spoken_text;
+    gen.timeline.reply = text::redact_pii(gen.spoken_text);
     remember({engine::chat_role::assistant, gen.spoken_text, true});
     auto timeline = std::move(gen.timeline);
     generation_.reset();

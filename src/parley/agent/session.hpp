@@ -31,6 +31,7 @@
 #include <string>
 
 #include "parley/agent/endpointer.hpp"
+#include "parley/agent/reply_router.hpp"
 #include "parley/audio/frontend.hpp"
 #include "parley/core/clock.hpp"
 #include "parley/core/error.hpp"
@@ -57,6 +58,11 @@ struct session_options {
   double preroll_ms = 300.0;
   /// Conversation memory: older messages beyond this are dropped (the system prompt stays).
   std::size_t max_history_messages = 40;
+  /// Decides per turn where the reply comes from (intent, cache, local or cloud LLM). Null: the
+  /// engine set's chat model answers every turn.
+  std::shared_ptr<reply_router> router;
+  /// Longest reply whose audio is kept to hand to the router's cache (longer replies are not cached).
+  double max_cached_reply_ms = 30000.0;
 };
 
 struct session_callbacks {

@@ -141,6 +141,7 @@ int bench_command(const bench_options& options) {
 
   std::map<agent::pipeline_mode, obs::metric_set> metrics;
   for (auto mode : modes) metrics[mode];
+  std::map<std::pair<agent::pipeline_mode, std::string>, obs::metric_set> by_route;  // (mode, route)
   std::mutex done_mutex;
   std::condition_variable done_cv;
   std::deque<job*> finished;
@@ -152,16 +153,19 @@ int bench_command(const bench_options& options) {
 
   auto start_job = [&](job& j) -> status {
     engine::engine_set engines = shared->set;
+    std::shared_ptr<agent::reply_router> router = shared->router;
     if (shared->mock) {
       engine_choice per_job_choice = options.engines;
       per_job_choice.transcripts = {j.entry->text};
       per_job_choice.seed = options.engines.seed + j.index;
-      auto per_job = build_engines(per_job_choice, rt.executor());
+      // Every session shares the one response cache and routing pool, as one process does.
+      auto per_job = build_engines(per_job_choice, rt.executor(), {shared->cache, shared->router_pool});
       if (!per_job) return per_job.error();
       engines = per_job->set;
+      router = per_job->router;
     }
     auto session = agent::session::create(
-        rt.executor(), engines, session_options_from(options.pipeline, j.mode),
+        rt.executor(), engines, session_options_from(options.pipeline, j.mode, router),
         {.on_event =
              [&, jp = &j](const event& e) {
                if (!std::holds_alternative<end_of_stream>(e.body)) return;
@@ -205,6 +209,12 @@ int bench_command(const bench_options& options) {
     auto& t = *j.answer;
     if (const auto ns = j.t_true_speech_end_ns.load()) t.set(obs::stamp::speech_end, time_point(duration(ns)));
     metrics[j.mode].record(t);
+    auto& route_set = by_route[{j.mode, t.route}];
+    route_set.record(t);
+    // What a fast route saves after the endpoint decision (docs/latency.md): finalisation included.
+    if (const auto ms = t.span_ms(obs::stamp::turn_end, obs::stamp::first_audio_out)) {
+      route_set.record("endpoint_to_audio", *ms);
+    }
   };
 
   progress.update(0);
@@ -230,12 +240,27 @@ int bench_command(const bench_options& options) {
       lock.lock();
     }
   }
+  if (shared->router_pool) shared->router_pool->join();  // replies still being stored in the cache
   rt.stop();
 
   nlohmann::json report = nlohmann::json::object();
   for (auto& [mode, set] : metrics) {
     std::cout << "\n" << agent::to_string(mode) << " (ms)\n" << obs::render_summary_table(set);
     report[std::string(agent::to_string(mode))] = obs::to_json(set);
+  }
+  // Per route (intent, cache, LLM...), when turns took more than one: side by side in this run.
+  if (by_route.size() > metrics.size()) {
+    for (auto& [key, set] : by_route) {
+      const auto mode = std::string(agent::to_string(key.first));
+      std::cout << "\n" << mode << " · route " << key.second << " (ms)\n" << obs::render_summary_table(set);
+      report["by_route"][mode][key.second] = obs::to_json(set);
+    }
+  }
+  if (shared->cache) {
+    const auto c = shared->cache->stats();
+    std::cout << "\nresponse cache: " << c.n_lookups << " lookups · " << c.n_exact_hits << " exact + "
+              << c.n_semantic_hits << " semantic hits · " << c.n_stores << " stored · " << c.n_not_stored
+              << " not stored (volatile) · " << c.n_shared_errors << " shared-tier errors\n";
   }
   std::cout << "\n"
             << jobs.size() << " sessions · " << n_unanswered << " unanswered · " << n_split

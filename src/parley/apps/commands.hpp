@@ -24,7 +24,8 @@ struct pipeline_flags {
 };
 
 /// The session options those flags describe.
-agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode);
+agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode,
+                                            std::shared_ptr<agent::reply_router> router = nullptr);
 
 struct run_options {
   std::string input;         // WAV (any rate/channels) to play as a live microphone

@@ -3,12 +3,16 @@
 #include <filesystem>
 #include <memory>
 
+#include "parley/cache/memory_store.hpp"
 #include "parley/cache/phrase_cache.hpp"
+#include "parley/cache/redis/redis_store.hpp"
 #include "parley/engines/espeak/espeak_synthesizer.hpp"
 #include "parley/engines/flite/flite_synthesizer.hpp"
 #include "parley/engines/intents/local_responder.hpp"
 #include "parley/engines/intents/responder_chat_model.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
+#include "parley/engines/ngram/ngram_embedder.hpp"
+#include "parley/engines/openai/openai_chat_model.hpp"
 #include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
 
 #ifndef PARLEY_DATA_DIR
@@ -50,10 +54,81 @@ result<std::shared_ptr<engine::recognizer>> build_recognizer(const engine_choice
   return std::shared_ptr<engine::recognizer>(*asr);
 }
 
+result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine_choice& choice) {
+  if (choice.cache == "off") return std::shared_ptr<cache::response_cache>();
+  std::shared_ptr<cache::entry_store> shared;
+  if (choice.cache == "redis") {
+    const auto colon = choice.redis.rfind(':');
+    int port = 0;
+    if (colon != std::string::npos) {
+      try {
+        port = std::stoi(choice.redis.substr(colon + 1));
+      } catch (const std::exception&) {
+        port = 0;
+      }
+    }
+    if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
+      return make_error(errc::invalid_argument, "--redis wants HOST:PORT, got '" + choice.redis + "'");
+    }
+    try {
+      shared = std::make_shared<cache::redis_store>(cache::redis_config{.host = choice.redis.substr(0, colon), .port = port});
+    } catch (const std::exception& e) {
+      return make_error(errc::invalid_argument, e.what());
+    }
+  } else if (choice.cache != "memory") {
+    return make_error(errc::invalid_argument, "unknown cache '" + choice.cache + "' (off, memory or redis)");
+  }
+  return std::make_shared<cache::response_cache>(cache::response_cache_config{},
+                                                 std::make_shared<ngram::ngram_embedder>(),
+                                                 std::make_shared<cache::memory_store>(), std::move(shared));
+}
+
 namespace {
 
-result<built_engines> build_default(const engine_choice& choice, boost::asio::any_io_executor executor) {
+// An OpenAI-compatible server as a chat model, with its connection opened ahead of the first turn.
+result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice& choice) {
+  if (choice.llm_tier != "local" && choice.llm_tier != "cloud") {
+    return make_error(errc::invalid_argument, "unknown LLM tier '" + choice.llm_tier + "' (local or cloud)");
+  }
+  openai::chat_config config;
+  config.provider.base_url = choice.llm_url;
+  config.provider.api_key_env = choice.llm_key_env;
+  config.provider.name = choice.llm_tier;
+  config.model = choice.llm_model;
+  std::shared_ptr<openai::openai_chat_model> model;
+  try {
+    model = std::make_shared<openai::openai_chat_model>(std::move(config));
+  } catch (const std::exception& e) {
+    return make_error(errc::invalid_argument, std::string("--llm-url: ") + e.what());
+  }
+  model->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
+  return std::shared_ptr<engine::chat_model>(std::move(model));
+}
+
+// The router every session of this engine set shares. Routing and cache I/O run on a small pool
+// of their own, so a slow shared tier never holds up the session threads.
+status add_router(built_engines& out, const engine_choice& choice, agent::turn_router_parts parts,
+                  std::string fallback_reply) {
+  auto privacy = routing::parse_privacy_policy(choice.privacy);
+  if (!privacy) return privacy.error();
+  agent::turn_router_config config;
+  // The local responder's own threshold (intents::responder_chat_config), chosen with its FAQ.
+  config.policy.intent_threshold = intents::responder_chat_config{}.threshold;
+  config.policy.privacy = *privacy;
+  config.policy.llm_first_token_budget_ms = choice.llm_first_token_budget_ms;
+  if (auto s = routing::validate(config.policy); !s) return s.error();
+  if (!fallback_reply.empty()) config.fallback_reply = std::move(fallback_reply);
+  if (!out.router_pool) out.router_pool = std::make_shared<boost::asio::thread_pool>(2);
+  parts.cache = out.cache;
+  out.router = std::make_shared<agent::turn_router>(std::move(parts), std::move(config), out.router_pool->get_executor());
+  return {};
+}
+
+result<built_engines> build_default(const engine_choice& choice, boost::asio::any_io_executor executor,
+                                    const shared_parts& shared) {
   built_engines out;
+  out.cache = shared.cache;
+  out.router_pool = shared.router_pool;
   auto responder = build_responder(choice, executor);
   if (!responder) return responder.error();
   intents::responder_chat_config chat_config{.executor = executor};
@@ -72,18 +147,30 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   phrases.push_back(fallback);
   if (auto s = cached->prewarm(phrases); !s) return s.error();
   out.set.tts = cached;
+  agent::turn_router_parts parts{.responder = *responder};
+  std::string llm_summary;
+  if (!choice.llm_url.empty()) {
+    auto llm = build_openai_llm(choice);
+    if (!llm) return llm.error();
+    (choice.llm_tier == "local" ? parts.local_llm : parts.cloud_llm) = *llm;
+    llm_summary = " · LLM " + (*llm)->name() + " (" + choice.llm_tier + ")";
+  }
+  if (auto s = add_router(out, choice, std::move(parts), fallback); !s) return s.error();
   out.summary = "engines: pocketsphinx ASR (en-us, biased to " + std::to_string((*responder)->domain_phrases().size()) +
                 " domain phrases) · local responder (intents + FAQ) · " + (*tts)->name() + " TTS (" +
-                std::to_string(cached->size()) + " phrases pre-synthesized)";
+                std::to_string(cached->size()) + " phrases pre-synthesized)" + llm_summary;
   return out;
 }
 
-result<built_engines> build_mock(const engine_choice& choice, boost::asio::any_io_executor executor) {
+result<built_engines> build_mock(const engine_choice& choice, boost::asio::any_io_executor executor,
+                                 const shared_parts& shared) {
   auto llm = mock::find_llm_profile(choice.llm_profile);
   if (!llm) return llm.error();
   auto tts = mock::find_tts_profile(choice.tts_profile);
   if (!tts) return tts.error();
   built_engines out;
+  out.cache = shared.cache;
+  out.router_pool = shared.router_pool;
   out.mock = true;
   out.notice = "note: running with MOCK engines: transcripts are scripted and replies are canned.";
   out.set.asr = std::make_shared<mock::mock_recognizer>(mock::recognizer_config{
@@ -92,6 +179,11 @@ result<built_engines> build_mock(const engine_choice& choice, boost::asio::any_i
       mock::chat_config{.executor = executor, .profile = *llm, .reply = {}, .seed = choice.seed});
   out.set.tts = std::make_shared<mock::mock_synthesizer>(mock::synthesizer_config{
       .executor = executor, .ttfb = tts->ttfb, .realtime_factor = tts->realtime_factor, .seed = choice.seed + 1});
+  // The mock LLM stands for a cloud provider; there is no local responder (it would answer the
+  // corpus's intent questions itself and hide the LLM path the benchmarks measure).
+  if (out.cache) {
+    if (auto s = add_router(out, choice, {.cloud_llm = out.set.llm}, ""); !s) return s.error();
+  }
   out.summary = "engines: mock ASR (final after " + std::to_string(static_cast<int>(choice.asr_final_ms)) +
                 " ms) · mock LLM '" + llm->name + "' · mock TTS '" + tts->name + "'";
   return out;
@@ -104,10 +196,19 @@ std::string default_faq_path() {
   return bundled.string();
 }
 
-result<built_engines> build_engines(const engine_choice& choice, boost::asio::any_io_executor executor) {
-  if (choice.engines == "default") return build_default(choice, executor);
-  if (choice.engines == "mock") return build_mock(choice, executor);
-  return make_error(errc::invalid_argument, "unknown engines '" + choice.engines + "' (default or mock)");
+result<built_engines> build_engines(const engine_choice& choice, boost::asio::any_io_executor executor,
+                                    shared_parts shared) {
+  if (choice.engines != "default" && choice.engines != "mock") {
+    return make_error(errc::invalid_argument, "unknown engines '" + choice.engines + "' (default or mock)");
+  }
+  if (!shared.cache) {
+    auto built = build_response_cache(choice);
+    if (!built) return built.error();
+    shared.cache = std::move(*built);
+  }
+  auto out = choice.engines == "default" ? build_default(choice, executor, shared) : build_mock(choice, executor, shared);
+  if (out && out->cache) out->summary += " · response cache: " + choice.cache;
+  return out;
 }
 
 }  // namespace parley::app

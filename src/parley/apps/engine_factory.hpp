@@ -3,16 +3,20 @@
 // Role: turns the CLI/config engine choice into an engine_set. "default" is the embedded offline
 // stack: pocketsphinx (biased towards what the local responder handles) → local responder
 // (intents + FAQ) → flite, with the fixed phrases pre-synthesized. "mock" is the scripted
-// engines with provider-like latency, for tests and benchmarks.
+// engines with provider-like latency, for tests and benchmarks. Every set comes with its turn
+// router (agent/turn_router): intents → response cache → LLM tiers, with the PII policy.
 // Threading: call at start-up (it loads models and warms every engine, so it takes a moment);
 // the engines it returns are shared and thread-safe.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "parley/agent/turn_router.hpp"
+#include "parley/cache/response_cache.hpp"
 #include "parley/core/error.hpp"
 #include "parley/engine/engine_set.hpp"
 #include "parley/engine/responder.hpp"
@@ -31,17 +35,41 @@ struct engine_choice {
   std::string faq_path;   // FAQ knowledge file; "" = the bundled store example
   int n_asr_workers = 0;   // decoding threads; 0 = one per core
   int n_asr_decoders = 0;  // utterances decoded at once (~90 MB each); 0 = n_asr_workers
+  // routing and the response cache
+  std::string cache = "memory";          // off | memory | redis (memory in front of a shared Redis)
+  std::string redis = "127.0.0.1:6379";  // HOST:PORT of the shared tier (cache = redis)
+  std::string privacy = "pii_local_only";  // pii_local_only | allow_cloud
+  // an OpenAI-compatible LLM server (docs/providers.md); none when llm_url is empty
+  std::string llm_url;                      // API root including /v1, e.g. http://127.0.0.1:8080/v1
+  std::string llm_model;                    // model name as the server knows it
+  std::string llm_key_env = "OPENAI_API_KEY";  // environment variable holding the API key
+  std::string llm_tier = "cloud";           // local (this machine: PII may go there) | cloud
+  double llm_first_token_budget_ms = 800.0;  // turns prefer the other LLM tier when this one's p95 TTFT is over it
 };
 
 struct built_engines {
   engine::engine_set set;
   std::shared_ptr<engine::responder> responder;  // the local responder (default engines)
+  std::shared_ptr<cache::response_cache> cache;  // null when --cache off
+  std::shared_ptr<agent::turn_router> router;    // decides each turn's route; give it to every session
+  std::shared_ptr<boost::asio::thread_pool> router_pool;  // where routing and cache I/O run
   bool mock = false;
   std::string notice;    // said to the user before running (empty when nothing to say)
   std::string summary;   // one line: which engines run
 };
 
-result<built_engines> build_engines(const engine_choice& choice, boost::asio::any_io_executor executor);
+/// What several engine sets built one by one (e.g. per benchmark session) share, as one process does.
+struct shared_parts {
+  std::shared_ptr<cache::response_cache> cache;           // null: built from the choice
+  std::shared_ptr<boost::asio::thread_pool> router_pool;  // null: a new pool of 2 threads
+};
+
+/// Builds the engines, the response cache and the router.
+result<built_engines> build_engines(const engine_choice& choice, boost::asio::any_io_executor executor,
+                                    shared_parts shared = {});
+
+/// The response cache `choice` asks for: null for "off"; fails on an unknown kind or a bad address.
+result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine_choice& choice);
 
 /// The engines of the default stack one by one (for `parley say`, `transcribe`, `doctor`).
 result<std::shared_ptr<engine::synthesizer>> build_tts(const engine_choice& choice);

@@ -15,6 +15,21 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--voice", e.voice,
                  "TTS voice: a flite voice (rms, slt, awb, kal16, kal; default rms) or espeak:LANG (e.g. espeak:en-us)");
   cmd.add_option("--faq", e.faq_path, "FAQ knowledge file for the local responder (default: the bundled store example)");
+  cmd.add_option("--llm-url", e.llm_url,
+                 "an OpenAI-compatible LLM server's API root, e.g. http://127.0.0.1:8080/v1 (llama-server), "
+                 "http://127.0.0.1:11434/v1 (Ollama), https://api.groq.com/openai/v1; turns the local responder "
+                 "cannot answer go there (see docs/providers.md)");
+  cmd.add_option("--llm-model", e.llm_model, "model name as the LLM server knows it");
+  cmd.add_option("--llm-key-env", e.llm_key_env, "environment variable holding the LLM server's API key")
+      ->capture_default_str();
+  cmd.add_option("--llm-tier", e.llm_tier,
+                 "local: the server runs on this machine (turns with personal data may go there); cloud: it does not")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local", "cloud"}));
+  cmd.add_option("--llm-budget-ms", e.llm_first_token_budget_ms,
+                 "first-token budget: when an LLM tier's recent p95 exceeds it, turns prefer the other tier")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 void add_engine_flags(CLI::App& cmd, engine_choice& e) {
@@ -35,6 +50,19 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--seed", e.seed, "seed of the mock engines' latency draws")->capture_default_str();
+  cmd.add_option("--cache", e.cache,
+                 "response cache for LLM replies (text + audio): off, memory (in-process), or redis (in-process in "
+                 "front of a Redis shared by several parley instances)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"off", "memory", "redis"}));
+  cmd.add_option("--redis", e.redis, "HOST:PORT of the Redis shared cache tier (with --cache redis)")
+      ->capture_default_str();
+  cmd.add_option("--privacy", e.privacy,
+                 "turns whose transcript holds personal data (phone, e-mail, card...): pii_local_only keeps them on "
+                 "this machine (local responder or local LLM); allow_cloud lets them reach a cloud LLM. They are "
+                 "never cached either way")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pii_local_only", "allow_cloud"}));
 }
 
 void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help) {

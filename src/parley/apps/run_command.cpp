@@ -64,9 +64,11 @@ class reply_file {
 
 void print_error(const std::string& message) { std::cerr << "parley: error: " << message << "\n"; }
 
-agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode) {
+agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode,
+                                            std::shared_ptr<agent::reply_router> router) {
   agent::session_options options;
   options.mode = mode;
+  options.router = std::move(router);
   options.endpointing.silence_ms = flags.silence_ms;
   options.frontend.vad_aggressiveness = flags.vad_aggressiveness;
   options.frontend.noise_suppression = flags.noise_suppression >= 0;
@@ -124,7 +126,7 @@ int run_command(const run_options& options) {
   std::promise<void> finished;
 
   auto session = agent::session::create(
-      rt.executor(), engines->set, session_options_from(options.pipeline, *mode),
+      rt.executor(), engines->set, session_options_from(options.pipeline, *mode, engines->router),
       {.on_event =
            [&](const event& e) {
              if (const auto* audio = std::get_if<output_audio_chunk>(&e.body); audio && replies) {
@@ -168,6 +170,7 @@ int run_command(const run_options& options) {
   }
   const auto stats = (*session)->stats();
   (*session)->close();
+  if (engines->router_pool) engines->router_pool->join();  // replies still being stored in the cache
   rt.stop();
 
   if (replies) {

@@ -103,6 +103,7 @@ class mock_synthesizer final : public engine::synthesizer {
   /// Duration of the audio this synthesizer produces for `text`.
   double audio_ms_for(std::string_view text) const;
   std::uint64_t n_chunks_sent() const { return n_chunks_.load(); }
+  std::uint64_t n_requests() const { return n_requests_.load(); }
 
  private:
   synthesizer_config config_;

@@ -1,0 +1,44 @@
+// cache/store — a byte-level key/value store with TTLs: the tiers under the response cache.
+//
+// Role: the response cache keeps entries (reply text + audio + embedding, serialised) in one or
+// two stores: an in-process LRU bounded in bytes (cache/memory_store) and, optionally, Redis as a
+// tier shared by several parley instances (cache/redis). Besides keyed entries a store keeps
+// append-only lists (used to publish the semantic index of a scope to other instances).
+// Threading: thread-safe; calls are blocking and bounded by the store's own timeout, so call them
+// from a worker, never from a session strand. A store that is down answers with an error value
+// (errc::unavailable / errc::timeout) quickly; it never throws on the data path.
+// Units: TTLs in seconds (0 = no expiry); values are opaque bytes.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/core/error.hpp"
+
+namespace parley::cache {
+
+class entry_store {
+ public:
+  virtual ~entry_store() = default;
+  virtual std::string name() const = 0;
+
+  /// The value under `key`, std::nullopt when absent or expired.
+  virtual result<std::optional<std::string>> get(const std::string& key) = 0;
+  /// Stores `value` under `key`, replacing what was there; expires after `ttl` (0: never).
+  virtual status put(const std::string& key, std::string_view value, std::chrono::seconds ttl) = 0;
+  /// Removes `key` (absent is not an error).
+  virtual status erase(const std::string& key) = 0;
+  /// Removes every key that starts with `prefix` (and every list), e.g. one scope's entries.
+  virtual status erase_prefix(const std::string& prefix) = 0;
+
+  /// Appends `value` to the list `key` (created when absent).
+  virtual status append(const std::string& key, std::string_view value) = 0;
+  /// The elements of list `key` from index `from` (0-based) to its end; empty when absent.
+  virtual result<std::vector<std::string>> range(const std::string& key, std::size_t from) = 0;
+};
+
+}  // namespace parley::cache

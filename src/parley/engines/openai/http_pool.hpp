@@ -1,0 +1,134 @@
+// engines/openai/http_pool — HTTP/1.1 keep-alive connections to one provider (internal).
+//
+// Role: the network shell shared by openai_chat_model and openai_embedder. A `provider_client`
+// owns one io_context and the thread that runs it, the TLS context (OpenSSL, peer verification
+// against the system CAs, SNI, host-name check), a DNS cache and a pool of idle keep-alive
+// connections. Requests are C++20 coroutines (Asio awaitables) running on that thread.
+// Threading: everything but the constructor, destructor, n_connects() and io() runs on the io
+// thread only (no locks). Ownership: the client outlives every coroutine it runs — its
+// destructor waits for them (callers cancel theirs first) and then joins the thread.
+// Cancellation: close() on a connection aborts its pending operations at once.
+// Units: milliseconds.
+// Included only by this adapter's .cpp files (Beast and OpenSSL stay out of public headers).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "parley/core/error.hpp"
+#include "parley/engines/openai/openai_config.hpp"
+
+namespace parley::openai::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+/// Awaitable completion that yields (error_code, values...) instead of throwing.
+inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct endpoint {
+  bool tls = false;
+  std::string host;         // without brackets for IPv6
+  std::string port;         // "443", "80" or explicit
+  std::string base_path;    // "/v1" (no trailing slash; may be "")
+  std::string host_header;  // host[:port] as sent in Host
+};
+
+/// Parses "http[s]://host[:port][/path]". Errors name the problem, never echo query strings.
+result<endpoint> parse_base_url(std::string_view url);
+
+/// One TCP (or TLS over TCP) connection.
+class connection {
+ public:
+  connection(asio::io_context& io, asio::ssl::context* tls_context);
+
+  beast::tcp_stream& tcp();
+  bool is_tls() const { return tls_.has_value(); }
+  /// Calls f(stream) with the plain or TLS stream; both branches must return the same type.
+  template <class F>
+  auto with_stream(F&& f) {
+    if (tls_) return f(*tls_);
+    return f(*plain_);
+  }
+  asio::ssl::stream<beast::tcp_stream>& tls_stream() { return *tls_; }
+
+  /// Aborts pending operations and closes the socket; the connection is then useless.
+  void close();
+  bool closed() const { return closed_; }
+  /// Open, and the peer has neither closed it nor sent anything unexpected since.
+  bool looks_alive();
+
+  int n_requests = 0;  // requests sent on it so far (> 0: it came from the pool)
+
+ private:
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<asio::ssl::stream<beast::tcp_stream>> tls_;
+  bool closed_ = false;
+};
+
+class provider_client {
+ public:
+  /// Throws std::invalid_argument for a bad base_url or CA file (config time).
+  explicit provider_client(provider_config config);
+  ~provider_client();
+  provider_client(const provider_client&) = delete;
+  provider_client& operator=(const provider_client&) = delete;
+
+  asio::io_context& io() { return io_; }
+  const endpoint& where() const { return endpoint_; }
+  const provider_config& config() const { return config_; }
+  /// Connections opened so far (TCP connect + TLS handshake), for tests and metrics.
+  std::size_t n_connects() const { return n_connects_.load(std::memory_order_relaxed); }
+
+  // ---- io thread only ----
+  /// An idle pooled connection if one is alive, else a new one. The connection being opened is
+  /// stored in `slot` first, so a concurrent cancel can close it.
+  asio::awaitable<status> acquire(std::shared_ptr<connection>& slot);
+  /// Returns a connection after a complete response that allows keep-alive.
+  void release(std::shared_ptr<connection> c);
+  /// Makes sure one idle, connected (and TLS-handshaken) connection is in the pool.
+  asio::awaitable<status> warm();
+
+  /// A POST with the auth and extra headers set. The key goes only into Authorization.
+  http::request<http::string_body> make_post(std::string_view path, std::string body, bool event_stream) const;
+  /// Replaces the key (if it appears) in a text that came from the provider.
+  std::string redact(std::string text) const;
+
+ private:
+  asio::awaitable<status> connect(std::shared_ptr<connection>& slot);
+
+  provider_config config_;
+  endpoint endpoint_;
+  std::string api_key_;
+  asio::io_context io_;
+  std::optional<asio::ssl::context> tls_context_;
+  std::optional<tcp::resolver::results_type> resolved_;
+  std::vector<std::shared_ptr<connection>> idle_;
+  std::atomic<std::size_t> n_connects_{0};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+/// "HTTP <status>: <provider's message>" from an error body (JSON {"error":{"message"}} or text).
+std::string http_error_text(unsigned status, std::string_view body);
+
+}  // namespace parley::openai::detail

@@ -516,6 +516,8 @@ class scripted_router final : public reply_router {
     std::lock_guard lock(mutex_);
     remembered_.push_back({std::move(query), std::move(reply_text), std::move(audio)});
   }
+  void session_ended(session_id) override { n_ended_.fetch_add(1); }
+  int n_ended() const { return n_ended_.load(); }
   struct memory {
     std::string query, reply;
     std::shared_ptr<const reply_audio> audio;
@@ -536,6 +538,7 @@ class scripted_router final : public reply_router {
   std::vector<std::string> queries_;
   std::vector<memory> remembered_;
   std::vector<std::thread> threads_;
+  std::atomic<int> n_ended_{0};
 };
 
 // Streams two tokens, then fails (a provider dropping the connection mid-reply).
@@ -589,6 +592,9 @@ TEST(session_routing, a_cached_reply_plays_its_audio_without_llm_or_tts) {
     EXPECT_FALSE(t.has(skipped)) << to_string(skipped);  // so overhead counts these stages as 0
   }
   EXPECT_TRUE(router->remembered().empty());  // not cacheable: it came from the cache
+  EXPECT_EQ(router->n_ended(), 0);
+  s->close();
+  EXPECT_EQ(router->n_ended(), 1) << "the router hears that the session is gone (timers, state)";
 }
 
 TEST(session_routing, an_llm_route_streams_and_hands_text_and_audio_to_the_cache) {

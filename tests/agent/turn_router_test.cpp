@@ -24,6 +24,8 @@ class fake_responder final : public engine::responder {
     return {"", 0.0, ""};
   }
   std::vector<std::string> domain_phrases() const override { return {"what time is it"}; }
+  void forget_session(session_id s) override { forgotten.push_back(s); }
+  std::vector<session_id> forgotten;
 };
 
 struct fixture {
@@ -155,6 +157,15 @@ TEST(turn_router, without_a_responder_every_turn_goes_past_the_intent_tier) {
   auto router = std::make_shared<turn_router>(turn_router_parts{.cloud_llm = f.cloud}, turn_router_config{},
                                               f.pool.get_executor());
   EXPECT_EQ(route_sync(*router, "what time is it").route, "cloud_llm");
+}
+
+TEST(turn_router, an_ended_session_is_forgotten_by_the_responder) {
+  fixture f;
+  auto responder = std::make_shared<fake_responder>();
+  auto router = f.make({.responder = responder});
+  router->session_ended(session_id{7});
+  ASSERT_EQ(responder->forgotten.size(), 1u);
+  EXPECT_EQ(responder->forgotten[0], session_id{7});
 }
 
 TEST(turn_router, rejects_a_missing_worker_or_a_bad_policy_at_start_up) {

@@ -56,6 +56,8 @@ class reply_router {
   virtual void route(route_request request, std::function<void(routed_reply)> done) = 0;
   /// A reply spoken in full on a cacheable route: store its text and audio (audio may be null).
   virtual void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) = 0;
+  /// The session closed: per-session state behind the router (e.g. its timers) can go.
+  virtual void session_ended(session_id) {}
 };
 
 }  // namespace parley::agent

@@ -591,6 +591,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     for (auto& turn : awaiting_final_) turn.asr->cancel();
     awaiting_final_.clear();
     callbacks_ = {};
+    if (options_.router) options_.router->session_ended(id_);
   }
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;

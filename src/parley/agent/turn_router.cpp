@@ -158,6 +158,10 @@ void turn_router::remember(std::string query, std::string reply_text, std::share
   });
 }
 
+void turn_router::session_ended(session_id session) {
+  if (parts_.responder) parts_.responder->forget_session(session);
+}
+
 turn_router_stats turn_router::stats() const {
   const auto& c = *counters_;
   return {c.n_turns.load(),     c.n_intent.load(),   c.n_cache.load(), c.n_local_llm.load(),

@@ -65,6 +65,7 @@ class turn_router final : public reply_router, public std::enable_shared_from_th
 
   void route(route_request request, std::function<void(routed_reply)> done) override;
   void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) override;
+  void session_ended(session_id session) override;
 
   /// Decides synchronously on the calling thread (what route() does on the worker).
   routed_reply route_now(const route_request& request);

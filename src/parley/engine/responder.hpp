@@ -37,6 +37,8 @@ class responder {
   /// Sentences typical of what this responder handles (intent phrasings, FAQ questions): the
   /// recognizer is biased towards them.
   virtual std::vector<std::string> domain_phrases() const = 0;
+  /// The session ended: drop what the responder keeps for it (timers, last reply). Thread-safe.
+  virtual void forget_session(session_id) {}
 };
 
 }  // namespace parley::engine

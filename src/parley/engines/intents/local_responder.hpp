@@ -111,7 +111,7 @@ class local_responder final : public engine::responder {
   /// Records what was actually said to the user in `session` (for "repeat that").
   void remember_reply(session_id session, std::string reply);
   /// Cancels the session's timers and forgets everything about it.
-  void forget_session(session_id session);
+  void forget_session(session_id session) override;
   /// The session's running timers, soonest first.
   std::vector<timer_info> timers(session_id session) const;
   /// The loaded FAQ, or nullptr.

@@ -12,7 +12,7 @@ packages=(
   # embedded offline engines: ASR model, TTS voices
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev libespeak-ng-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # response cache shared tier and HTTPS providers
   libhiredis-dev redis-server libssl-dev
   # speech tools used to make test audio

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the whole test suite: the dev build, then again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and ThreadSanitizer.
-# PARLEY_TEST_PRESETS="dev" limits the presets (default: "dev asan tsan").
+# PARLEY_TEST_PRESETS="dev" limits the presets (default: "dev asan tsan"). First, the protocol
+# decoder is fuzzed for PARLEY_FUZZ_SECONDS (default 30; 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 jobs=$(nproc)
+if [ "${PARLEY_FUZZ_SECONDS:-30}" -gt 0 ]; then
+  echo "== fuzz: protocol decoder, ${PARLEY_FUZZ_SECONDS:-30} s"
+  ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-30}" 2>&1 | tail -n 12
+fi
 for preset in ${PARLEY_TEST_PRESETS:-dev asan tsan}; do
   echo "== $preset: build"
   cmake --preset "$preset" >/dev/null

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "parley/agent/session.hpp"
 #include "parley/apps/engine_factory.hpp"
@@ -54,6 +55,25 @@ struct say_options {
   engine_choice engines;
 };
 
+struct serve_options {
+  std::string host = "127.0.0.1";
+  int port = 8080;                        // 0: any free port
+  std::string token;                      // bearer token for /ws ("" = PARLEY_TOKEN, else none)
+  bool metrics_need_token = false;        // /metrics requires the token too
+  std::vector<std::string> allow_origins; // empty: the server's own origins; "*": any
+  std::string web_root;                   // static files ("" = the bundled web/ if present)
+  std::size_t max_sessions = 1000;
+  std::size_t max_message_bytes = 256 * 1024;
+  double idle_timeout_s = 30.0;
+  double max_input_speed = 8.0;
+  double drain_s = 10.0;                  // graceful shutdown: time turns in flight get
+  bool barge_in = true;
+  double barge_in_min_ms = 200.0;
+  std::string log_level = "info";
+  engine_choice engines;
+  pipeline_flags pipeline;
+};
+
 struct transcribe_options {
   std::string input;
   engine_choice engines;
@@ -65,6 +85,7 @@ int say_command(const say_options& options);
 int transcribe_command(const transcribe_options& options);
 int doctor_command(const engine_choice& choice);
 int bench_command(const bench_options& options);
+int serve_command(const serve_options& options);
 
 /// "parley: error: <message>" on stderr.
 void print_error(const std::string& message);

@@ -133,6 +133,61 @@ int main(int argc, char** argv) {
   transcribe_cmd->add_option("input", transcribe.input, "input audio (any rate/channels)")->required();
   add_default_engine_flags(*transcribe_cmd, transcribe.engines);
 
+  parley::app::serve_options serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve realtime voice sessions over WebSocket (protocol v1, docs/protocol.md), the web client, "
+               "/metrics (Prometheus), /healthz and /readyz; Ctrl-C stops gracefully");
+  serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "port to listen on (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--token", serve.token,
+                        "bearer token required for /ws (default: $PARLEY_TOKEN; none if unset). Clients send "
+                        "'Authorization: Bearer T' or ?access_token=T");
+  serve_cmd->add_flag("--metrics-token", serve.metrics_need_token, "require the token for /metrics too");
+  serve_cmd->add_option("--allow-origin", serve.allow_origins,
+                        "allowed Origin for /ws (repeatable; '*' for any; 'self': pages of this server; default: self)");
+  serve_cmd->add_option("--web-root", serve.web_root, "static files served at / (default: the bundled web/)");
+  serve_cmd->add_option("--max-sessions", serve.max_sessions, "concurrent WebSocket sessions")->capture_default_str();
+  serve_cmd->add_option("--max-message-bytes", serve.max_message_bytes,
+                        "largest client WebSocket message; larger closes the connection with 1009")
+      ->capture_default_str();
+  serve_cmd->add_option("--idle-timeout-s", serve.idle_timeout_s,
+                        "ping after half of this without traffic; close if still silent (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--max-input-speed", serve.max_input_speed,
+                        "input audio faster than this multiple of real time (after a 2 s burst) is dropped (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--drain-s", serve.drain_s, "graceful shutdown: how long turns in flight may still finish")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_flag("--barge-in,!--no-barge-in", serve.barge_in,
+                      "interrupt the reply when the user speaks over it (default: on)");
+  serve_cmd->add_option("--barge-in-min-ms", serve.barge_in_min_ms,
+                        "speech must last this long (ms) before it interrupts the reply")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
+  serve_cmd->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  serve_cmd->add_option("--mode", serve.pipeline.mode,
+                        "streaming or sequential (default for every session; a client may choose per session)")
+      ->capture_default_str();
+  serve_cmd->add_option("--silence-ms", serve.pipeline.silence_ms, "trailing silence that ends the user's turn (ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(50.0, 5000.0));
+  serve_cmd->add_option("--vad-aggressiveness", serve.pipeline.vad_aggressiveness,
+                        "WebRTC VAD mode: 0 (hears speech most readily) .. 3 (rejects non-speech most)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3));
+  serve_cmd->add_option("--noise-suppression", serve.pipeline.noise_suppression,
+                        "WebRTC noise suppression level: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 3));
+  serve_cmd->add_option("--transcripts", serve.engines.transcripts,
+                        "mock recognizer: the transcript of each utterance, in turn (repeatable)");
+  add_engine_flags(*serve_cmd, serve.engines);
+
   parley::app::engine_choice doctor;
   auto* doctor_cmd = app.add_subcommand("doctor", "Check which engines and models are installed and working");
   add_default_engine_flags(*doctor_cmd, doctor);
@@ -147,5 +202,6 @@ int main(int argc, char** argv) {
   if (*say_cmd) return parley::app::say_command(say);
   if (*transcribe_cmd) return parley::app::transcribe_command(transcribe);
   if (*doctor_cmd) return parley::app::doctor_command(doctor);
+  if (*serve_cmd) return parley::app::serve_command(serve);
   return parley::app::exit_usage;
 }

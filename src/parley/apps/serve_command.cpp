@@ -1,0 +1,111 @@
+// `parley serve`: the realtime WebSocket server (net/server.hpp) over the chosen engines.
+//
+// Start-up order: listen first (so /healthz answers and /readyz says 503 while models load), then
+// build and warm the engines, then mark the server ready. SIGINT/SIGTERM start a graceful
+// shutdown: stop accepting, let turns in flight finish (up to --drain-s), close with 1001.
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "parley/apps/commands.hpp"
+#include "parley/apps/runtime.hpp"
+#include "parley/core/log.hpp"
+#include "parley/net/server.hpp"
+
+#ifndef PARLEY_WEB_DIR
+#define PARLEY_WEB_DIR ""
+#endif
+
+namespace parley::app {
+namespace {
+
+std::mutex log_mutex;
+
+result<log_level> parse_log_level(const std::string& text) {
+  for (auto level : {log_level::trace, log_level::debug, log_level::info, log_level::warn, log_level::error, log_level::off}) {
+    if (text == to_string(level)) return level;
+  }
+  return make_error(errc::invalid_argument, "unknown log level '" + text + "' (trace, debug, info, warn, error, off)");
+}
+
+std::string default_web_root() {
+  const std::filesystem::path bundled = PARLEY_WEB_DIR;
+  std::error_code ec;
+  if (!bundled.empty() && std::filesystem::is_regular_file(bundled / "index.html", ec)) return bundled.string();
+  return {};
+}
+
+}  // namespace
+
+int serve_command(const serve_options& options) {
+  auto level = parse_log_level(options.log_level);
+  if (!level) return print_error(level.error().message), exit_usage;
+  set_log_level(*level);
+  set_log_sink([](log_level lvl, std::string_view message) {
+    std::lock_guard lock(log_mutex);
+    std::cerr << "parley: " << to_string(lvl) << ": " << message << "\n";
+  });
+  auto mode = agent::parse_pipeline_mode(options.pipeline.mode);
+  if (!mode) return print_error(mode.error().message), exit_usage;
+  if (options.port < 0 || options.port > 65535) return print_error("--port must be 0..65535"), exit_usage;
+
+  net::server_config config;
+  config.host = options.host;
+  config.port = static_cast<std::uint16_t>(options.port);
+  config.bearer_token = options.token;
+  if (config.bearer_token.empty()) {
+    if (const char* env = std::getenv("PARLEY_TOKEN")) config.bearer_token = env;
+  }
+  config.metrics_need_token = options.metrics_need_token;
+  config.web_root = options.web_root.empty() ? default_web_root() : options.web_root;
+  config.allowed_origins = options.allow_origins;
+  if (config.allowed_origins.empty()) config.allowed_origins = {"self"};  // pages served by this very server
+  config.max_sessions = options.max_sessions;
+  config.max_message_bytes = options.max_message_bytes;
+  config.idle_timeout_s = options.idle_timeout_s;
+  config.drain_timeout_s = options.drain_s;
+  config.max_input_speed = options.max_input_speed;
+  config.session = session_options_from(options.pipeline, *mode);
+  config.barge_in.enabled = options.barge_in;
+  config.barge_in.min_speech_ms = options.barge_in_min_ms;
+
+  // SIGINT/SIGTERM are taken synchronously by this thread (sigwait), so block them before any
+  // other thread starts: every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  runtime rt;
+  auto srv = net::server::start(rt.executor(), config);
+  if (!srv) return print_error(srv.error().message), exit_failure;
+  std::cout << "parley serve: http://" << options.host << ":" << (*srv)->port() << "/ (WebSocket /ws, protocol v1)"
+            << (config.bearer_token.empty() ? " · no authentication" : " · bearer token required")
+            << (config.web_root.empty() ? " · placeholder page" : " · web client: " + config.web_root) << "\n"
+            << "loading engines…" << std::endl;
+
+  auto engines = build_engines(options.engines, rt.executor());
+  if (!engines) {
+    (*srv)->stop();
+    return print_error(engines.error().message), exit_usage;
+  }
+  if (!engines->notice.empty()) std::cout << engines->notice << "\n";
+  std::cout << engines->summary << "\nready · " << agent::to_string(*mode) << " · Ctrl-C stops gracefully" << std::endl;
+  (*srv)->set_engines(engines->set, engines->router);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cout << "\nshutting down (turns in flight get up to " << options.drain_s << " s)…" << std::endl;
+  (*srv)->stop();
+  const auto stats = (*srv)->stats();
+  srv->reset();
+  rt.stop();
+  std::cout << "served " << stats.n_sessions_total << " session" << (stats.n_sessions_total == 1 ? "" : "s") << ", "
+            << stats.n_turns << " turn" << (stats.n_turns == 1 ? "" : "s") << "\n";
+  return exit_ok;
+}
+
+}  // namespace parley::app

@@ -1,0 +1,112 @@
+// net/server — the realtime HTTP + WebSocket server (`parley serve`).
+//
+// Role: one listening socket on Boost.Beast with Asio C++20 coroutines. Routes:
+//   GET /         the web client (static files from `web_root`; `/` is index.html)
+//   GET /ws       the realtime session (protocol v1, docs/protocol.md): one agent::session per
+//                 connection, its events mapped to protocol events, barge-in, playout tracking
+//   GET /metrics  Prometheus text exposition (see prometheus.hpp for what is exported)
+//   GET /healthz  200 while the process serves HTTP
+//   GET /readyz   200 once engines are loaded and warmed (set_engines()), 503 before and while stopping
+// Security: the WebSocket upgrade is refused before it happens — 401 without the bearer token
+// (`Authorization: Bearer T`, or `?access_token=T` for browsers, which cannot set headers on a
+// WebSocket), 403 for an Origin not in the allowlist, 503 when not ready or full.
+// Limits: max message size (larger → close 1009), a bounded send queue per connection (a client
+// that does not read is dropped once it holds max_send_queue_bytes), input rate limit (audio
+// faster than max_input_speed × real time is dropped with a rate_limited error), WebSocket
+// ping/pong with an idle timeout, handshake and HTTP read timeouts.
+// Threading: runs on the executor given to start() (an io_context with one thread per core);
+// each connection lives on its own strand, with one reader and ONE writer coroutine; each agent
+// session has its own strand and posts its events onto the connection's. Every public member is
+// safe from any thread; stop() must not be called from an io_context thread (it waits).
+// Shutdown (stop()): stop accepting, readyz → 503, every session's input ends (turns in flight
+// finish and are sent) until drain_timeout_s, then every WebSocket is closed with 1001 (going away).
+// Ownership: start() returns the server; destroy it (after stop()) before the io_context stops.
+// Units: sizes in bytes, times in seconds (config) or ms (metrics).
+//
+//   auto srv = net::server::start(rt.executor(), {.host = "127.0.0.1", .port = 8080});
+//   srv->set_engines(engines);           // readyz turns 200
+//   ...                                  // on SIGINT:
+//   srv->stop();
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parley/agent/session.hpp"
+#include "parley/core/error.hpp"
+#include "parley/engine/engine_set.hpp"
+#include "parley/net/barge_in.hpp"
+
+namespace parley::net {
+
+struct server_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (see server::port())
+  std::string web_root;       // static files for GET /; "" = a built-in placeholder page
+  /// Required bearer token for /ws (and /metrics when metrics_need_token); "" = no authentication.
+  std::string bearer_token;
+  bool metrics_need_token = false;
+  /// Allowed Origin header values for /ws (e.g. "http://localhost:8080"); "*" allows any; "self"
+  /// allows the server's own pages (Origin = http(s):// + the request's Host). An empty list allows
+  /// any. Requests without an Origin header (non-browser clients) are allowed.
+  std::vector<std::string> allowed_origins;
+
+  std::size_t max_message_bytes = 256 * 1024;       // one client WebSocket message; over → close 1009
+  std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection; over → connection dropped
+  std::size_t max_sessions = 1000;                  // concurrent WebSocket sessions; over → 503
+  double max_input_speed = 8.0;     // input audio faster than this × real time (after a 2 s burst) is dropped
+  double idle_timeout_s = 30.0;     // no traffic: ping at half of it; no answer by the end → close
+  double handshake_timeout_s = 10.0;
+  double http_timeout_s = 30.0;     // reading one HTTP request
+  double drain_timeout_s = 10.0;    // stop(): how long turns in flight may still finish
+
+  agent::session_options session;   // base options of every session (mode may be changed per session)
+  barge_in_config barge_in;         // defaults; a client may change enabled/min_speech_ms
+};
+
+/// Counters since start (all monotonic except n_active_sessions).
+struct server_stats {
+  std::uint64_t n_http_requests = 0;
+  std::uint64_t n_sessions_total = 0;
+  std::uint64_t n_active_sessions = 0;
+  std::uint64_t n_rejected_upgrades = 0;   // 401, 403, 503 before the upgrade
+  std::uint64_t n_protocol_errors = 0;     // error events sent
+  std::uint64_t n_slow_client_drops = 0;   // connections dropped for a full send queue
+  std::uint64_t n_stale_frames_dropped = 0;  // queued audio of an interrupted generation, never sent
+  std::uint64_t n_barge_ins = 0;
+  std::uint64_t n_turns = 0;
+};
+
+class server_state;
+
+class server {
+ public:
+  /// Binds and listens; fails with errc::unavailable when the address cannot be bound.
+  static result<std::unique_ptr<server>> start(boost::asio::any_io_executor executor, server_config config);
+  ~server();  // stop()s if still running
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// The bound port (the actual one when the config asked for port 0).
+  std::uint16_t port() const;
+  /// The engines every new session uses (and the router deciding each turn's route, if any —
+  /// it replaces session.router of the config); from now on /readyz is 200 and /ws accepts sessions.
+  void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router = nullptr);
+  bool ready() const;
+  /// Graceful shutdown (see the header comment). Returns once every connection is closed, or
+  /// drain_timeout_s + 5 s at most. Idempotent.
+  void stop();
+  server_stats stats() const;
+  /// The /metrics page.
+  std::string metrics_text() const;
+
+ private:
+  explicit server(std::shared_ptr<server_state> state);
+  std::shared_ptr<server_state> state_;
+};
+
+}  // namespace parley::net

@@ -1,0 +1,382 @@
+#include "parley/routing/fallback_chain.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <stdexcept>
+#include <stop_token>
+
+namespace parley::routing {
+
+std::string_view to_string(hedge_mode mode) {
+  switch (mode) {
+    case hedge_mode::off: return "off";
+    case hedge_mode::fixed: return "fixed";
+    case hedge_mode::p95: return "p95";
+  }
+  return "unknown";
+}
+
+std::optional<double> hedge_delay_ms(const hedge_policy& policy, const provider_health* health) {
+  switch (policy.mode) {
+    case hedge_mode::off: return std::nullopt;
+    case hedge_mode::fixed: return std::max(0.0, policy.delay_ms);
+    case hedge_mode::p95: {
+      if (health != nullptr) {
+        const health_snapshot snap = health->snapshot();
+        const std::size_t n_ok = snap.n_requests - snap.n_errors;
+        if (snap.p95_ttft_ms && n_ok >= policy.min_samples) {
+          return std::max(policy.min_delay_ms, *snap.p95_ttft_ms * policy.p95_factor);
+        }
+      }
+      return std::max(0.0, policy.delay_ms);
+    }
+  }
+  return std::nullopt;
+}
+
+struct fallback_chain::shared_state {
+  fallback_chain_config config;
+  std::vector<chain_provider> providers;
+  std::atomic<std::uint64_t> n_requests{0};
+  std::atomic<std::uint64_t> n_attempts{0};
+  std::atomic<std::uint64_t> n_fallbacks{0};
+  std::atomic<std::uint64_t> n_skipped{0};
+  std::atomic<std::uint64_t> n_hedges_sent{0};
+  std::atomic<std::uint64_t> n_hedges_won{0};
+  std::atomic<std::uint64_t> n_failed{0};
+  std::atomic<std::uint64_t> n_cancelled{0};
+};
+
+namespace {
+
+bool is_retryable(errc code) {
+  return code == errc::unavailable || code == errc::timeout || code == errc::engine_failure;
+}
+
+void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+
+// One request through the chain. Every member is touched only on strand_ (after start()).
+class chain_request final : public std::enable_shared_from_this<chain_request> {
+ public:
+  chain_request(std::shared_ptr<fallback_chain::shared_state> shared, engine::chat_request request,
+                engine::chat_events events, std::stop_token outer)
+      : shared_(std::move(shared)),
+        strand_(boost::asio::make_strand(shared_->config.executor)),
+        hedge_timer_(strand_),
+        request_(std::move(request)),
+        events_(std::move(events)),
+        outer_(std::move(outer)),
+        t_request_(now()) {
+    attempts_.reserve(shared_->providers.size() + shared_->config.hedge.max_hedges);
+    failed_.assign(shared_->providers.size(), false);
+  }
+
+  void start() {
+    boost::asio::post(strand_, [self = shared_from_this()] { self->on_start(); });
+  }
+
+ private:
+  struct attempt {
+    std::size_t provider = 0;
+    std::stop_source stop;
+    time_point t_start;
+    bool is_hedge = false;
+    bool finished = false;   // on_done came, or the attempt was abandoned
+    bool abandoned = false;  // given up on (first-token timeout): its callbacks are ignored
+    std::unique_ptr<boost::asio::steady_timer> timeout_timer;  // first-token timeout, when configured
+  };
+
+  time_point now() const { return shared_->config.clk->now(); }
+  provider_health* health_of(std::size_t provider) const { return shared_->providers[provider].health.get(); }
+
+  void on_start() {
+    std::weak_ptr<chain_request> weak = weak_from_this();
+    auto strand = strand_;
+    outer_callback_.emplace(outer_, [weak, strand] {
+      boost::asio::post(strand, [weak] {
+        if (auto self = weak.lock()) self->on_outer_stop();
+      });
+    });
+    if (outer_.stop_requested()) return on_outer_stop();
+    if (!launch_next(false)) finish(no_provider_error());
+  }
+
+  error no_provider_error() const {
+    if (last_error_) return make_error(last_error_->code, "every provider failed; last: " + last_error_->message);
+    return make_error(errc::unavailable, "no healthy provider in the chain");
+  }
+
+  // Sends the request to the next usable provider; false when there is none left.
+  bool launch_next(bool is_hedge) {
+    auto& providers = shared_->providers;
+    while (next_provider_ < providers.size()) {
+      const std::size_t index = next_provider_++;
+      provider_health* health = health_of(index);
+      if (health != nullptr && !health->healthy() && !health->should_probe()) {
+        ++n_skipped_;
+        bump(shared_->n_skipped);
+        continue;
+      }
+      launch(index, is_hedge);
+      return true;
+    }
+    return false;
+  }
+
+  void launch(std::size_t provider, bool is_hedge) {
+    const std::size_t id = attempts_.size();
+    attempts_.push_back(attempt{provider, std::stop_source{}, now(), is_hedge, false, false, nullptr});
+    bump(shared_->n_attempts);
+    auto self = shared_from_this();
+    auto strand = strand_;
+    engine::chat_events inner{
+        .on_token =
+            [self, strand, id](std::string_view token) {
+              boost::asio::post(strand, [self, id, text = std::string(token)]() mutable {
+                self->on_attempt_token(id, std::move(text));
+              });
+            },
+        .on_done =
+            [self, strand, id](status s) {
+              boost::asio::post(strand, [self, id, s = std::move(s)]() mutable { self->on_attempt_done(id, std::move(s)); });
+            },
+    };
+    auto stop = attempts_[id].stop.get_token();
+    // A primary attempt (the only one in flight) arms the hedge timer.
+    if (!is_hedge && live_attempts() == 1) arm_hedge_timer(provider);
+    if (shared_->config.first_token_timeout_ms > 0.0) {
+      auto& timer = attempts_[id].timeout_timer;
+      timer = std::make_unique<boost::asio::steady_timer>(strand_);
+      timer->expires_after(from_ms(shared_->config.first_token_timeout_ms));
+      timer->async_wait([self, id](const boost::system::error_code& ec) {
+        if (!ec) self->on_first_token_timeout(id);
+      });
+    }
+    shared_->providers[provider].model->stream(request_, std::move(inner), std::move(stop));
+  }
+
+  void on_first_token_timeout(std::size_t id) {
+    attempt& a = attempts_[id];
+    if (done_ || winner_ || a.finished) return;
+    a.finished = true;
+    a.abandoned = true;
+    a.stop.request_stop();
+    on_attempt_failed(id, make_error(errc::timeout, "no first token from '" + shared_->providers[a.provider].name +
+                                                        "' within the first-token timeout"));
+  }
+
+  void cancel_timeouts() {
+    for (auto& a : attempts_) {
+      if (a.timeout_timer) a.timeout_timer->cancel();
+    }
+  }
+
+  std::size_t live_attempts() const {
+    return static_cast<std::size_t>(
+        std::count_if(attempts_.begin(), attempts_.end(), [](const attempt& a) { return !a.finished; }));
+  }
+
+  // Arms (or re-arms) the hedge timer with the delay of `primary`'s policy; a timer armed earlier
+  // that already fired is made stale by the epoch.
+  void arm_hedge_timer(std::size_t primary) {
+    const hedge_policy& policy = shared_->config.hedge;
+    if (n_hedges_ >= policy.max_hedges) return;
+    const auto delay = hedge_delay_ms(policy, health_of(primary));
+    if (!delay) return;
+    const std::uint64_t epoch = ++hedge_epoch_;
+    hedge_timer_.expires_after(from_ms(*delay));
+    hedge_timer_.async_wait([self = shared_from_this(), epoch, primary](const boost::system::error_code& ec) {
+      if (!ec) self->on_hedge_timer(epoch, primary);
+    });
+  }
+
+  void on_hedge_timer(std::uint64_t epoch, std::size_t primary) {
+    if (done_ || winner_ || epoch != hedge_epoch_ || n_hedges_ >= shared_->config.hedge.max_hedges) return;
+    if (!launch_next(true) && !resend_hedge()) return;
+    ++n_hedges_;
+    bump(shared_->n_hedges_sent);
+    arm_hedge_timer(primary);  // the next hedge, if the policy allows one
+  }
+
+  // A hedge beyond the chain's unused providers: the same request again to the first usable
+  // provider that has not failed this request (a fresh request, e.g. to another replica).
+  bool resend_hedge() {
+    for (std::size_t i = 0; i < shared_->providers.size(); ++i) {
+      if (failed_[i]) continue;
+      provider_health* health = health_of(i);
+      if (health != nullptr && !health->healthy()) continue;
+      launch(i, true);
+      return true;
+    }
+    return false;
+  }
+
+  void cancel_others(std::optional<std::size_t> keep) {
+    for (std::size_t i = 0; i < attempts_.size(); ++i) {
+      if (keep && *keep == i) continue;
+      if (!attempts_[i].finished) attempts_[i].stop.request_stop();
+    }
+  }
+
+  void on_attempt_token(std::size_t id, std::string text) {
+    if (done_) return;
+    if (winner_ && *winner_ != id) return;  // a cancelled loser: never reaches the caller
+    if (attempts_[id].abandoned) return;     // timed out: given up on
+    if (!winner_) {
+      winner_ = id;
+      const attempt& a = attempts_[id];
+      if (auto* health = health_of(a.provider)) health->record_ttft_ms(to_ms(now() - a.t_start));
+      ttft_ms_ = to_ms(now() - t_request_);
+      hedge_timer_.cancel();
+      cancel_timeouts();
+      cancel_others(id);
+    }
+    if (events_.on_token) events_.on_token(text);
+  }
+
+  void on_attempt_done(std::size_t id, status s) {
+    attempt& a = attempts_[id];
+    if (a.abandoned) return;  // already counted as a timeout
+    a.finished = true;
+    if (a.timeout_timer) a.timeout_timer->cancel();
+    if (done_) return;
+    if (winner_) {
+      if (*winner_ == id) finish(std::move(s));  // success, or an error after text: never retried
+      return;                                    // a loser finishing after its cancel
+    }
+    if (s.has_value()) {  // finished with no text at all: an empty reply is still a reply
+      winner_ = id;
+      cancel_others(id);
+      return finish(std::move(s));
+    }
+    if (s.error().code == errc::cancelled) {
+      // Not requested by us (the outer stop ends the request on its own path): pass it on.
+      return finish(std::move(s));
+    }
+    on_attempt_failed(id, s.error());
+  }
+
+  // Attempt `id` failed before any text (already marked finished).
+  void on_attempt_failed(std::size_t id, const error& e) {
+    const attempt& a = attempts_[id];
+    failed_[a.provider] = true;
+    if (auto* health = health_of(a.provider)) health->record_error(e.code);
+    if (!is_retryable(e.code)) {
+      cancel_others(std::nullopt);
+      return finish(e);
+    }
+    last_error_ = e;
+    if (live_attempts() > 0) return;  // the other half of a hedge may still answer
+    hedge_timer_.cancel();
+    if (launch_next(false)) {
+      ++n_fallbacks_;
+      bump(shared_->n_fallbacks);
+      return;
+    }
+    finish(no_provider_error());
+  }
+
+  void on_outer_stop() {
+    if (done_) return;
+    cancel_others(std::nullopt);
+    finish(make_error(errc::cancelled, "request cancelled"));
+  }
+
+  void finish(status s) {
+    if (done_) return;
+    done_ = true;
+    hedge_timer_.cancel();
+    cancel_timeouts();
+    cancel_others(std::nullopt);
+    outer_callback_.reset();
+
+    chain_outcome outcome;
+    if (winner_) {
+      const attempt& w = attempts_[*winner_];
+      outcome.provider = shared_->providers[w.provider].name;
+      outcome.hedge_won = w.is_hedge;
+    }
+    outcome.n_attempts = attempts_.size();
+    outcome.n_fallbacks = n_fallbacks_;
+    outcome.n_skipped = n_skipped_;
+    outcome.hedged = n_hedges_ > 0;
+    outcome.n_hedges = n_hedges_;
+    outcome.ttft_ms = ttft_ms_;
+    outcome.result = s;
+    if (outcome.hedge_won) bump(shared_->n_hedges_won);
+    if (!s.has_value()) bump(s.error().code == errc::cancelled ? shared_->n_cancelled : shared_->n_failed);
+
+    if (shared_->config.on_outcome) shared_->config.on_outcome(outcome);
+    auto events = std::move(events_);
+    events_ = {};
+    if (events.on_done) events.on_done(std::move(s));
+  }
+
+  std::shared_ptr<fallback_chain::shared_state> shared_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  boost::asio::steady_timer hedge_timer_;
+  engine::chat_request request_;
+  engine::chat_events events_;
+  std::stop_token outer_;
+  std::optional<std::stop_callback<std::function<void()>>> outer_callback_;
+  time_point t_request_;
+  std::vector<attempt> attempts_;
+  std::size_t next_provider_ = 0;
+  std::optional<std::size_t> winner_;
+  std::optional<error> last_error_;
+  std::optional<double> ttft_ms_;
+  std::size_t n_fallbacks_ = 0;
+  std::size_t n_skipped_ = 0;
+  std::vector<bool> failed_;  // per provider: failed this request
+  std::size_t n_hedges_ = 0;
+  std::uint64_t hedge_epoch_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+fallback_chain::fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers)
+    : shared_(std::make_shared<shared_state>()) {
+  if (providers.empty()) throw std::invalid_argument("fallback_chain: no providers");
+  for (const auto& p : providers) {
+    if (!p.model) throw std::invalid_argument("fallback_chain: provider '" + p.name + "' has no model");
+  }
+  if (!config.executor) throw std::invalid_argument("fallback_chain: no executor");
+  if (config.clk == nullptr) config.clk = &steady_clock_source::instance();
+  shared_->config = std::move(config);
+  shared_->providers = std::move(providers);
+}
+
+fallback_chain::~fallback_chain() = default;
+
+std::string fallback_chain::name() const {
+  std::string out = shared_->config.name + "(";
+  for (std::size_t i = 0; i < shared_->providers.size(); ++i) {
+    if (i > 0) out += ",";
+    out += shared_->providers[i].name;
+  }
+  return out + ")";
+}
+
+engine::chat_caps fallback_chain::caps() const {
+  engine::chat_caps caps = shared_->providers.front().model->caps();
+  for (const auto& p : shared_->providers) caps.streaming = caps.streaming && p.model->caps().streaming;
+  return caps;
+}
+
+void fallback_chain::stream(engine::chat_request request, engine::chat_events events, std::stop_token stop) {
+  bump(shared_->n_requests);
+  auto job = std::make_shared<chain_request>(shared_, std::move(request), std::move(events), std::move(stop));
+  job->start();
+}
+
+chain_stats fallback_chain::stats() const {
+  const auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  return chain_stats{load(shared_->n_requests),    load(shared_->n_attempts), load(shared_->n_fallbacks),
+                     load(shared_->n_skipped),     load(shared_->n_hedges_sent), load(shared_->n_hedges_won),
+                     load(shared_->n_failed),      load(shared_->n_cancelled)};
+}
+
+}  // namespace parley::routing

@@ -176,7 +176,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void process_frame(std::span<const std::int16_t> raw, time_point t_arrival) {
-    // The front-end cleans the frame in place (high-pass, noise suppression, gain) and votes.
+    // The front-end cleans a copy of the frame (high-pass, noise suppression, gain) and votes.
     std::copy(raw.begin(), raw.end(), frame_buffer_.begin());
     const std::span<std::int16_t> frame(frame_buffer_.data(), raw.size());
     const auto p_voiced = frontend_.process(frame);
@@ -186,8 +186,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
     recent_arrivals_.push_back({t_media_, t_arrival});
     if (recent_arrivals_.size() > k_arrivals_kept) recent_arrivals_.pop_front();
 
-    remember_preroll(frame);
-    if (turn_) turn_->asr->feed(frame);
+    // The recognizer hears the frame before noise suppression unless asked otherwise: suppression
+    // helps the VAD in noise but costs recognition accuracy on clean speech (docs/benchmarks.md).
+    const std::span<const std::int16_t> heard = options_.recognizer_hears_denoised ? std::span<const std::int16_t>(frame) : raw;
+    remember_preroll(heard);
+    if (turn_) turn_->asr->feed(heard);
 
     handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), clock_.now());
   }

@@ -50,6 +50,10 @@ struct session_options {
   pipeline_mode mode = pipeline_mode::streaming;
   endpointer_config endpointing;
   audio::frontend_config frontend;  // high-pass, noise suppression, gain control, VAD
+  /// false (default): the recognizer hears the input as it came, the front-end's cleaning serves
+  /// the VAD only; true: the recognizer hears the cleaned frame too. Measured in
+  /// docs/benchmarks.md: suppression fixes endpointing in noise but costs recognition on clean speech.
+  bool recognizer_hears_denoised = false;
   text::chunker_config chunking;
   std::string system_prompt = "You are a helpful voice assistant. Answer briefly, in plain spoken sentences.";
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.

@@ -21,7 +21,8 @@ struct pipeline_flags {
   double silence_ms = 400.0;       // endpointer silence threshold
   double speed = 1.0;              // input pacing: multiple of real time
   int vad_aggressiveness = 2;      // WebRTC VAD mode 0..3
-  int noise_suppression = 1;       // WebRTC noise suppression level 0..3, or -1 for off
+  int noise_suppression = 2;       // WebRTC noise suppression level 0..3, or -1 for off
+  bool asr_denoised = false;       // the recognizer hears the noise-suppressed audio too
 };
 
 /// The session options those flags describe.

@@ -25,7 +25,7 @@ namespace parley::audio {
 struct frontend_config {
   bool high_pass = true;           // high-pass filter (~80 Hz)
   bool noise_suppression = true;   // stationary noise suppression
-  int noise_suppression_level = 1; // 0 low, 1 moderate, 2 high, 3 very high
+  int noise_suppression_level = 2; // 0 low, 1 moderate, 2 high (default: fixes endpointing at 20 dB SNR), 3 very high
   bool gain_control = false;       // digital gain: +12 dB through a limiter (quiet microphones)
   int vad_aggressiveness = 2;      // 0 (least) .. 3 (most aggressive at rejecting non-speech)
 };

@@ -108,8 +108,16 @@ result<std::unique_ptr<decoder>> make_decoder(const pocketsphinx_config& cfg, co
       {"-dict", resolve(cfg.model_dir, cfg.dictionary)},
       {"-fwdflat", cfg.second_pass ? "yes" : "no"},
       {"-bestpath", cfg.bestpath ? "yes" : "no"},
+      {"-maxwpf", std::to_string(cfg.max_words_per_frame)},
   };
-  for (const auto& o : cfg.decoder_options) options.push_back(o);
+  double lw = cfg.language_weight;
+  if (lw <= 0.0) lw = plan.bias == bias_mode::none ? 6.5 : 8.0;
+  options.emplace_back("-lw", std::to_string(lw));
+  for (const auto& o : cfg.decoder_options) {  // later options replace earlier ones (no duplicates)
+    auto same = std::find_if(options.begin(), options.end(), [&](const auto& e) { return e.first == o.first; });
+    if (same != options.end()) same->second = o.second;
+    else options.push_back(o);
+  }
   cmdln config;
   if (auto s = parse_config(config, options); !s) return s.error();
 
@@ -231,6 +239,7 @@ double partial_tracker::update(std::string_view hypothesis_text) {
 
 std::string_view to_string(cmn_mode mode) {
   switch (mode) {
+    case cmn_mode::adaptive: return "adaptive";
     case cmn_mode::running: return "running";
     case cmn_mode::fixed: return "fixed";
     case cmn_mode::carry: return "carry";
@@ -268,14 +277,22 @@ struct pocketsphinx_recognizer::core {
   std::atomic<std::uint64_t> decoded_samples{0};
   std::atomic<std::uint64_t> cpu_us{0};
 
+  // cmn_mode::adaptive: the recognizer-wide prior cepstral mean (empty until the first decoder
+  // exists; then the model's prior, moving towards each completed utterance's mean).
+  std::mutex cmn_mutex;
+  std::vector<float> cmn_shared_prior;
+
   std::size_t piece_samples = 3200;    // decoded between two partials
   std::size_t slice_samples = 16000;   // decoded per turn on a worker before yielding
   std::size_t max_pending_samples = 0;
 
   ~core() = default;
 
-  /// Queues `s` for a worker. False once the recognizer is shutting down.
-  bool schedule(std::shared_ptr<stream_state> s);
+  /// Queues `s` for a worker (`urgent`: at the front — a stream whose endpoint was decided goes
+  /// before streams still listening). False once the recognizer is shutting down.
+  bool schedule(std::shared_ptr<stream_state> s, bool urgent = false);
+  /// Moves `s` to the front of the ready queue if it is waiting there.
+  void expedite(const std::shared_ptr<stream_state>& s);
   /// A free decoder, or null after putting `s` in the waiting list.
   decoder* acquire(const std::shared_ptr<stream_state>& s);
   void release(decoder* d);
@@ -291,8 +308,12 @@ namespace {
 // core's mutex.
 class stream_state : public std::enable_shared_from_this<stream_state> {
  public:
-  stream_state(std::shared_ptr<pocketsphinx_recognizer::core> c, engine::recognizer_events events)
-      : core_(std::move(c)), tracker_(core_->config.stability_window), events_(std::move(events)) {
+  stream_state(std::shared_ptr<pocketsphinx_recognizer::core> c, engine::recognizer_events events,
+               final_detail_fn on_detail)
+      : core_(std::move(c)),
+        tracker_(core_->config.stability_window),
+        events_(std::move(events)),
+        on_detail_(std::move(on_detail)) {
     next_partial_at_ = core_->piece_samples;
   }
 
@@ -335,6 +356,8 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
       std::lock_guard lock(mutex_);
       if (finish_requested_ || closed_) return;
       finish_requested_ = true;
+      t_finish_ = steady_clock::now();
+      backlog_at_finish_ = pending_.size() - pending_off_;
       if (!queued_) {
         queued_ = true;
         need_schedule = true;
@@ -342,8 +365,11 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
     }
     // Once the recognizer is shut down no worker will run this stream again (it may have been
     // left in a queue): answer here. deliver_final() delivers at most once.
-    if (core_->stopped.load(std::memory_order_acquire) || (need_schedule && !core_->schedule(shared_from_this())))
+    if (core_->stopped.load(std::memory_order_acquire) ||
+        (need_schedule && !core_->schedule(shared_from_this(), /*urgent=*/true)))
       deliver_final(make_error(errc::unavailable, "pocketsphinx: the recognizer has shut down"));
+    else if (!need_schedule)
+      core_->expedite(shared_from_this());  // already queued behind streams still listening
   }
 
   void cancel() {
@@ -354,6 +380,7 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
     if (callback_thread_.load(std::memory_order_acquire) != std::this_thread::get_id()) {
       std::lock_guard lock(callback_mutex_);
       events_ = {};
+      on_detail_ = nullptr;
     }
     // Let a worker return the decoder to the pool promptly.
     bool need_schedule = false;
@@ -388,12 +415,18 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
       if (decoder_ == nullptr) return;  // waiting for a decoder; release() will requeue us
     }
     if (!utterance_started_) start_utterance();
+    if (t_first_turn_after_finish_ == time_point{}) {
+      std::lock_guard lock(mutex_);
+      if (finish_requested_) t_first_turn_after_finish_ = steady_clock::now();
+    }
 
     std::size_t budget = core_->slice_samples;
     for (;;) {
       bool finishing = false;
+      bool urgent = false;  // finish() was called: decode the rest without yielding
       {
         std::lock_guard lock(mutex_);
+        urgent = finish_requested_;
         const std::size_t available = pending_.size() - pending_off_;
         const std::size_t take = std::min({available, core_->piece_samples, budget});
         piece_.assign(pending_.begin() + static_cast<std::ptrdiff_t>(pending_off_),
@@ -418,8 +451,10 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
       core_->decoded_samples.fetch_add(piece_.size(), std::memory_order_relaxed);
       budget -= piece_.size();
       if (cancelled()) return abandon();
-      maybe_partial();
-      if (budget == 0) {
+      if (!urgent) maybe_partial();  // after finish() only the final matters
+      if (budget == 0 && urgent) {
+        budget = core_->slice_samples;  // the endpoint is decided: the final comes first
+      } else if (budget == 0) {
         // Yield to other streams (still queued_). Refused only while shutting down.
         if (!core_->schedule(shared_from_this())) on_shutdown();
         return;
@@ -442,23 +477,54 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   void start_utterance() {
     ps_decoder_t* ps = decoder_->ps;
     cmn_ = nullptr;
-    if (core_->config.cmn != cmn_mode::carry && !decoder_->cmn_prior.empty()) {
+    const auto mode = core_->config.cmn;
+    if (mode != cmn_mode::carry && !decoder_->cmn_prior.empty()) {
       if (feat_t* feat = ps_get_feat(ps); feat != nullptr && feat->cmn_struct != nullptr) {
         cmn_t* cmn = feat->cmn_struct;
-        // The prior mean, worth `weight` frames of evidence (cmn_t is a public sphinxbase struct:
-        // mean, running sum and frame count).
-        const int weight = core_->config.cmn == cmn_mode::running ? std::max(1, core_->config.cmn_prior_frames)
-                                                                   : 500;
-        for (int i = 0; i < cmn->veclen; ++i) {
-          cmn->cmn_mean[i] = decoder_->cmn_prior[static_cast<std::size_t>(i)];
-          cmn->sum[i] = decoder_->cmn_prior[static_cast<std::size_t>(i)] * static_cast<mfcc_t>(weight);
+        prior_.assign(decoder_->cmn_prior.begin(), decoder_->cmn_prior.end());
+        if (mode == cmn_mode::adaptive) {
+          std::lock_guard lock(core_->cmn_mutex);
+          if (core_->cmn_shared_prior.size() == prior_.size()) prior_ = core_->cmn_shared_prior;
         }
-        cmn->nframe = weight;
-        if (core_->config.cmn == cmn_mode::running) cmn_ = cmn;
+        // The prior mean, worth `prior_weight_` frames of evidence (cmn_t is a public sphinxbase
+        // struct: current mean, running sum, frame count).
+        prior_weight_ = mode == cmn_mode::fixed ? 500 : std::max(1, core_->config.cmn_prior_frames);
+        for (int i = 0; i < cmn->veclen; ++i) {
+          const auto v = static_cast<mfcc_t>(prior_[static_cast<std::size_t>(i)]);
+          cmn->cmn_mean[i] = v;
+          cmn->sum[i] = v * static_cast<mfcc_t>(prior_weight_);
+        }
+        cmn->nframe = prior_weight_;
+        cmn_window_shifted_ = false;
+        if (mode != cmn_mode::fixed) cmn_ = cmn;
       }
     }
+    // pocketsphinx's front-end keeps a noise estimate (-remove_noise) and a silence detector
+    // level across utterances until the stream restarts: restart it, so that what the previous
+    // user of this pooled decoder said (another session) changes nothing here.
+    if (mode != cmn_mode::carry && ps_start_stream(ps) < 0) failed_ = true;
     if (ps_start_utt(ps) < 0) failed_ = true;
     utterance_started_ = true;
+  }
+
+  /// cmn_mode::adaptive: move the shared prior towards this utterance's mean (before ps_end_utt).
+  void adapt_shared_prior() {
+    if (core_->config.cmn != cmn_mode::adaptive || cmn_ == nullptr || failed_) return;
+    const int n_data = cmn_->nframe - prior_weight_;
+    std::vector<float> mean(static_cast<std::size_t>(cmn_->veclen));
+    if (!cmn_window_shifted_) {
+      if (n_data < 20) return;  // too little speech to say anything about the channel
+      for (int i = 0; i < cmn_->veclen; ++i)
+        mean[static_cast<std::size_t>(i)] =
+            static_cast<float>((cmn_->sum[i] - prior_[static_cast<std::size_t>(i)] * prior_weight_) / n_data);
+    } else {  // a long utterance: sphinxbase rescaled its window; the current mean is data by now
+      for (int i = 0; i < cmn_->veclen; ++i) mean[static_cast<std::size_t>(i)] = static_cast<float>(cmn_->cmn_mean[i]);
+    }
+    const auto rate = static_cast<float>(std::clamp(core_->config.cmn_adapt_rate, 0.0, 1.0));
+    std::lock_guard lock(core_->cmn_mutex);
+    auto& shared = core_->cmn_shared_prior;
+    if (shared.size() != mean.size()) return;
+    for (std::size_t i = 0; i < shared.size(); ++i) shared[i] = (1.0f - rate) * shared[i] + rate * mean[i];
   }
 
   /// Decodes `samples` in 20 ms steps (the same steps however the audio arrived, so results do
@@ -468,7 +534,11 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
     for (std::size_t k = 0; k < samples.size() && !failed_; k += step) {
       const std::size_t n = std::min(step, samples.size() - k);
       if (ps_process_raw(decoder_->ps, samples.data() + k, n, FALSE, FALSE) < 0) failed_ = true;
-      if (cmn_ != nullptr) cmn_live_update(cmn_);
+      if (cmn_ != nullptr) {
+        const int before = cmn_->nframe;
+        cmn_live_update(cmn_);
+        if (cmn_->nframe < before) cmn_window_shifted_ = true;
+      }
     }
   }
 
@@ -487,12 +557,30 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   }
 
   void finalize() {
+    adapt_shared_prior();
+    const auto t_end_utt = steady_clock::now();
+    const double cpu_end_utt = thread_cpu_ms();
     const int rc = ps_end_utt(decoder_->ps);  // flushes the last frames; always ends the utterance
     result<std::string> text = std::string();
-    if (failed_ || rc < 0)
+    if (failed_ || rc < 0) {
       text = make_error(errc::engine_failure, "pocketsphinx: decoding failed");
-    else
-      text = hypothesis(decoder_->ps);
+    } else {
+      int32 score = 0;
+      const char* hyp = ps_get_hyp(decoder_->ps, &score);
+      text = hyp ? std::string(hyp) : std::string();
+      detail_.text = *text;
+      detail_.path_score = score;
+      detail_.n_frames = ps_get_n_frames(decoder_->ps);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      const auto t_turn = t_first_turn_after_finish_ == time_point{} ? t_end_utt : t_first_turn_after_finish_;
+      detail_.backlog_ms = samples_to_ms(static_cast<media_time>(backlog_at_finish_));
+      detail_.wait_ms = to_ms(t_turn - t_finish_);
+      detail_.catch_up_ms = to_ms(t_end_utt - t_turn);
+      detail_.end_utt_ms = to_ms(steady_clock::now() - t_end_utt);
+      detail_.end_utt_cpu_ms = thread_cpu_ms() - cpu_end_utt;
+    }
     utterance_started_ = false;
     give_back_decoder();
     close();
@@ -538,6 +626,8 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
     callback_thread_.store(std::this_thread::get_id(), std::memory_order_release);
     auto on_final = std::move(events_.on_final);
     events_ = {};
+    if (on_detail_ && text) on_detail_(detail_);
+    on_detail_ = nullptr;
     on_final(std::move(text));
     callback_thread_.store(std::thread::id(), std::memory_order_release);
   }
@@ -549,6 +639,9 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   std::vector<std::int16_t> pending_;
   std::size_t pending_off_ = 0;
   bool finish_requested_ = false;
+  time_point t_finish_{};                   // when finish() was called
+  std::size_t backlog_at_finish_ = 0;       // samples not yet decoded then
+  time_point t_first_turn_after_finish_{};  // a worker's first turn after finish() (worker-set)
   bool queued_ = false;  // in the ready queue, the waiting list, or running on a worker
   bool closed_ = false;  // final delivered or abandoned: no more work
   std::atomic<bool> cancelled_{false};
@@ -558,6 +651,9 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   bool utterance_started_ = false;
   bool failed_ = false;
   cmn_t* cmn_ = nullptr;  // the decoder's CMN state, when updated while streaming
+  std::vector<float> prior_;  // the prior mean this utterance started from
+  int prior_weight_ = 0;
+  bool cmn_window_shifted_ = false;
   std::size_t decoded_samples_ = 0;
   std::size_t next_partial_at_ = 0;
   std::vector<std::int16_t> piece_;
@@ -568,6 +664,8 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   // Callbacks.
   std::mutex callback_mutex_;
   engine::recognizer_events events_;
+  final_detail_fn on_detail_;
+  final_detail detail_;  // written by the worker before deliver_final, read inside it
   bool final_delivered_ = false;
   std::atomic<std::thread::id> callback_thread_{};
 };
@@ -588,14 +686,24 @@ class stream_handle final : public engine::recognizer_stream {
 
 }  // namespace
 
-bool pocketsphinx_recognizer::core::schedule(std::shared_ptr<stream_state> s) {
+bool pocketsphinx_recognizer::core::schedule(std::shared_ptr<stream_state> s, bool urgent) {
   {
     std::lock_guard lock(mutex);
     if (stopping) return false;
-    ready.push_back(std::move(s));
+    if (urgent) ready.push_front(std::move(s));
+    else ready.push_back(std::move(s));
   }
   wake.notify_one();
   return true;
+}
+
+void pocketsphinx_recognizer::core::expedite(const std::shared_ptr<stream_state>& s) {
+  std::lock_guard lock(mutex);
+  const auto it = std::find(ready.begin(), ready.end(), s);
+  if (it == ready.end() || it == ready.begin()) return;
+  auto moved = std::move(*it);
+  ready.erase(it);
+  ready.push_front(std::move(moved));
 }
 
 decoder* pocketsphinx_recognizer::core::acquire(const std::shared_ptr<stream_state>& s) {
@@ -693,8 +801,13 @@ pocketsphinx_stats pocketsphinx_recognizer::stats() const {
 }
 
 result<std::unique_ptr<engine::recognizer_stream>> pocketsphinx_recognizer::open(engine::recognizer_events events) {
+  return open(std::move(events), nullptr);
+}
+
+result<std::unique_ptr<engine::recognizer_stream>> pocketsphinx_recognizer::open(engine::recognizer_events events,
+                                                                                 final_detail_fn on_detail) {
   core_->n_opened.fetch_add(1, std::memory_order_relaxed);
-  auto state = std::make_shared<stream_state>(core_, std::move(events));
+  auto state = std::make_shared<stream_state>(core_, std::move(events), std::move(on_detail));
   return std::unique_ptr<engine::recognizer_stream>(std::make_unique<stream_handle>(std::move(state)));
 }
 
@@ -719,6 +832,10 @@ result<std::shared_ptr<pocketsphinx_recognizer>> pocketsphinx_recognizer::create
     return make_error(errc::invalid_argument, "pocketsphinx: domain_weight must be in (0, 1)");
   if (config.partial_every_ms < 10.0)
     return make_error(errc::invalid_argument, "pocketsphinx: partial_every_ms must be at least 10");
+  if (config.language_weight < 0.0 || config.language_weight > 50.0)
+    return make_error(errc::invalid_argument, "pocketsphinx: language_weight must be in [0, 50]");
+  if (config.max_words_per_frame == 0 || config.max_words_per_frame < -1)
+    return make_error(errc::invalid_argument, "pocketsphinx: max_words_per_frame must be positive or -1");
   if (config.n_workers < 0 || config.n_decoders < 0)
     return make_error(errc::invalid_argument, "pocketsphinx: n_workers and n_decoders must not be negative");
 
@@ -800,6 +917,8 @@ result<std::shared_ptr<pocketsphinx_recognizer>> pocketsphinx_recognizer::create
     if (!d) return d.error();
     init_ms_total += to_ms(steady_clock::now() - d0);
     rss_mb_total += resident_mb() - rss0;
+    if (c->cmn_shared_prior.empty())
+      c->cmn_shared_prior.assign((*d)->cmn_prior.begin(), (*d)->cmn_prior.end());
     c->free_decoders.push_back(d->get());
     c->decoders.push_back(std::move(*d));
   }

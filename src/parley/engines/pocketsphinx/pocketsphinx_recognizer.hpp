@@ -23,7 +23,10 @@
 //     is idle, queues it for a worker: it never decodes and never waits on decoding.
 //   - a worker runs ps_process_raw on the buffered audio, in pieces of `partial_every_ms`, and
 //     calls ps_get_hyp after each piece for the partials; on finish() it decodes what is left,
-//     calls ps_end_utt and ps_get_hyp and delivers on_final.
+//     calls ps_end_utt and ps_get_hyp and delivers on_final. A stream decodes at most 1 s of
+//     audio per turn before yielding to the others, except once finish() was called: then it
+//     goes to the front of the queue and is decoded to its final without yielding (the endpoint
+//     is decided and a user is waiting; partials are no longer computed).
 //   - callbacks (on_partial, on_final) run on worker threads and must not block.
 // Buffer: per stream, at most `max_pending_ms` of audio not yet decoded; beyond it the oldest
 // samples are dropped and counted (stats().n_dropped_samples) — feed() never blocks.
@@ -49,6 +52,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -77,9 +81,22 @@ std::string_view to_string(bias_mode mode);
 /// How cepstral mean normalisation (CMN: the channel estimate) works while streaming. The batch
 /// CMN of the acoustic model needs the whole utterance, which streaming cannot wait for.
 enum class cmn_mode {
-  /// Default. Each utterance starts from the model's prior mean (worth `cmn_prior_frames`
-  /// frames) and the mean is updated every 20 ms with the frames seen so far: it converges on
-  /// the speaker's channel within the first words. Deterministic; nothing leaks between sessions.
+  /// Default. Like `running`, but the prior is the recognizer's own estimate of the deployment's
+  /// channel instead of the acoustic model's (which fits its training audio, not this input path):
+  /// after each completed utterance with at least 20 frames (200 ms) of audio the prior moves
+  /// towards that utterance's mean by `cmn_adapt_rate` (an exponential average over the last ~10
+  /// utterances of all sessions). Until utterances complete it is the model's prior.
+  /// What is shared: 13 numbers (a mean cepstrum, no content), under a mutex; it is worth
+  /// `cmn_prior_frames` (1 s) of audio, so each utterance's own frames outweigh it within a second.
+  /// Consequences: a transcript depends on the utterances decoded before it (reproducible for the
+  /// same history, not independent of it — tests that need that use `running`), and sessions with
+  /// very different channels pull the prior apart (measured on the interleaved corpus: the espeak
+  /// voice loses while the flite voices and the noisy files gain; docs/benchmarks.md).
+  adaptive,
+  /// Each utterance starts from the model's prior mean (worth `cmn_prior_frames` frames) and the
+  /// mean is updated every 20 ms with the frames seen so far. Nothing carries between utterances
+  /// (every mode but `carry` also restarts pocketsphinx's noise estimate per utterance; what is
+  /// left is its Gaussian-selection history: ~1 % of the path score, no change in the words).
   running,
   /// Each utterance uses the model's prior mean, unchanged (pocketsphinx live CMN, reset).
   fixed,
@@ -101,8 +118,13 @@ struct pocketsphinx_config {
   std::vector<std::string> domain_phrases;
   bias_mode bias = bias_mode::interpolate;
   /// Weight of the phrase model in the interpolation (the generic model gets 1 - weight).
-  /// Measured over the corpus (docs/asr.md): 0.3 wins; WER is flat from 0.1 to 0.5.
-  double domain_weight = 0.3;
+  /// Measured (parley_asr_bench --sweep): WER barely moves from 0.02 to 0.6 — pocketsphinx applies
+  /// the language weight to each model's log probability before mixing, so the mixture is
+  /// nearly a maximum; the language weight below is the knob that matters.
+  double domain_weight = 0.1;
+  /// pocketsphinx -lw (how much the LM counts against the acoustics). 0: 8.0 when a phrase model
+  /// is in use (measured best), pocketsphinx's own 6.5 otherwise.
+  double language_weight = 0.0;
 
   int n_workers = 0;   // decoding threads; 0: hardware threads
   int n_decoders = 0;  // decoders in the pool (utterances decoded at once); 0: n_workers
@@ -115,9 +137,18 @@ struct pocketsphinx_config {
   /// ps_end_utt: more accurate on long utterances, but it puts ~50-100 ms of work after the
   /// endpoint. Off by default (measured in bench/asr).
   bool second_pass = false;
-  bool bestpath = true;  // lattice best-path rescoring at the end (a few ms)
-  cmn_mode cmn = cmn_mode::running;
-  int cmn_prior_frames = 100;  // weight of the prior mean in cmn_mode::running (10 ms frames)
+  /// Lattice best-path rescoring inside ps_end_utt, after the endpoint. Measured over the corpus
+  /// (parley_asr_bench --sweep): off costs 2.3 points of WER on clean flite intent/faq/short
+  /// queries (7.3 → 9.6 %), so it stays on, and its cost is bounded by `max_words_per_frame`.
+  bool bestpath = true;
+  /// pocketsphinx -maxwpf: word exits kept per 10 ms frame. The lattice that ps_end_utt builds and
+  /// rescores grows with them (quadratic in the worst case); 10 left WER unchanged on the corpus
+  /// and cut the CPU time of ps_end_utt at p95 from 117 to 72 ms (max 340 → 193 ms) and decoding
+  /// by 8 %. -1: unlimited (pocketsphinx's default).
+  int max_words_per_frame = 10;
+  cmn_mode cmn = cmn_mode::adaptive;
+  int cmn_prior_frames = 100;   // weight of the prior mean (adaptive, running), in 10 ms frames
+  double cmn_adapt_rate = 0.1;  // adaptive: how far one utterance moves the shared prior
 
   /// espeak-ng program for pronunciations of unknown words; "" uses letter-to-sound rules only.
   std::string espeak_ng = "espeak-ng";
@@ -154,6 +185,21 @@ struct pocketsphinx_stats {
   double rtf() const { return audio_ms > 0.0 ? cpu_ms / audio_ms : 0.0; }
 };
 
+/// pocketsphinx's view of a final transcript, for callers that want more than the text (the
+/// benchmark's sentence-level LM switching; later, a confidence for routing).
+/// The finalisation breakdown (finish() → on_final) says where the time after the endpoint goes.
+struct final_detail {
+  std::string text;
+  std::int64_t path_score = 0;  // best path score (log domain, pocketsphinx units; higher is better)
+  std::int64_t n_frames = 0;    // 10 ms frames decoded (after pocketsphinx's silence removal)
+  double backlog_ms = 0.0;      // audio not yet decoded when finish() was called
+  double wait_ms = 0.0;         // finish() → a worker starts on the stream (queue, other streams)
+  double catch_up_ms = 0.0;     // decoding the backlog after that (including yields to others)
+  double end_utt_ms = 0.0;      // ps_end_utt (last frames, best-path search) and the hypothesis
+  double end_utt_cpu_ms = 0.0;  // the same in CPU time of the worker (independent of machine load)
+};
+using final_detail_fn = std::function<void(const final_detail&)>;
+
 /// Stability of streaming hypotheses: the number of leading words identical in the last
 /// `window` hypotheses (0 until there are two), divided by the current hypothesis' length.
 class partial_tracker {
@@ -182,6 +228,8 @@ class pocketsphinx_recognizer final : public engine::recognizer {
   std::string name() const override { return "pocketsphinx"; }
   engine::recognizer_caps caps() const override;
   result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override;
+  /// open() plus `on_detail`, called on the worker right before a successful on_final (same rules).
+  result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events, final_detail_fn on_detail);
 
   const pocketsphinx_startup& startup() const;
   pocketsphinx_stats stats() const;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../cache/redis/redis_server_fixture.hpp"
+#include "../engines/openai/fake_server.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 
@@ -227,6 +228,36 @@ TEST_F(cli, say_then_transcribe_round_trips) {
   const auto heard = parley("transcribe " + path("say.wav"));
   ASSERT_EQ(heard.exit_code, 0) << heard.output;
   EXPECT_EQ(heard.output, "what time is it\n");
+}
+
+// The embedded stack with an OpenAI-compatible LLM behind it (a scripted server on loopback): a
+// question the local responder cannot answer is spoken, recognised, routed to the LLM and the
+// streamed answer is spoken. The first server is down, so the fallback server answers.
+TEST_F(cli, an_open_question_goes_to_the_llm_server_and_falls_back_when_one_is_down) {
+  namespace fake = parley::openai::testing;
+  fake::fake_server llm([](fake::fake_conn& conn, const fake::fake_request&, int) {
+    conn.sse_headers();
+    conn.token("Octopuses have ");
+    conn.token("three hearts.");
+    conn.finish();
+  });
+  const int closed_port = parley::test::redis_server::free_port();  // nothing listens there
+  const auto said = parley("say \"Tell me a fun fact about the ocean.\" -o " + path("q.wav"));
+  ASSERT_EQ(said.exit_code, 0) << said.output;
+  const auto r = parley("run " + path("q.wav") + " --speed 4 --no-color --trace " + path("t.jsonl") +
+                        " --llm-url http://127.0.0.1:" + std::to_string(closed_port) + "/v1 --llm-fallback-url " +
+                        llm.base_url() + " --llm-model test-model");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Octopuses have three hearts."), std::string::npos) << r.output;
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["route"], "cloud_llm") << line;
+  ASSERT_GE(llm.n_requests(), 1);
+  const auto body = llm.requests()[0].json();
+  EXPECT_EQ(body["model"], "test-model");
+  EXPECT_EQ(body["messages"].back()["role"], "user");
 }
 
 TEST_F(cli, an_unknown_voice_is_a_clear_start_up_error) {

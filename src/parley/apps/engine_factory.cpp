@@ -13,6 +13,7 @@
 #include "parley/engines/mock/mock_engines.hpp"
 #include "parley/engines/ngram/ngram_embedder.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
+#include "parley/routing/fallback_chain.hpp"
 #include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
 
 #ifndef PARLEY_DATA_DIR
@@ -86,14 +87,12 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
 namespace {
 
 // An OpenAI-compatible server as a chat model, with its connection opened ahead of the first turn.
-result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice& choice) {
-  if (choice.llm_tier != "local" && choice.llm_tier != "cloud") {
-    return make_error(errc::invalid_argument, "unknown LLM tier '" + choice.llm_tier + "' (local or cloud)");
-  }
+result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engine_choice& choice, std::string url,
+                                                                      std::string name) {
   openai::chat_config config;
-  config.provider.base_url = choice.llm_url;
+  config.provider.base_url = std::move(url);
   config.provider.api_key_env = choice.llm_key_env;
-  config.provider.name = choice.llm_tier;
+  config.provider.name = std::move(name);
   config.model = choice.llm_model;
   std::shared_ptr<openai::openai_chat_model> model;
   try {
@@ -102,7 +101,28 @@ result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice
     return make_error(errc::invalid_argument, std::string("--llm-url: ") + e.what());
   }
   model->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
-  return std::shared_ptr<engine::chat_model>(std::move(model));
+  return model;
+}
+
+// The LLM tier: one server, or two behind a fallback chain (with hedging when --hedge-ms is set).
+result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice& choice,
+                                                             boost::asio::any_io_executor executor) {
+  if (choice.llm_tier != "local" && choice.llm_tier != "cloud") {
+    return make_error(errc::invalid_argument, "unknown LLM tier '" + choice.llm_tier + "' (local or cloud)");
+  }
+  auto primary = build_openai_model(choice, choice.llm_url, choice.llm_tier);
+  if (!primary) return primary.error();
+  if (choice.llm_fallback_url.empty()) return std::shared_ptr<engine::chat_model>(*primary);
+  auto fallback = build_openai_model(choice, choice.llm_fallback_url, choice.llm_tier + "-fallback");
+  if (!fallback) return fallback.error();
+  routing::fallback_chain_config config{.executor = std::move(executor)};
+  if (choice.hedge_ms > 0.0) config.hedge = {.mode = routing::hedge_mode::fixed, .delay_ms = choice.hedge_ms};
+  const auto& clk = steady_clock_source::instance();
+  std::vector<routing::chain_provider> providers{
+      {"primary", *primary, std::make_shared<routing::provider_health>(clk)},
+      {"fallback", *fallback, std::make_shared<routing::provider_health>(clk)}};
+  return std::shared_ptr<engine::chat_model>(
+      std::make_shared<routing::fallback_chain>(std::move(config), std::move(providers)));
 }
 
 // The router every session of this engine set shares. Routing and cache I/O run on a small pool
@@ -150,7 +170,7 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   agent::turn_router_parts parts{.responder = *responder};
   std::string llm_summary;
   if (!choice.llm_url.empty()) {
-    auto llm = build_openai_llm(choice);
+    auto llm = build_openai_llm(choice, executor);
     if (!llm) return llm.error();
     (choice.llm_tier == "local" ? parts.local_llm : parts.cloud_llm) = *llm;
     llm_summary = " · LLM " + (*llm)->name() + " (" + choice.llm_tier + ")";

@@ -43,6 +43,8 @@ struct engine_choice {
   std::string llm_url;                      // API root including /v1, e.g. http://127.0.0.1:8080/v1
   std::string llm_model;                    // model name as the server knows it
   std::string llm_key_env = "OPENAI_API_KEY";  // environment variable holding the API key
+  std::string llm_fallback_url;             // a second server, same model and key: used when the first fails
+  double hedge_ms = 0.0;                    // > 0: no first token after this long → ask the fallback too
   std::string llm_tier = "cloud";           // local (this machine: PII may go there) | cloud
   double llm_first_token_budget_ms = 800.0;  // turns prefer the other LLM tier when this one's p95 TTFT is over it
 };

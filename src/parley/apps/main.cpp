@@ -20,6 +20,14 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
                  "http://127.0.0.1:11434/v1 (Ollama), https://api.groq.com/openai/v1; turns the local responder "
                  "cannot answer go there (see docs/providers.md)");
   cmd.add_option("--llm-model", e.llm_model, "model name as the LLM server knows it");
+  cmd.add_option("--llm-fallback-url", e.llm_fallback_url,
+                 "a second server with the same model: turns move there when the first fails before its first "
+                 "token (never after text has streamed)");
+  cmd.add_option("--hedge-ms", e.hedge_ms,
+                 "with --llm-fallback-url: when the first server has sent no token after this long, ask the second "
+                 "too and keep whichever answers first (0: no hedging)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option("--llm-key-env", e.llm_key_env, "environment variable holding the LLM server's API key")
       ->capture_default_str();
   cmd.add_option("--llm-tier", e.llm_tier,
@@ -78,9 +86,12 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
       ->capture_default_str()
       ->check(CLI::Range(0, 3));
   cmd.add_option("--noise-suppression", p.noise_suppression,
-                 "WebRTC noise suppression level: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
+                 "WebRTC noise suppression level for the VAD: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
       ->capture_default_str()
       ->check(CLI::Range(-1, 3));
+  cmd.add_flag("--asr-denoised", p.asr_denoised,
+               "feed the recognizer the noise-suppressed audio too (default: it hears the input as it came, "
+               "which recognises clean speech better)");
 }
 
 }  // namespace

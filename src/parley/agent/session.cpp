@@ -188,7 +188,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
     // The recognizer hears the frame before noise suppression unless asked otherwise: suppression
     // helps the VAD in noise but costs recognition accuracy on clean speech (docs/benchmarks.md).
-    const std::span<const std::int16_t> heard = options_.recognizer_hears_denoised ? std::span<const std::int16_t>(frame) : raw;
+    const std::span<const std::int16_t> cleaned = frame;
+    const auto heard = options_.recognizer_hears_denoised ? cleaned : raw;
     remember_preroll(heard);
     if (turn_) turn_->asr->feed(heard);
 

@@ -262,8 +262,12 @@ class server_state : public std::enable_shared_from_this<server_state> {
     n_protocol_errors_.fetch_add(1, std::memory_order_relaxed);
   }
   void count_interrupt(const std::string& reason) {
-    std::lock_guard lock(interrupts_mutex_);
+    std::lock_guard lock(labelled_counts_mutex_);
     ++interrupts_[reason];
+  }
+  void count_route(const std::string& route) {
+    std::lock_guard lock(labelled_counts_mutex_);
+    ++routes_[route.empty() ? "none" : route];
   }
   std::string metrics_text() const;
   server_stats stats() const {
@@ -324,8 +328,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::thread reaper_;
 
   std::array<std::atomic<std::uint64_t>, n_wire_errcs> errors_{};
-  mutable std::mutex interrupts_mutex_;
+  mutable std::mutex labelled_counts_mutex_;
   std::map<std::string, std::uint64_t> interrupts_;
+  std::map<std::string, std::uint64_t> routes_;  // turns by route (intent, cache, llm...): hit ratios per tier
 };
 
 // ================================================================================================
@@ -717,6 +722,7 @@ void ws_connection::start_session(const session_update& u) {
              if (auto server = weak_server.lock()) {
                server->turn_metrics_.record(t);
                server->n_turns_.fetch_add(1, std::memory_order_relaxed);
+               server->count_route(t.route);
              }
              asio::post(strand, [weak, t] {
                if (auto c = weak.lock()) c->on_turn(t);
@@ -1077,8 +1083,16 @@ std::string server_state::metrics_text() const {
             static_cast<double>(n_barge_ins_.load()));
   w.family("parley_interrupts_total", "Replies interrupted, by reason", "counter");
   {
-    std::lock_guard lock(interrupts_mutex_);
+    std::lock_guard lock(labelled_counts_mutex_);
     for (const auto& [reason, n] : interrupts_) w.sample("parley_interrupts_total", {{"reason", reason}}, static_cast<double>(n));
+  }
+  w.family("parley_turns_by_route_total",
+           "User turns by the route that answered them (intent, cache, local_llm, cloud_llm, fallback, llm): "
+           "a tier's hit ratio is its share of parley_turns_total",
+           "counter");
+  {
+    std::lock_guard lock(labelled_counts_mutex_);
+    for (const auto& [route, n] : routes_) w.sample("parley_turns_by_route_total", {{"route", route}}, static_cast<double>(n));
   }
   w.summary("parley_barge_in_time_to_interrupt_milliseconds",
             "User speech start (arrival of its first audio) to the interrupt message leaving the server",

@@ -108,14 +108,6 @@ routed_reply turn_router::route_now(const route_request& request) {
       c.n_intent.fetch_add(1, std::memory_order_relaxed);
       out.text = answer.reply;
       break;
-    case routing::route::cache:
-      c.n_cache.fetch_add(1, std::memory_order_relaxed);
-      out.cache_hit = true;
-      if (cached) {
-        out.text = cached->text;
-        out.audio = cached->audio;
-      }
-      break;
     case routing::route::local_llm:
       c.n_local_llm.fetch_add(1, std::memory_order_relaxed);
       out.model = local_measured_;
@@ -124,16 +116,22 @@ routed_reply turn_router::route_now(const route_request& request) {
       c.n_cloud_llm.fetch_add(1, std::memory_order_relaxed);
       out.model = cloud_measured_;
       break;
+    case routing::route::cache:
+      if (cached && !cached->text.empty()) {
+        c.n_cache.fetch_add(1, std::memory_order_relaxed);
+        out.cache_hit = true;
+        out.text = cached->text;
+        out.audio = cached->audio;
+        break;
+      }
+      // A hit whose entry could not be read: say so honestly instead.
+      out.route = std::string(routing::to_string(routing::route::fallback));
+      out.reason += " (cached entry unreadable)";
+      [[fallthrough]];
     case routing::route::fallback:
       c.n_fallback.fetch_add(1, std::memory_order_relaxed);
       out.text = config_.fallback_reply;
       break;
-  }
-  if (out.route == "cache" && out.text.empty()) {  // a hit whose entry vanished meanwhile: say so honestly
-    out.route = "fallback";
-    out.cache_hit = false;
-    out.text = config_.fallback_reply;
-    out.reason += " (cached entry unreadable)";
   }
   return out;
 }

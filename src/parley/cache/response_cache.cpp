@@ -72,20 +72,16 @@ struct reader {
     return ok;
   }
   std::uint8_t u8() { return need(1) ? static_cast<std::uint8_t>(in[pos++]) : 0; }
-  std::uint32_t u32() {
-    if (!need(4)) return 0;
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
-    pos += 4;
+  template <class U>
+  U little_endian() {
+    if (!need(sizeof(U))) return 0;
+    U v = 0;
+    for (std::size_t i = 0; i < sizeof(U); ++i) v |= static_cast<U>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
+    pos += sizeof(U);
     return v;
   }
-  std::uint64_t u64() {
-    if (!need(8)) return 0;
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
-    pos += 8;
-    return v;
-  }
+  std::uint32_t u32() { return little_endian<std::uint32_t>(); }
+  std::uint64_t u64() { return little_endian<std::uint64_t>(); }
   std::string str() {
     const std::uint32_t n = u32();
     if (n > k_max_field_bytes || !need(n)) {

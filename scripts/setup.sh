@@ -17,7 +17,14 @@ packages=(
   libhiredis-dev redis-server libssl-dev
   # speech tools used to make test audio
   flite espeak-ng sox
+  # llama.cpp: fetched from npm (scripts/fetch_llama.sh); tiny test models are written with gguf-py
+  python3-numpy
+  # browser tests: Debian's Chromium driven by playwright-core (tests/browser)
+  chromium
 )
+
+# Node.js and npm: the machine's own when present, Debian's otherwise.
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,11 +33,7 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#packages[@]} packages present"
-  exit 0
-fi
-
+install_packages() {
 echo "setup: installing ${#missing[@]} package(s): ${missing[*]}"
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -38,3 +41,17 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "setup: done"
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+else
+  install_packages
+fi
+
+cd "$(dirname "$0")/.."
+./scripts/fetch_llama.sh
+if [ -f tests/browser/package-lock.json ] && [ ! -f tests/browser/node_modules/.package-lock.json ]; then
+  echo "setup: installing the browser-test packages (npm ci)"
+  (cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --silent)
+fi

@@ -62,6 +62,8 @@ class chat_model {
   virtual std::string name() const = 0;
   virtual chat_caps caps() const = 0;
   virtual void stream(chat_request request, chat_events events, std::stop_token stop) = 0;
+  /// The session ended: drop what the model keeps for it (e.g. its KV cache). Thread-safe.
+  virtual void forget_session(session_id) {}
 };
 
 }  // namespace parley::engine

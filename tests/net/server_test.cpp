@@ -625,6 +625,13 @@ TEST(server, serves_static_files_from_the_web_root) {
   std::filesystem::create_directories(root);
   std::ofstream(root / "index.html") << "<html>hello parley</html>";
   std::ofstream(root / "app.js") << "console.log(1);";
+  // The web client's layout: ES modules and AudioWorklet processors in subdirectories.
+  std::filesystem::create_directories(root / "js");
+  std::filesystem::create_directories(root / "worklets");
+  std::ofstream(root / "js" / "main.js") << "export const x = 1;";
+  std::ofstream(root / "worklets" / "playout.js") << "registerProcessor('p', class {});";
+  std::ofstream(root / "style.css") << "body {}";
+  std::ofstream(root / "js" / ".secret") << "no";
   server_config config;
   config.web_root = root.string();
   test_server ts(config);
@@ -635,7 +642,22 @@ TEST(server, serves_static_files_from_the_web_root) {
   const auto js = http_get(ts.port(), "/app.js");
   EXPECT_EQ(js.status, 200);
   EXPECT_NE(js.content_type.find("javascript"), std::string::npos);
+  // Module scripts and worklets load only with a JavaScript content type.
+  const auto module = http_get(ts.port(), "/js/main.js?v=2");
+  EXPECT_EQ(module.status, 200);
+  EXPECT_EQ(module.body, "export const x = 1;");
+  EXPECT_NE(module.content_type.find("text/javascript"), std::string::npos);
+  const auto worklet = http_get(ts.port(), "/worklets/playout.js");
+  EXPECT_EQ(worklet.status, 200);
+  EXPECT_NE(worklet.content_type.find("text/javascript"), std::string::npos);
+  EXPECT_NE(http_get(ts.port(), "/style.css").content_type.find("text/css"), std::string::npos);
   EXPECT_EQ(http_get(ts.port(), "/.hidden").status, 404);
+  EXPECT_EQ(http_get(ts.port(), "/js/.secret").status, 404);
+  EXPECT_EQ(http_get(ts.port(), "/js").status, 404) << "a directory is not a file";
+  EXPECT_EQ(http_get(ts.port(), "/js/").status, 404);
+  EXPECT_EQ(http_get(ts.port(), "/js/../app.js").status, 404) << "no '..', even inside the root";
+  EXPECT_EQ(http_get(ts.port(), "/js/%2e%2e/app.js").status, 404) << "not decoded: no such file";
+  EXPECT_EQ(http_get(ts.port(), "//etc/passwd").status, 404) << "not an absolute path";
   std::filesystem::remove_all(root);
 }
 

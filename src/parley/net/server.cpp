@@ -132,10 +132,32 @@ std::string_view content_type_of(const std::filesystem::path& p) {
   return "application/octet-stream";
 }
 
+// The file under `web_root` that a request path names, or nothing. Only plain relative paths:
+// '/'-separated segments of letters, digits, '_', '-' and '.', none empty and none starting with
+// '.' (so no "..", no hidden files, no "//" that would make the path absolute and escape the root).
+std::optional<std::filesystem::path> static_file(const std::string& web_root, std::string_view request_path) {
+  if (web_root.empty()) return std::nullopt;
+  if (request_path == "/") request_path = "/index.html";
+  if (request_path.size() < 2 || request_path.front() != '/') return std::nullopt;
+  std::filesystem::path file(web_root);
+  std::string_view rest = request_path.substr(1);
+  while (true) {
+    const auto slash = rest.find('/');
+    const auto segment = rest.substr(0, slash);
+    const bool plain = std::all_of(segment.begin(), segment.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    });
+    if (segment.empty() || segment.front() == '.' || !plain) return std::nullopt;
+    file /= std::string(segment);
+    if (slash == std::string_view::npos) return file;
+    rest.remove_prefix(slash + 1);
+  }
+}
+
 constexpr std::string_view k_placeholder_page =
     "<!doctype html><html><head><meta charset=\"utf-8\"><title>parley</title></head><body>"
     "<h1>parley</h1><p>The realtime server is running. The WebSocket endpoint is <code>/ws</code> "
-    "(protocol v1, docs/protocol.md); the browser client comes next.</p></body></html>\n";
+    "(protocol v1, docs/protocol.md). The web client was not found: see <code>--web-root</code>.</p></body></html>\n";
 
 constexpr std::size_t k_max_static_file_bytes = 8 * 1024 * 1024;
 
@@ -1017,14 +1039,11 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
                 ? respond(http::status::unauthorized, "missing or wrong bearer token\n")
                 : respond(http::status::ok, metrics_text(), prometheus_writer::content_type);
     } else {
-      // Static files: a plain relative path under web_root; no "..", no hidden files.
-      std::string rel = path == "/" ? "index.html" : path.substr(1);
-      const bool safe = !rel.empty() && rel.find("..") == std::string::npos && rel.find('\0') == std::string::npos &&
-                        rel.front() != '.' && rel.find("/.") == std::string::npos && rel.find('\\') == std::string::npos;
-      if (safe && config_.web_root.empty() && rel == "index.html") {
+      // Static files: a plain relative path under web_root (static_file() says which).
+      if (config_.web_root.empty() && (path == "/" || path == "/index.html")) {
         res = respond(http::status::ok, std::string(k_placeholder_page), "text/html; charset=utf-8");
-      } else if (safe && !config_.web_root.empty()) {
-        const std::filesystem::path file = std::filesystem::path(config_.web_root) / rel;
+      } else if (const auto found = static_file(config_.web_root, path)) {
+        const std::filesystem::path& file = *found;
         std::error_code fec;
         const auto size = std::filesystem::file_size(file, fec);
         if (!fec && std::filesystem::is_regular_file(file, fec) && size <= k_max_static_file_bytes) {

@@ -1,0 +1,323 @@
+// Shared pieces of the browser tests: the skip rule, speech WAVs made with flite, the real
+// `parley serve`, headless Chromium with a fake microphone, bounded waits, and a runner that
+// always cleans up.
+//
+// A test file calls runTest(name, async (t) => { ... }): `t` holds the options, a temp dir and
+// helpers; every wait is bounded and says what it waited for; whatever happens the browser is
+// closed, the server is stopped (SIGTERM, then SIGKILL) and the temp dir removed. Exit codes:
+// 0 pass, 1 fail, 77 skip (CTest SKIP_RETURN_CODE).
+//
+// Options (CTest passes them; see tests/browser/CMakeLists.txt):
+//   --parley PATH      the parley CLI binary      (or $PARLEY_BINARY)
+//   --web-root DIR     the web client to serve    (or $PARLEY_WEB_ROOT)
+//   --chromium PATH    default /usr/bin/chromium  (or $PARLEY_CHROMIUM)
+//   --artifacts DIR    where a failure leaves a screenshot and the client's state (default: the
+//                      cwd; with $PARLEY_BROWSER_SCREENSHOTS set, a passing test too)
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SKIP_EXIT_CODE = 77;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+// ---- options and the skip rule --------------------------------------------------------------------
+
+function parseOptions(argv) {
+  const options = {
+    parley: process.env.PARLEY_BINARY || '',
+    webRoot: process.env.PARLEY_WEB_ROOT || path.resolve(HERE, '../../web'),
+    chromium: process.env.PARLEY_CHROMIUM || '/usr/bin/chromium',
+    artifacts: process.cwd(),
+  };
+  const names = { '--parley': 'parley', '--web-root': 'webRoot', '--chromium': 'chromium', '--artifacts': 'artifacts' };
+  for (let i = 0; i < argv.length; i++) {
+    const key = names[argv[i]];
+    if (!key || i + 1 >= argv.length) throw new Error(`unknown or incomplete option '${argv[i]}'`);
+    options[key] = argv[++i];
+  }
+  return options;
+}
+
+function skip(reason) {
+  console.log(`SKIP: ${reason}`);
+  process.exit(SKIP_EXIT_CODE);
+}
+
+// Chromium and playwright-core are installed by scripts/setup.sh; without them the test skips.
+async function loadPlaywright(options) {
+  if (!fs.existsSync(options.chromium)) skip(`no Chromium at ${options.chromium} (scripts/setup.sh installs it)`);
+  const entry = path.join(HERE, 'node_modules', 'playwright-core', 'index.mjs');
+  if (!fs.existsSync(entry)) skip('tests/browser/node_modules is missing (scripts/setup.sh runs npm ci there)');
+  return import(entry);
+}
+
+// ---- speech audio -------------------------------------------------------------------------------
+
+// Reads a PCM16 mono WAV (what flite writes): {rateHz, samples: Int16Array}.
+export function readWav(file) {
+  const bytes = fs.readFileSync(file);
+  if (bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') throw new Error(`${file}: not a WAV file`);
+  let rateHz = 0;
+  let channels = 0;
+  let bits = 0;
+  for (let at = 12; at + 8 <= bytes.length; ) {
+    const id = bytes.toString('ascii', at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    const body = at + 8;
+    if (id === 'fmt ') {
+      channels = bytes.readUInt16LE(body + 2);
+      rateHz = bytes.readUInt32LE(body + 4);
+      bits = bytes.readUInt16LE(body + 14);
+    } else if (id === 'data') {
+      if (channels !== 1 || bits !== 16) throw new Error(`${file}: expected 16-bit mono, got ${bits}-bit × ${channels}`);
+      const end = Math.min(bytes.length, body + size);
+      const samples = new Int16Array((end - body) >> 1);
+      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(body + 2 * i);
+      return { rateHz, samples };
+    }
+    at = body + size + (size & 1);
+  }
+  throw new Error(`${file}: no data chunk`);
+}
+
+export function writeWav(file, rateHz, samples) {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + samples.length * 2, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rateHz, 24);
+  header.writeUInt32LE(rateHz * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(samples.length * 2, 40);
+  const body = Buffer.alloc(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) body.writeInt16LE(samples[i], 2 * i);
+  fs.writeFileSync(file, Buffer.concat([header, body]));
+}
+
+// Speaks `text` with flite (voice slt, 16 kHz) into `file`, with `leadS` seconds of silence
+// before and `trailS` after. Returns the speech's duration in seconds.
+export function speechWav(file, text, { leadS = 0, trailS = 0, voice = 'slt' } = {}) {
+  const raw = `${file}.flite.wav`;
+  const run = spawnSync('flite', ['-voice', voice, '-t', text, '-o', raw], { encoding: 'utf8' });
+  if (run.error || run.status !== 0) throw new Error(`flite failed: ${run.error ? run.error.message : run.stderr}`);
+  const { rateHz, samples } = readWav(raw);
+  fs.rmSync(raw);
+  const lead = Math.round(leadS * rateHz);
+  const out = new Int16Array(lead + samples.length + Math.round(trailS * rateHz));
+  out.set(samples, lead);
+  writeWav(file, rateHz, out);
+  return samples.length / rateHz;
+}
+
+// ---- the parley server --------------------------------------------------------------------------
+
+// Starts `parley serve` on 127.0.0.1 with --port 0 (the kernel picks a free port; the server
+// prints it) and waits until /readyz says ready.
+export async function startServer(t, extraArgs = []) {
+  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--web-root', t.options.webRoot, '--drain-s', '2', ...extraArgs];
+  const child = spawn(t.options.parley, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const server = { child, output: '', url: null, exited: null };
+  t.cleanups.push(() => stopServer(server));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve((server.exited = { code, signal }))));
+  server.exitedPromise = exited;
+  child.on('error', (error) => (server.output += `spawn error: ${error.message}\n`));
+  const collect = (chunk) => {
+    server.output += chunk.toString();
+    if (server.output.length > 200_000) server.output = server.output.slice(-100_000);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  t.server = server;
+
+  const deadline = Date.now() + 90_000; // loading the engines takes seconds, more under sanitizers
+  while (!server.url) {
+    const match = server.output.match(/parley serve: (http:\/\/127\.0\.0\.1:\d+)\//);
+    if (match) server.url = match[1];
+    else if (server.exited) throw new Error(`parley serve exited before listening (${JSON.stringify(server.exited)})`);
+    else if (Date.now() > deadline) throw new Error('parley serve did not print its address within 90 s');
+    else await sleep(50);
+  }
+  while (true) {
+    if (server.exited) throw new Error(`parley serve exited while loading (${JSON.stringify(server.exited)})`);
+    const ready = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('parley serve was not ready (/readyz) within 90 s');
+    await sleep(100);
+  }
+  t.log(`server ready at ${server.url}`);
+  return server;
+}
+
+// SIGTERM (graceful: parley drains for --drain-s), then SIGKILL if it lingers. Resolves with
+// {code, signal}.
+export async function stopServer(server) {
+  if (!server.exited) {
+    server.child.kill('SIGTERM');
+    const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+    await server.exitedPromise;
+    clearTimeout(timer);
+  }
+  return server.exited;
+}
+
+export async function metricsText(server) {
+  const response = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  return response.text();
+}
+
+// The value of one sample line of /metrics, e.g. metricValue(text, 'parley_barge_ins_total').
+export function metricValue(text, name) {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1));
+  }
+  return null;
+}
+
+// ---- the browser --------------------------------------------------------------------------------
+
+// Headless Chromium whose microphone plays `wavFile` (looping, unless `loop` is false).
+export async function openPage(t, wavFile, { loop = true } = {}) {
+  const browser = await t.playwright.chromium.launch({
+    executablePath: t.options.chromium,
+    headless: true,
+    args: [
+      '--use-fake-ui-for-media-stream', // grant the microphone without a prompt
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wavFile}${loop ? '' : '%noloop'}`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  t.cleanups.push(() => browser.close());
+  const page = await browser.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (message) => t.pageLog.push(`console.${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => t.pageErrors.push(error.message));
+  page.on('requestfailed', (request) => t.pageErrors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) t.pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  t.page = page;
+  await page.goto(`${t.server.url}/`);
+  await page.waitForFunction(() => window.parley !== undefined, null, { timeout: 10_000 }).catch(() => {
+    throw new Error(`the page did not start its client (window.parley); page errors: ${t.pageErrors.join('; ') || 'none'}`);
+  });
+  return page;
+}
+
+// The client's view of the session (web/js/app.js snapshot()).
+export function snapshot(t) {
+  return t.page.evaluate(() => window.parley.snapshot());
+}
+
+// Polls `predicate(snapshot)` until it returns a truthy value (which it returns), for at most
+// `timeoutS`. On timeout it throws, naming what it waited for and showing the client's state.
+export async function waitFor(t, what, predicate, timeoutS = 20) {
+  const deadline = Date.now() + timeoutS * 1000;
+  let last = null;
+  while (Date.now() < deadline) {
+    last = await snapshot(t);
+    const value = predicate(last);
+    if (value) return value;
+    if (t.server.exited) throw new Error(`parley serve exited (${JSON.stringify(t.server.exited)}) while waiting for ${what}`);
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${timeoutS} s waiting for ${what}\nclient state: ${describe(last)}`);
+}
+
+export function check(condition, message, details) {
+  if (!condition) throw new Error(details === undefined ? message : `${message}\n  details: ${describe(details)}`);
+}
+
+function describe(value) {
+  const text = JSON.stringify(value, null, 1);
+  return text && text.length > 6000 ? `${text.slice(0, 6000)}…` : text;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- the runner ---------------------------------------------------------------------------------
+
+export async function runTest(name, body, { deadlineS = 150 } = {}) {
+  const t = {
+    name,
+    options: null,
+    playwright: null,
+    server: null,
+    page: null,
+    dir: null,
+    cleanups: [],
+    pageLog: [],
+    pageErrors: [],
+    started: Date.now(),
+    log: (message) => console.log(`[${((Date.now() - t.started) / 1000).toFixed(1)} s] ${message}`),
+  };
+  // The whole test has a deadline below CTest's TIMEOUT, so cleanup always runs.
+  const watchdog = setTimeout(() => {
+    console.error(`FAIL ${name}: the test ran past its ${deadlineS} s deadline`);
+    cleanUp(t).finally(() => process.exit(1));
+  }, deadlineS * 1000);
+
+  let failure = null;
+  try {
+    t.options = parseOptions(process.argv.slice(2));
+    t.playwright = await loadPlaywright(t.options);
+    if (!t.options.parley || !fs.existsSync(t.options.parley)) throw new Error(`no parley binary (--parley or $PARLEY_BINARY): '${t.options.parley}'`);
+    t.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-browser-'));
+    await body(t);
+  } catch (error) {
+    failure = error;
+  }
+  if (t.page && (failure || process.env.PARLEY_BROWSER_SCREENSHOTS)) await saveArtifacts(t).catch(() => {});
+  const exit = await cleanUp(t);
+  clearTimeout(watchdog);
+  if (!failure && exit && (exit.code !== 0 || exit.signal)) {
+    failure = new Error(`parley serve did not exit cleanly on SIGTERM: ${JSON.stringify(exit)} (a sanitizer report?)`);
+  }
+  if (failure) {
+    console.error(`FAIL ${name}: ${failure.message}`);
+    if (t.pageErrors.length) console.error(`page errors:\n  ${t.pageErrors.join('\n  ')}`);
+    if (t.pageLog.length) console.error(`page console (last 30):\n  ${t.pageLog.slice(-30).join('\n  ')}`);
+    if (t.server) console.error(`parley serve output (last 8000 chars):\n${t.server.output.slice(-8000)}`);
+    process.exit(1);
+  }
+  console.log(`PASS ${name} (${((Date.now() - t.started) / 1000).toFixed(1)} s)`);
+  process.exit(0);
+}
+
+async function saveArtifacts(t) {
+  const base = path.join(t.options.artifacts, t.name);
+  await t.page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5000 });
+  fs.writeFileSync(`${base}.state.json`, JSON.stringify(await snapshot(t), null, 1));
+  console.log(`screenshot and client state: ${base}.png, ${base}.state.json`);
+}
+
+// Runs the cleanups newest first; returns the server's exit status if a server ran.
+async function cleanUp(t) {
+  while (t.cleanups.length > 0) {
+    const cleanup = t.cleanups.pop();
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(`cleanup: ${error.message}`);
+    }
+  }
+  if (t.dir) fs.rmSync(t.dir, { recursive: true, force: true });
+  t.dir = null;
+  return t.server ? t.server.exited : null;
+}
+
+// Last resort: never leave a server behind, whatever ends this process.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));

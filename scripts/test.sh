@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# llama-server from the pinned llama.cpp source, for the integration tests against a real server
+# (about 9 minutes on 2 idle cores the first time; skipped when already built).
+./scripts/llama/build_server.sh
 jobs=$(nproc)
 if [ "${PARLEY_FUZZ_SECONDS:-30}" -gt 0 ]; then
   echo "== fuzz: protocol decoder, ${PARLEY_FUZZ_SECONDS:-30} s"

@@ -48,6 +48,7 @@ struct script {
   std::optional<errc> fail_before;      // fail after the delay, with no text
   std::optional<errc> fail_after;       // fail after the tokens
   bool never_answer = false;            // only a stop request ends it
+  std::string tool;                     // reports a call of this tool (started, finished) before the delay
 };
 
 struct fake_counters {
@@ -70,6 +71,10 @@ class scripted_job : public std::enable_shared_from_this<scripted_job> {
 
   void start() {
     asio::post(strand_, [self = shared_from_this()] {
+      if (!self->script_.tool.empty() && self->events_.on_progress) {
+        self->events_.on_progress({.what = engine::chat_progress::kind::tool_started, .name = self->script_.tool});
+        self->events_.on_progress({.what = engine::chat_progress::kind::tool_finished, .name = self->script_.tool});
+      }
       std::weak_ptr<scripted_job> weak = self;
       auto strand = self->strand_;
       self->stop_callback_.emplace(self->stop_, [weak, strand] {
@@ -144,8 +149,16 @@ class collector {
                           std::lock_guard lock(mutex_);
                           ++n_done_;
                           if (!done_) done_ = std::move(s);
-                        } leave(); done_promise_.set_value(); }};
+                        } leave(); done_promise_.set_value(); },
+            .on_progress = [this](const engine::chat_progress& p) { enter(); {
+                          std::lock_guard lock(mutex_);
+                          if (n_done_ > 0) after_done_ = true;
+                          progress_.push_back(std::string(engine::to_string(p.what)) + ":" + p.name +
+                                              (p.hedge_won ? ":hedge_won" : ""));
+                        } leave(); }};
   }
+  /// "kind:name[:hedge_won]" per progress report, in order.
+  std::vector<std::string> progress() { std::lock_guard lock(mutex_); return progress_; }
   bool wait() { return done_future_.wait_for(k_wait) == std::future_status::ready; }
   std::string text() { std::lock_guard lock(mutex_); return text_; }
   status result() { std::lock_guard lock(mutex_); return *done_; }
@@ -158,6 +171,7 @@ class collector {
 
   std::mutex mutex_;
   std::string text_;
+  std::vector<std::string> progress_;
   int n_done_ = 0;
   std::optional<status> done_;
   bool overlap_ = false;
@@ -610,6 +624,55 @@ TEST(hedge_delay, follows_the_policy) {
   provider_health quick(clk, {.window_requests = 100});
   for (int i = 0; i < 10; ++i) quick.record_ttft_ms(10.0);
   EXPECT_DOUBLE_EQ(*hedge_delay_ms(p95, &quick), 100.0);   // the floor
+}
+
+}  // namespace
+}  // namespace parley::routing
+
+namespace parley::routing {
+namespace {
+
+// ---- progress: what the caller of one request hears (the session's turn timeline) ---------------
+
+TEST(fallback_chain_progress, a_hedge_is_reported_when_sent_and_the_winner_before_on_done) {
+  fixture f;
+  auto a = f.model({.tokens = {"slow"}, .never_answer = true});
+  auto b = f.model({.tokens = {"fast"}});
+  fallback_chain chain(f.config(fixed_hedge(20)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  collector c;
+  chain.stream(hello(), c.events(), {});
+  ASSERT_TRUE(c.wait());
+  EXPECT_EQ(c.progress(), (std::vector<std::string>{"hedge:b", "served:b:hedge_won"}));
+  EXPECT_TRUE(c.contract_held()) << "no progress after on_done, never two callbacks at once";
+}
+
+TEST(fallback_chain_progress, a_fallback_is_reported_with_the_provider_it_moved_to) {
+  fixture f;
+  auto a = f.model({.fail_before = errc::unavailable});
+  auto b = f.model({.tokens = {"ok"}});
+  fallback_chain chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  collector c;
+  chain.stream(hello(), c.events(), {});
+  ASSERT_TRUE(c.wait());
+  EXPECT_EQ(c.progress(), (std::vector<std::string>{"fallback:b", "served:b"}));
+  EXPECT_TRUE(c.contract_held());
+}
+
+TEST(fallback_chain_progress, tool_calls_of_the_attempt_pass_through_and_a_failure_serves_nobody) {
+  fixture f;
+  auto a = f.model({.tokens = {"done"}, .tool = "lookup"});
+  fallback_chain ok(f.config(), {{"a", a, nullptr}});
+  collector c;
+  ok.stream(hello(), c.events(), {});
+  ASSERT_TRUE(c.wait());
+  EXPECT_EQ(c.progress(), (std::vector<std::string>{"tool_started:lookup", "tool_finished:lookup", "served:a"}));
+
+  auto broken = f.model({.fail_before = errc::invalid_argument});
+  fallback_chain failing(f.config(), {{"x", broken, nullptr}});
+  collector d;
+  failing.stream(hello(), d.events(), {});
+  ASSERT_TRUE(d.wait());
+  EXPECT_EQ(d.progress(), (std::vector<std::string>{"served:"}));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "parley/agent/session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <algorithm>
 #include <array>
@@ -61,6 +62,13 @@ struct generation {
   std::string query;
   bool cacheable = false;           // the router allows caching; cleared on any error or overflow
   std::vector<std::int16_t> sent_audio;  // everything sent out, while cacheable
+  // Budgets and fillers (LLM routes): the watch, the filler being played, and their timers
+  // (bound to the session strand; destroying the generation cancels them).
+  std::optional<budget_watch> budget;
+  std::optional<filler_player> filler;
+  bool filler_recorded = false;  // its end is in the timeline
+  std::unique_ptr<boost::asio::steady_timer> budget_timer;
+  std::unique_ptr<boost::asio::steady_timer> filler_timer;
 
   explicit generation(const text::chunker_config& chunking) : chunker(chunking) {}
 };
@@ -370,15 +378,132 @@ class session_core : public std::enable_shared_from_this<session_core> {
     request.messages = history_;
     request.context = responder_context();
     const generation_id gid = gen.id;
-    gen.timeline.mark(obs::stamp::llm_request, clock_.now());
+    const time_point t_request = clock_.now();
+    gen.timeline.mark(obs::stamp::llm_request, t_request);
+    auto fillers = options_.filler;
+    fillers.enabled = fillers.enabled && options_.filler_bank != nullptr;
+    gen.budget.emplace(options_.budgets, fillers);
+    gen.budget->llm_requested(t_request);
+    arm_budget_timer(gen);
     model->stream(std::move(request),
-                         {.on_token = to_strand<std::string_view>([gid](session_core& s, time_point t, std::string token) {
-                            s.on_token(gid, std::move(token), t);
-                          }),
-                          .on_done = to_strand<status>([gid](session_core& s, time_point t, status done) {
-                            s.on_llm_done(gid, std::move(done), t);
-                          })},
-                         gen.stop.get_token());
+                  {.on_token = to_strand<std::string_view>([gid](session_core& s, time_point t, std::string token) {
+                     s.on_token(gid, std::move(token), t);
+                   }),
+                   .on_done = to_strand<status>([gid](session_core& s, time_point t, status done) {
+                     s.on_llm_done(gid, std::move(done), t);
+                   }),
+                   .on_progress = to_strand<engine::chat_progress>(
+                       [gid](session_core& s, time_point t, engine::chat_progress p) { s.on_llm_progress(gid, p, t); })},
+                  gen.stop.get_token());
+  }
+
+  // ---- budgets and fillers -------------------------------------------------------------------
+  // How the request is being served (fallback chains, tool loops): into the timeline, and the
+  // tool budget.
+  void on_llm_progress(generation_id gid, const engine::chat_progress& p, time_point t) {
+    auto* gen = current(gid);
+    if (!gen) return;
+    using kind = engine::chat_progress::kind;
+    auto& tl = gen->timeline;
+    switch (p.what) {
+      case kind::tool_started:
+        tl.add_note(obs::note_name::tool_call, p.name);
+        if (gen->budget) gen->budget->tool_started(t);
+        break;
+      case kind::tool_finished:
+        if (gen->budget) gen->budget->tool_finished();
+        break;
+      case kind::hedge:
+        tl.flags.hedge = true;
+        tl.add_note(obs::note_name::hedge_to, p.name);
+        break;
+      case kind::fallback:
+        tl.flags.fallback = true;
+        tl.add_note(obs::note_name::fallback_to, p.name);
+        break;
+      case kind::served:
+        if (!p.name.empty()) tl.add_note(obs::note_name::llm_provider, p.name);
+        if (tl.flags.hedge) tl.add_note(obs::note_name::hedge_won, p.hedge_won ? 1.0 : 0.0);
+        break;
+    }
+    if (gen->budget) {
+      check_budgets(*gen, t);
+      arm_budget_timer(*gen);
+    }
+  }
+
+  void arm_budget_timer(generation& gen) {
+    const auto due = gen.budget ? gen.budget->next_deadline() : std::nullopt;
+    if (!due) {
+      if (gen.budget_timer) gen.budget_timer->cancel();
+      return;
+    }
+    if (!gen.budget_timer) gen.budget_timer = std::make_unique<boost::asio::steady_timer>(strand_);
+    gen.budget_timer->expires_after(std::max(duration::zero(), *due - clock_.now()));
+    gen.budget_timer->async_wait([weak = weak_from_this(), gid = gen.id](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->shut_down_) return;
+      if (auto* g = self->current(gid); g && g->budget) {
+        self->check_budgets(*g, self->clock_.now());
+        self->arm_budget_timer(*g);
+      }
+    });
+  }
+
+  // Notes every budget breached by `now`, and starts the filler the watch decided on.
+  void check_budgets(generation& gen, time_point now) {
+    for (const auto& breach : gen.budget->poll(now)) {
+      gen.timeline.add_note(obs::note_name::budget_breach, std::string(breach.stage));
+      if (breach.filler) start_filler(gen, *breach.filler);
+    }
+  }
+
+  void start_filler(generation& gen, filler_kind kind) {
+    if (!options_.filler_bank || gen.filler) return;
+    gen.filler.emplace(options_.filler_bank, kind, options_.filler.lead_ms);
+    const time_point now = clock_.now();
+    gen.filler->start(now);
+    gen.timeline.flags.filler = true;
+    gen.timeline.mark(obs::stamp::filler_start, now);
+    gen.timeline.add_note(obs::note_name::filler, gen.filler->clip().text);
+    pump_filler(gen);
+  }
+
+  // Sends the filler's words that are due, then waits for the next one.
+  void pump_filler(generation& gen) {
+    auto& player = *gen.filler;
+    const time_point now = clock_.now();
+    while (auto w = player.next_word(now)) {
+      const auto pcm = player.samples(*w);
+      emit(gen.timeline.turn, gen.id,
+           output_audio_chunk{{pcm.begin(), pcm.end()}, player.clip().sample_rate_hz, false});
+    }
+    const auto due = player.next_due();
+    if (!due) {
+      record_filler_end(gen, nullptr);  // every word sent: it plays out in full
+      return;
+    }
+    if (!gen.filler_timer) gen.filler_timer = std::make_unique<boost::asio::steady_timer>(strand_);
+    gen.filler_timer->expires_after(std::max(duration::zero(), *due - now));
+    gen.filler_timer->async_wait([weak = weak_from_this(), gid = gen.id](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->shut_down_) return;
+      if (auto* g = self->current(gid); g && g->filler && !g->filler->done()) self->pump_filler(*g);
+    });
+  }
+
+  // The filler stops sending words (`cut_reason`: "reply", "interrupted", "ended"; null: it
+  // played out). Its end goes into the timeline once.
+  void record_filler_end(generation& gen, const char* cut_reason, std::optional<time_point> t_stop = std::nullopt) {
+    if (!gen.filler || gen.filler_recorded) return;
+    gen.filler_recorded = true;
+    const bool words_left = gen.filler->cut();
+    if (gen.filler_timer) gen.filler_timer->cancel();
+    auto t_end = *gen.filler->t_end();
+    if (t_stop) t_end = std::min(t_end, *t_stop);  // interrupted: the client clears what it holds
+    gen.timeline.mark(obs::stamp::filler_end, t_end);
+    gen.timeline.add_note(obs::note_name::filler_words, static_cast<double>(gen.filler->n_words_sent()));
+    if (words_left && cut_reason != nullptr) gen.timeline.add_note(obs::note_name::filler_cut, std::string(cut_reason));
   }
 
   generation& open_generation(obs::turn_timeline timeline, std::string route) {
@@ -427,15 +552,25 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void on_token(generation_id gid, std::string token, time_point t) {
     auto* gen = current(gid);
     if (!gen) return;
+    if (gen->budget && gen->budget->waiting_for_first_token()) {
+      check_budgets(*gen, t);  // a token after the deadline is a breach, even if its timer is late
+      gen->budget->first_token();
+      arm_budget_timer(*gen);
+    }
     gen->timeline.mark(obs::stamp::llm_first_token, t);
     gen->reply_text += token;
     emit(gen->timeline.turn, gid, token_chunk{token});
     if (options_.mode == pipeline_mode::streaming) enqueue_segments(*gen, gen->chunker.push(token));
   }
 
-  void on_llm_done(generation_id gid, status done, time_point) {
+  void on_llm_done(generation_id gid, status done, time_point t) {
     auto* gen = current(gid);
     if (!gen) return;
+    if (gen->budget) {
+      check_budgets(*gen, t);  // the model is done: nothing of it can breach any more
+      gen->budget.reset();
+      if (gen->budget_timer) gen->budget_timer->cancel();
+    }
     gen->llm_done = true;
     if (!done) gen->cacheable = false;
     if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
@@ -500,7 +635,19 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void send_audio(generation& gen, std::vector<std::int16_t> pcm) {
-    const bool first = gen.timeline.mark(obs::stamp::first_audio_out, clock_.now());
+    const time_point now = clock_.now();
+    const bool first = gen.timeline.mark(obs::stamp::first_audio_out, now);
+    if (first) {
+      // The reply is ready: no filler from now on, and one playing stops at its word boundary
+      // (the client finishes the word it is playing, then plays this).
+      if (gen.budget) gen.budget->reply_audio_started();
+      if (gen.filler) {
+        record_filler_end(gen, "reply");  // idempotent: a filler that played out is already recorded
+        if (const auto t_end = gen.timeline.at(obs::stamp::filler_end); t_end && *t_end > now) {
+          gen.timeline.add_note(obs::note_name::filler_overhang_ms, to_ms(*t_end - now));
+        }
+      }
+    }
     gen.timeline.n_output_samples += static_cast<std::int64_t>(pcm.size());
     gen.timeline.output_rate_hz = gen.audio_rate_hz;
     if (gen.cacheable) {
@@ -519,6 +666,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void finish_reply(generation& gen) {
     for (auto& pcm : gen.held_audio) send_audio(gen, std::move(pcm));
     gen.held_audio.clear();
+    record_filler_end(gen, "ended");  // a reply with no audio at all (an error, an empty reply)
+    note_finished_breaches(gen.timeline);
     gen.timeline.mark(obs::stamp::reply_done, clock_.now());
     gen.timeline.reply = text::redact_pii(gen.reply_text);
     emit(gen.timeline.turn, gen.id, reply_done{gen.reply_text, false});
@@ -543,8 +692,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
     n_interrupts_.fetch_add(1, std::memory_order_relaxed);
     emit(gen.timeline.turn, gen.id, interrupt_event{std::move(reason)});  // 3. tell the client to clear its buffer
     // 4. history keeps only what was sent out, marked interrupted.
-    gen.timeline.mark(obs::stamp::reply_done, clock_.now());
+    const time_point now = clock_.now();
+    gen.timeline.mark(obs::stamp::reply_done, now);
     gen.timeline.flags.interrupted = true;
+    record_filler_end(gen, "interrupted", now);
+    note_finished_breaches(gen.timeline);
     gen.timeline.reply = text::redact_pii(gen.spoken_text);
     remember({engine::chat_role::assistant, gen.spoken_text, true});
     auto timeline = std::move(gen.timeline);
@@ -554,6 +706,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   // ---- bookkeeping ---------------------------------------------------------------------------
+  void note_finished_breaches(obs::turn_timeline& timeline) {
+    for (const auto stage : finished_breaches(options_.budgets, timeline)) {
+      timeline.add_note(obs::note_name::budget_breach, std::string(stage));
+    }
+  }
+
   void remember(engine::chat_message message) {
     history_.push_back(std::move(message));
     while (history_.size() > options_.max_history_messages + 1) history_.erase(history_.begin() + 1);
@@ -644,6 +802,16 @@ result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor ex
   }
   if (engines.asr->caps().sample_rate_hz != k_input_rate_hz) {
     return make_error(errc::invalid_argument, "the recognizer must take 16 kHz audio");
+  }
+  if (auto s = validate(options.budgets, options.filler); !s) return s.error();
+  if (options.filler_bank) {
+    const int rate = engines.tts->caps().sample_rate_hz;
+    for (const auto* clip : {&options.filler_bank->waiting, &options.filler_bank->tool}) {
+      if (clip->sample_rate_hz != rate || clip->word_ends.empty() || clip->word_ends.back() != clip->pcm.size()) {
+        return make_error(errc::invalid_argument,
+                          "filler \"" + clip->text + "\": its audio must be at the synthesizer's rate, with word ends");
+      }
+    }
   }
   auto frontend = audio::frontend::create(options.frontend);
   if (!frontend) return frontend.error();

@@ -14,6 +14,11 @@
 // counts it). Callbacks run on the session strand; they must not block.
 // Cancellation: interrupt() fences the active generation (nothing stamped with its id is emitted
 // afterwards), requests stop from every engine working on it, and emits an `interrupt_event`.
+// Fillers: when the LLM's first token is over its budget (or a tool call over its own) and no
+// reply audio has left, a pre-synthesized filler ("One moment.") is sent word by word at playout
+// pace as output audio of the same generation (first = false; it is not reply audio: no
+// t_first_audio_out, not cached, not in n_output_samples). The reply's first audio stops it at a
+// word boundary and leaves at once; an interrupt clears it like any reply audio.
 // Lifetime: close() (also run by the destructor) stops all work and returns once no callback can
 // run any more.
 //
@@ -30,7 +35,9 @@
 #include <span>
 #include <string>
 
+#include "parley/agent/budget.hpp"
 #include "parley/agent/endpointer.hpp"
+#include "parley/agent/filler.hpp"
 #include "parley/agent/reply_router.hpp"
 #include "parley/audio/frontend.hpp"
 #include "parley/core/clock.hpp"
@@ -67,6 +74,14 @@ struct session_options {
   std::shared_ptr<reply_router> router;
   /// Longest reply whose audio is kept to hand to the router's cache (longer replies are not cached).
   double max_cached_reply_ms = 30000.0;
+  /// Per-stage latency budgets (docs/latency.md §8). Every breach is noted in the turn timeline;
+  /// an LLM slow to its first token, or a long tool call, plays a filler while no reply audio has
+  /// left yet.
+  latency_budgets budgets;
+  filler_policy filler;
+  /// The filler phrases' audio (build_filler_bank() at start-up, at the synthesizer's rate). Null:
+  /// no fillers are played (breaches are still noted).
+  std::shared_ptr<const agent::filler_bank> filler_bank;
 };
 
 struct session_callbacks {

@@ -39,7 +39,8 @@ class measured_chat_model final : public engine::chat_model {
             [state, health = health_, on_done = std::move(events.on_done)](status done) {
               if (!done && state->first) health->record_error(done.error().code);  // cancelled is ignored
               if (on_done) on_done(std::move(done));
-            }};
+            },
+        .on_progress = std::move(events.on_progress)};
     inner_->stream(std::move(request), std::move(measured), std::move(stop));
   }
 

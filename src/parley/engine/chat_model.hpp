@@ -7,6 +7,11 @@
 // Cancellation: when `stop` is requested, the model stops within one token and then calls
 // on_done with errc::cancelled (or with success if it had already finished). on_done is always
 // called exactly once and nothing is called after it.
+// Progress: layers between the caller and the provider (a fallback chain, a tool loop) may report
+// how the request is being served through the optional on_progress (tool calls starting and
+// ending, hedges, fallbacks, which provider was kept). It is information for the caller's turn
+// timeline and fillers, never text for the user; a model that reports nothing is fine. A wrapper
+// that forwards events must forward on_progress too.
 // Units: tokens are UTF-8 text pieces of any length; a piece may end inside a multi-byte
 // character (consumers must cope — the sentence chunker does).
 //
@@ -51,9 +56,26 @@ struct chat_caps {
   std::string model;       // model name as the provider knows it
 };
 
+/// How a request is being served (see the header comment). Same threading as the other events.
+struct chat_progress {
+  enum class kind {
+    tool_started,   // the model called tool `name`; it runs now (the reply waits for it)
+    tool_finished,  // tool `name` returned
+    fallback,       // a provider failed before its first token; the request moved to provider `name`
+    hedge,          // no first token yet: the same request also went to provider `name`
+    served,         // sent once, just before on_done: `name` is the provider whose reply was kept
+                    // ("" when none was); `hedge_won` when that reply came from a hedge request
+  };
+  kind what = kind::served;
+  std::string name;
+  bool hedge_won = false;
+};
+std::string_view to_string(chat_progress::kind what);
+
 struct chat_events {
   std::function<void(std::string_view token)> on_token;
   std::function<void(status done)> on_done;
+  std::function<void(const chat_progress& progress)> on_progress;  // optional
 };
 
 class chat_model {

@@ -15,7 +15,7 @@ std::string_view to_string(stamp s) {
   static constexpr std::array<std::string_view, n_stamps> names = {
       "t_speech_end",      "t_turn_end",      "t_asr_final",   "t_llm_request",
       "t_llm_first_token", "t_first_segment", "t_tts_request", "t_tts_first_audio",
-      "t_first_audio_out", "t_reply_done"};
+      "t_first_audio_out", "t_reply_done",    "t_filler_start", "t_filler_end"};
   return names[static_cast<std::size_t>(s)];
 }
 
@@ -24,6 +24,13 @@ std::string_view to_string(metric m) { return info(m).name; }
 std::optional<double> turn_timeline::reply_audio_ms() const {
   if (output_rate_hz <= 0) return std::nullopt;
   return samples_to_ms(n_output_samples, output_rate_hz);
+}
+
+bool turn_timeline::has_note(std::string_view name, std::optional<std::variant<double, std::string>> value) const {
+  for (const auto& n : notes) {
+    if (n.name == name && (!value || n.value == *value)) return true;
+  }
+  return false;
 }
 
 bool turn_timeline::mark(stamp s, time_point t) {

@@ -42,12 +42,15 @@ enum class stamp : std::uint8_t {
   tts_first_audio,  // t_tts_first_audio: synthesizer produced its first audio
   first_audio_out,  // t_first_audio_out: first reply audio left parley (sink/client)
   reply_done,       // t_reply_done: last reply audio out, or reply ended/interrupted
+  // Off the critical path (a turn without a filler leaves them empty):
+  filler_start,     // t_filler_start: the filler phrase's first audio left parley
+  filler_end,       // t_filler_end: its sent audio ends playing (start + the words sent, at real time)
 };
-inline constexpr std::size_t n_stamps = 10;
+inline constexpr std::size_t n_stamps = 12;
 inline constexpr std::array<stamp, n_stamps> all_stamps = {
     stamp::speech_end,      stamp::turn_end,      stamp::asr_final,   stamp::llm_request,
     stamp::llm_first_token, stamp::first_segment, stamp::tts_request, stamp::tts_first_audio,
-    stamp::first_audio_out, stamp::reply_done};
+    stamp::first_audio_out, stamp::reply_done,    stamp::filler_start, stamp::filler_end};
 
 /// "t_speech_end", "t_turn_end", ...
 std::string_view to_string(stamp s);
@@ -90,9 +93,9 @@ std::string_view to_string(metric m);
 /// What happened on the turn's way, beyond its route.
 struct turn_flags {
   bool cache_hit = false;    // the reply came from the response cache
-  bool fallback = false;     // a fallback provider answered
+  bool fallback = false;     // the LLM request moved to a fallback provider (failure before the first token)
   bool hedge = false;        // a hedged (duplicate) request was sent
-  bool filler = false;       // a filler phrase was played while waiting
+  bool filler = false;       // a filler phrase was played while waiting (stamps t_filler_*)
   bool interrupted = false;  // the user barged in before the reply finished
 };
 
@@ -101,6 +104,20 @@ struct note {
   std::string name;
   std::variant<double, std::string> value;
 };
+
+/// Names of the notes the pipeline writes (docs/latency.md §1 lists them with their values).
+namespace note_name {
+inline constexpr std::string_view budget_breach = "budget_breach";  // the stage: "llm_ttft", "tool_call", ...
+inline constexpr std::string_view filler = "filler";                // the phrase played
+inline constexpr std::string_view filler_words = "filler_words";    // words of it played (number)
+inline constexpr std::string_view filler_cut = "filler_cut";        // why it stopped early: "reply", "interrupted", "ended"
+inline constexpr std::string_view filler_overhang_ms = "filler_overhang_ms";  // t_filler_end − t_first_audio_out, when > 0
+inline constexpr std::string_view llm_provider = "llm_provider";    // the provider whose reply was kept
+inline constexpr std::string_view hedge_to = "hedge_to";            // the provider a hedge request went to
+inline constexpr std::string_view hedge_won = "hedge_won";          // 1 when the hedge's reply was kept, else 0
+inline constexpr std::string_view fallback_to = "fallback_to";      // the provider a failed request moved to
+inline constexpr std::string_view tool_call = "tool_call";          // a tool the model called
+}  // namespace note_name
 
 /// The timeline of one turn: stamps plus annotations.
 class turn_timeline {
@@ -118,6 +135,12 @@ class turn_timeline {
   std::int64_t n_output_samples = 0;  // reply audio samples sent out
   int output_rate_hz = 0;             // rate of those samples; 0 = unknown
   std::vector<note> notes;
+
+  void add_note(std::string_view name, std::variant<double, std::string> value) {
+    notes.push_back({std::string(name), std::move(value)});
+  }
+  /// Whether a note named `name` (with value `value`, when given) exists.
+  bool has_note(std::string_view name, std::optional<std::variant<double, std::string>> value = std::nullopt) const;
 
   /// Reply audio duration from n_output_samples; absent when the rate is unknown.
   std::optional<double> reply_audio_ms() const;

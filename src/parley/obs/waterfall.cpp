@@ -26,9 +26,10 @@ struct row_spec {
   std::size_t n_from;
   stamp to;
   std::string_view color;
+  bool optional = false;  // drawn only when stamped (off the critical path)
 };
 
-constexpr std::array<row_spec, 5> k_rows = {{
+constexpr std::array<row_spec, 6> k_rows = {{
     {"endpoint", {stamp::speech_end}, 1, stamp::turn_end, "\x1b[33m"},
     {"asr", {stamp::turn_end}, 1, stamp::asr_final, "\x1b[36m"},
     {"llm→first seg", {stamp::llm_request}, 1, stamp::first_segment, "\x1b[35m"},
@@ -39,6 +40,8 @@ constexpr std::array<row_spec, 5> k_rows = {{
      3,
      stamp::first_audio_out,
      "\x1b[34m"},
+    // The filler phrase played while waiting (light shade: heard, but not the reply).
+    {"filler", {stamp::filler_start}, 1, stamp::filler_end, "\x1b[37m", true},
 }};
 
 /// Terminal columns taken by UTF-8 text without escapes: one per code point.
@@ -153,6 +156,7 @@ std::string render_waterfall(const turn_timeline& t, const waterfall_options& op
   p.add("\n");
   for (std::size_t i = 0; i < k_rows.size(); ++i) {
     const auto& row = k_rows[i];
+    if (row.optional && !spans[i]) continue;
     p.add(pad_right(row.label, k_label_cols));
     if (!spans[i]) {
       p.add(repeat(" ", bar_cols));
@@ -178,7 +182,7 @@ std::string render_waterfall(const turn_timeline& t, const waterfall_options& op
     } else {
       p.add(repeat(" ", c0));
       p.add(repeat("▒", c_token - c0), row.color);
-      p.add(repeat("█", c1 - c_token), row.color);
+      p.add(repeat(row.optional ? "░" : "█", c1 - c_token), row.color);
       p.add(repeat(" ", bar_cols - c1));
     }
     p.add(pad_left(fit(format_ms(b_ms - a_ms), k_value_cols - 1), k_value_cols));

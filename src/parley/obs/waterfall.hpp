@@ -35,6 +35,7 @@ struct waterfall_options {
 /// llm→first seg (t_llm_request → t_first_segment; ▒ until t_llm_first_token, then █),
 /// tts first audio (t_tts_request → t_tts_first_audio), out (the last of t_tts_first_audio,
 /// t_first_segment, t_asr_final → t_first_audio_out). A row whose stamps are missing shows "—".
+/// A turn that played a filler gets one more row, `filler` (t_filler_start → t_filler_end, ░).
 std::string render_waterfall(const turn_timeline& t, const waterfall_options& options = {});
 
 /// An aligned table, one row per histogram: metric, n, p50, p90, p95, p99, mean (ms).

@@ -142,6 +142,10 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
             [self, strand, id](status s) {
               boost::asio::post(strand, [self, id, s = std::move(s)]() mutable { self->on_attempt_done(id, std::move(s)); });
             },
+        .on_progress =
+            [self, strand, id](const engine::chat_progress& p) {
+              boost::asio::post(strand, [self, id, p] { self->on_attempt_progress(id, p); });
+            },
     };
     auto stop = attempts_[id].stop.get_token();
     // A primary attempt (the only one in flight) arms the hedge timer.
@@ -197,6 +201,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
     if (!launch_next(true) && !resend_hedge()) return;
     ++n_hedges_;
     bump(shared_->n_hedges_sent);
+    report_launched(engine::chat_progress::kind::hedge);
     arm_hedge_timer(primary);  // the next hedge, if the policy allows one
   }
 
@@ -236,6 +241,24 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
     if (events_.on_token) events_.on_token(text);
   }
 
+  // An attempt's own progress: its tool calls reach the caller unless it lost or was given up on
+  // (the chain reports hedges, fallbacks and the kept provider itself).
+  void on_attempt_progress(std::size_t id, const engine::chat_progress& p) {
+    if (done_ || attempts_[id].abandoned || (winner_ && *winner_ != id)) return;
+    if (p.what != engine::chat_progress::kind::tool_started && p.what != engine::chat_progress::kind::tool_finished) {
+      return;
+    }
+    progress(p);
+  }
+
+  void progress(const engine::chat_progress& p) {
+    if (events_.on_progress) events_.on_progress(p);
+  }
+
+  void report_launched(engine::chat_progress::kind what) {
+    progress({.what = what, .name = shared_->providers[attempts_.back().provider].name});
+  }
+
   void on_attempt_done(std::size_t id, status s) {
     attempt& a = attempts_[id];
     if (a.abandoned) return;  // already counted as a timeout
@@ -273,6 +296,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
     if (launch_next(false)) {
       ++n_fallbacks_;
       bump(shared_->n_fallbacks);
+      report_launched(engine::chat_progress::kind::fallback);
       return;
     }
     finish(no_provider_error());
@@ -309,6 +333,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
     if (!s.has_value()) bump(s.error().code == errc::cancelled ? shared_->n_cancelled : shared_->n_failed);
 
     if (shared_->config.on_outcome) shared_->config.on_outcome(outcome);
+    progress({.what = engine::chat_progress::kind::served, .name = outcome.provider, .hedge_won = outcome.hedge_won});
     auto events = std::move(events_);
     events_ = {};
     if (events.on_done) events.on_done(std::move(s));

@@ -15,12 +15,17 @@
 // record_ttft_ms() on its first token, record_error() on a failure before it (an error after
 // text is not recorded; a cancelled hedge loser records nothing, so a provider's observed p95 —
 // and the hedge delay derived from it — follows the requests it won).
-// Every finished request is reported as a chain_outcome (to the observer in the config, so the
-// session can put "fallback"/"hedge" into the turn timeline) and counted in stats().
+// Every finished request is reported as a chain_outcome to the observer in the config (for the
+// whole chain: metrics) and counted in stats(). The caller of one request hears the same through
+// its own chat_events::on_progress, which travels with the request (so a session can put
+// "fallback"/"hedge" and the kept provider into its turn timeline, with no shared state): a
+// `hedge` or `fallback` progress when such a request is sent (naming the provider it went to),
+// the attempts' tool calls (never a cancelled loser's), and `served` (the kept provider,
+// hedge_won) just before on_done.
 // Threading: stream() may be called from any thread and returns at once. Each request runs on its
 // own strand of the configured executor: every callback to the caller for one request runs on it,
-// so they never overlap; on_done is called exactly once and nothing after it. The observer runs
-// on that strand just before on_done. stats() is thread-safe.
+// so they never overlap; on_done is called exactly once and nothing after it. The observer and
+// then the `served` progress run on that strand just before on_done. stats() is thread-safe.
 // Ownership: providers are shared (shared_ptr); an in-flight request keeps what it needs alive,
 // so the chain may be destroyed while requests are still streaming.
 // Cancellation: the outer stop_token cancels every attempt (their own stop_sources) and ends the

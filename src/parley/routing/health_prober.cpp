@@ -26,6 +26,7 @@ struct health_prober::state : std::enable_shared_from_this<health_prober::state>
   asio::strand<asio::any_io_executor> strand;
   asio::steady_timer tick;
   std::stop_source stopping;  // cancels probes in flight
+  std::vector<std::weak_ptr<asio::steady_timer>> probe_timers;  // on the strand: cancelled by stop()
   std::atomic<std::uint64_t> n_probes{0}, n_recovered{0}, n_failed{0};
 
   state(prober_config c, std::vector<chain_provider> p)
@@ -73,6 +74,8 @@ struct health_prober::state : std::enable_shared_from_this<health_prober::state>
       a->stop.request_stop();  // one token is all a probe needs
     };
     auto timer = std::make_shared<asio::steady_timer>(strand, to_duration(config.timeout_ms));
+    std::erase_if(probe_timers, [](const auto& t) { return t.expired(); });
+    probe_timers.push_back(timer);
     timer->async_wait([settle, timer](const boost::system::error_code& ec) {
       if (!ec) settle(false, errc::timeout, 0.0);
     });
@@ -119,7 +122,14 @@ void health_prober::start() {
 
 void health_prober::stop() {
   state_->stopping.request_stop();
-  asio::post(state_->strand, [s = state_] { s->tick.cancel(); });
+  // Nothing of the prober's stays queued on the executor after this (so a runtime can stop).
+  asio::post(state_->strand, [s = state_] {
+    s->tick.cancel();
+    for (auto& t : s->probe_timers) {
+      if (auto live = t.lock()) live->cancel();
+    }
+    s->probe_timers.clear();
+  });
 }
 
 prober_stats health_prober::stats() const {

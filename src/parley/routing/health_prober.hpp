@@ -8,8 +8,9 @@
 // closes the breaker (record_ttft_ms), an error or no first token within `timeout` re-opens it
 // (record_error). Healthy providers are never probed: real traffic measures them.
 // Threading: runs on the given executor (timers, callbacks); construct and destroy from any
-// thread. stop() (or the destructor) cancels the timer and any probe in flight and returns at
-// once; probe callbacks arriving later are ignored.
+// thread. stop() (or the destructor) cancels the timers and any probe in flight and returns at
+// once; probe callbacks arriving later are ignored. Its timers are work on the executor: stop the
+// prober before waiting for that executor's threads to run out of work.
 // Units: milliseconds.
 //
 //   routing::health_prober prober({.executor = ex, .interval_ms = 1000},

@@ -101,6 +101,11 @@ struct chat_call : std::enable_shared_from_this<chat_call> {
     if (events.on_token) events.on_token(piece);
   }
 
+  void tool_progress(const std::vector<tool_call>& calls, engine::chat_progress::kind what) {
+    if (done || !events.on_progress) return;
+    for (const auto& c : calls) events.on_progress({.what = what, .name = c.name});
+  }
+
   void finish(status s) {
     if (done) return;
     done = true;
@@ -411,9 +416,12 @@ asio::awaitable<void> run_call(std::shared_ptr<chat_call> self) {
       co_return;
     }
     // Tools may block: run them on the tool thread, then resume here on the network thread.
+    // The caller hears of them (a long tool call may announce itself: agent/session fillers).
+    self->tool_progress(calls, engine::chat_progress::kind::tool_started);
     std::vector<std::string> results =
         co_await asio::co_spawn(m.tool_pool.get_executor(), run_tools(self->tools, calls), asio::use_awaitable);
     if (self->done) co_return;
+    self->tool_progress(calls, engine::chat_progress::kind::tool_finished);
     json tool_calls = json::array();
     for (const auto& c : calls) {
       tool_calls.push_back({{"id", c.id}, {"type", "function"},

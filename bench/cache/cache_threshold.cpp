@@ -16,6 +16,7 @@
 #include "parley/cache/memory_store.hpp"
 #include "parley/cache/query_key.hpp"
 #include "parley/cache/response_cache.hpp"
+#include "parley/engines/llama/llama_embedder.hpp"
 #include "parley/engines/ngram/ngram_embedder.hpp"
 
 namespace {
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
   app.add_option("--from", lo)->capture_default_str();
   app.add_option("--to", hi)->capture_default_str();
   app.add_option("--step", step)->capture_default_str();
+  std::string model_path;
+  app.add_option("--embedder", model_path,
+                 "a GGUF embedding model (llama.cpp) to measure instead of the built-in n-gram embedder")
+      ->check(CLI::ExistingFile);
   app.add_flag("--verbose", verbose, "print every pair with its similarity");
   app.add_flag("--no-stem", no_stem, "ablation: no stemming");
   app.add_flag("--no-synonyms", no_synonyms, "ablation: no synonym groups");
@@ -97,7 +102,15 @@ int main(int argc, char** argv) {
   cfg.dims = dims;
   cfg.stem = !no_stem;
   cfg.synonyms = !no_synonyms;
-  auto embedder = std::make_shared<parley::ngram::ngram_embedder>(cfg);
+  std::shared_ptr<parley::engine::embedder> embedder = std::make_shared<parley::ngram::ngram_embedder>(cfg);
+  if (!model_path.empty()) {
+    auto loaded = parley::llama::llama_embedder::load({.model_path = model_path});
+    if (!loaded) {
+      std::cerr << loaded.error().describe() << "\n";
+      return 1;
+    }
+    embedder = std::move(*loaded);
+  }
   parley::cache::response_cache_config rc_cfg;
   rc_cfg.substitution_guard = !no_guard;
   rc_cfg.word_match_threshold = word_match;
@@ -106,7 +119,12 @@ int main(int argc, char** argv) {
     const auto na = parley::cache::normalize_query(p.a), nb = parley::cache::normalize_query(p.b);
     p.exact = na == nb;
     p.compatible = probe.compatible(na, nb);
-    p.similarity = parley::engine::dot(embedder->vectorize(na), embedder->vectorize(nb));
+    auto va = embedder->embed(na), vb = embedder->embed(nb);
+    if (!va || !vb) {
+      std::cerr << embedder->name() << ": " << (va ? vb.error() : va.error()).describe() << "\n";
+      return 1;
+    }
+    p.similarity = parley::engine::dot(*va, *vb);
   }
 
   rates all0 = measure(rows, 2.0, "");

@@ -1,14 +1,16 @@
-// engines/llama: the embedded llama.cpp chat model on a tiny random-weight llama model that the
+// engines/llama: the embedded llama.cpp chat model (and embedder) on a tiny random-weight llama model that the
 // test writes itself (scripts/llama/make_model.py, gguf-py from the pinned llama.cpp source).
 // The text is gibberish; what is checked is the streaming contract, KV reuse between turns, the
 // system-prompt state copy, context trimming and cancellation, through the model's counters.
 #include "parley/engines/llama/llama_chat_model.hpp"
+#include "parley/engines/llama/llama_embedder.hpp"
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace parley::llama {
@@ -216,6 +219,27 @@ TEST_F(LlamaChatModel, ForgettingASessionFreesItsContext) {
   EXPECT_GT(after.copied_tokens, before.copied_tokens);
 }
 
+TEST_F(LlamaChatModel, ContextsAreReusedBeyondMaxSessions) {
+  auto model = load({.max_sessions = 2});
+  ASSERT_TRUE(model);
+  const std::vector<chat_message> conversation{kSystem, {chat_role::user, "Where are the hammers?"}};
+  for (std::uint64_t session = 1; session <= 5; ++session) {
+    reply r;
+    model->stream(request(session, conversation, 2), r.events(), {});
+    ASSERT_TRUE(r.wait());
+    ASSERT_TRUE(r.done->has_value());
+  }
+  // The warm-up's spare and one more: beyond two sessions, the least recently used is reused.
+  EXPECT_EQ(model->stats().contexts_created, 2U);
+  // Session 1's context went to another session, so its turn starts over from the system prompt.
+  const auto before = model->stats();
+  reply again;
+  model->stream(request(1, conversation, 2), again.events(), {});
+  ASSERT_TRUE(again.wait());
+  const auto after = model->stats();
+  EXPECT_EQ(after.reused_tokens - before.reused_tokens, after.copied_tokens - before.copied_tokens);
+}
+
 TEST_F(LlamaChatModel, CancelStopsWithinOneToken) {
   auto model = load();
   ASSERT_TRUE(model);
@@ -318,6 +342,62 @@ TEST_F(LlamaChatModel, AnEmptyRequestIsRefused) {
   ASSERT_TRUE(r.wait());
   ASSERT_FALSE(r.done->has_value());
   EXPECT_EQ(r.done->error().code, errc::invalid_argument);
+}
+
+// The embedder on the same (generative, so mean-pooled) model: what is checked is the contract —
+// unit vectors of the model's width, deterministic, distinct texts apart — not semantic quality.
+class LlamaEmbedder : public LlamaChatModel {};
+
+TEST_F(LlamaEmbedder, GivesDeterministicUnitVectors) {
+  auto loaded = llama_embedder::load({.model_path = model_, .threads = 1});
+  ASSERT_TRUE(loaded) << loaded.error().describe();
+  auto& e = **loaded;
+  EXPECT_EQ(e.name(), "llama:" + model_.stem().string());
+  ASSERT_GT(e.dims(), 0U);
+  auto a = e.embed("when do you open on saturday");
+  auto b = e.embed("when do you open on saturday");
+  auto c = e.embed("can I return a can of paint");
+  ASSERT_TRUE(a && b && c);
+  ASSERT_EQ(a->size(), e.dims());
+  EXPECT_NEAR(engine::dot(*a, *a), 1.0, 1e-4);
+  EXPECT_NEAR(engine::dot(*a, *b), 1.0, 1e-6);
+  EXPECT_LT(engine::dot(*a, *c), 0.9999);
+
+  auto empty = e.embed("");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(engine::dot(*empty, *empty), 0.0);
+  // Longer than the context: cut to it, still a unit vector.
+  std::string essay;
+  for (int i = 0; i < 400; ++i) essay += "paint brushes and rollers ";
+  auto long_one = e.embed(essay);
+  ASSERT_TRUE(long_one);
+  EXPECT_NEAR(engine::dot(*long_one, *long_one), 1.0, 1e-4);
+}
+
+TEST_F(LlamaEmbedder, IsSafeToShareAcrossThreads) {
+  auto loaded = llama_embedder::load({.model_path = model_, .threads = 1});
+  ASSERT_TRUE(loaded);
+  auto& e = **loaded;
+  const auto expected = e.embed("where are the hammers");
+  ASSERT_TRUE(expected);
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        auto v = e.embed("where are the hammers");
+        if (!v || engine::dot(*v, *expected) < 1.0 - 1e-6) ++mismatches;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST_F(LlamaEmbedder, AMissingModelIsNotFound) {
+  auto missing = llama_embedder::load({.model_path = dir_ / "nope.gguf"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, errc::not_found);
 }
 
 }  // namespace

@@ -17,38 +17,12 @@
 #include <vector>
 
 #include "parley/core/log.hpp"
+#include "parley/engines/llama/backend.hpp"
 
 namespace parley::llama {
 namespace {
 
 using tokens = std::vector<llama_token>;
-
-// llama.cpp's own messages go to parley's log: errors as warnings, the rest at trace level.
-void forward_log(ggml_log_level level, const char* text, void* /*user*/) {
-  std::string_view message(text);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.remove_suffix(1);
-  if (message.empty()) return;
-  if (level == GGML_LOG_LEVEL_ERROR) {
-    PARLEY_LOG(warn, "llama.cpp: " << message);
-  } else {
-    PARLEY_LOG(trace, "llama.cpp: " << message);
-  }
-}
-
-// Once per process: route logs, load the CPU backend that suits this processor (the prebuilt
-// libraries ship one per instruction set and pick at run time), initialise llama.cpp.
-void init_backend_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llama_log_set(forward_log, nullptr);
-#ifdef PARLEY_LLAMA_BACKEND_DIR
-    ggml_backend_load_all_from_path(PARLEY_LLAMA_BACKEND_DIR);
-#else
-    ggml_backend_load_all();
-#endif
-    llama_backend_init();
-  });
-}
 
 std::size_t common_prefix(const tokens& a, const tokens& b) {
   const std::size_t n = std::min(a.size(), b.size());
@@ -116,6 +90,9 @@ struct llama_chat_model::impl {
 
   // Touched by the worker thread only.
   std::list<session_slot> slots;
+  // At most one context made ahead of need, while the worker is idle, so a new session does not
+  // wait for a context to be created (with its KV buffers); a freed session's context lands here.
+  std::list<session_slot> spare;
   std::deque<std::unique_ptr<job>> active;
   std::map<tokens, std::vector<std::uint8_t>> system_states;  // system-prompt prefix -> KV state
   std::uint64_t tick = 0;
@@ -137,6 +114,7 @@ struct llama_chat_model::impl {
     wake.notify_all();
     if (worker.joinable()) worker.join();
     slots.clear();
+    spare.clear();
     if (model != nullptr) llama_model_free(model);
   }
 
@@ -207,27 +185,47 @@ struct llama_chat_model::impl {
     return llama_init_from_model(model, p);
   }
 
-  /// The session's slot, made (evicting the least recently used idle one) when missing.
+  /// Makes a context into `list` (false when llama.cpp cannot). Slots stay at one address.
+  bool make_slot(std::list<session_slot>& list) {
+    auto& slot = list.emplace_back();
+    slot.ctx = new_context(slot, n_ctx);
+    if (slot.ctx == nullptr) {
+      list.pop_back();
+      return false;
+    }
+    std::lock_guard lock(mutex);
+    ++counters.contexts_created;
+    return true;
+  }
+
+  /// The session's slot. A new session takes the spare context, else the least recently used
+  /// idle one once max_sessions are open (its cache is dropped), else a new one.
   session_slot* slot_for(session_id id) {
     for (auto& s : slots) {
       if (s.id == id) return &s;
     }
-    while (static_cast<int>(slots.size()) >= config.max_sessions) {
+    if (spare.empty() && static_cast<int>(slots.size()) >= config.max_sessions) {
       auto victim = slots.end();
       for (auto it = slots.begin(); it != slots.end(); ++it) {
         if (!it->busy && (victim == slots.end() || it->last_used < victim->last_used)) victim = it;
       }
-      if (victim == slots.end()) break;  // all busy: go over the cap for a while
-      slots.erase(victim);
+      if (victim != slots.end()) release(victim);  // else all busy: go over the cap for a while
     }
-    auto& slot = slots.emplace_back();
-    slot.id = id;
-    slot.ctx = new_context(slot, n_ctx);
-    if (slot.ctx == nullptr) {
-      slots.pop_back();
-      return nullptr;
+    if (spare.empty() && !make_slot(spare)) return nullptr;
+    slots.splice(slots.end(), spare, spare.begin());
+    slots.back().id = id;
+    return &slots.back();
+  }
+
+  /// Frees a session's context: cleared, it becomes the spare (or is freed if there is one).
+  void release(std::list<session_slot>::iterator it) {
+    if (!spare.empty()) {
+      slots.erase(it);
+      return;
     }
-    return &slot;
+    clear(*it);
+    it->id = {};
+    spare.splice(spare.end(), slots, it);
   }
 
   static void clear(session_slot& slot) {
@@ -451,7 +449,8 @@ struct llama_chat_model::impl {
         forget.swap(forgotten);
       }
       for (const session_id id : forget) {
-        slots.remove_if([&](const session_slot& s) { return s.id == id && !s.busy; });
+        auto it = std::find_if(slots.begin(), slots.end(), [&](const session_slot& s) { return s.id == id; });
+        if (it != slots.end() && !it->busy) release(it);
       }
       // One step for each active job, in arrival order (round robin across sessions).
       const std::size_t n = active.size();
@@ -465,6 +464,14 @@ struct llama_chat_model::impl {
         }
         progressed = progressed || j->at != job::phase::waiting;
         active.push_back(std::move(j));
+      }
+      if (active.empty() && spare.empty() && static_cast<int>(slots.size()) < config.max_sessions) {
+        bool idle = false;
+        {
+          std::lock_guard lock(mutex);
+          idle = inbox.empty() && !stopping;
+        }
+        if (idle) (void)make_slot(spare);  // ready for the next new session
       }
       if (!progressed && !active.empty()) {
         // Every job waits for a busy context (cannot happen without a running job; defensive).
@@ -484,12 +491,14 @@ struct llama_chat_model::impl {
     for (auto& j : left) finish(*j, make_error(errc::cancelled, "the model is shutting down"));
   }
 
+  /// Makes the spare context and runs a short prompt through it (weights paged in, threads
+  /// started, buffers touched), so the first turn runs at the speed of the tenth.
   void warm_up() {
-    session_slot scratch;
-    scratch.ctx = new_context(scratch, std::min(n_ctx, 512));
-    if (scratch.ctx == nullptr) return;
+    if (!make_slot(spare)) return;
+    auto& slot = spare.front();
     const tokens t = tokenize(render({{engine::chat_role::user, "Hello."}}, true));
-    if (!t.empty()) (void)decode(scratch, t.data(), std::min<std::size_t>(t.size(), 64));
+    if (!t.empty()) (void)decode(slot, t.data(), std::min<std::size_t>(t.size(), 64));
+    clear(slot);
   }
 };
 
@@ -502,7 +511,7 @@ result<std::unique_ptr<llama_chat_model>> llama_chat_model::load(llama_config co
       config.default_max_tokens < 1 || config.reserve_tokens < 0) {
     return make_error(errc::invalid_argument, "llama: batch, sessions and max tokens must be positive");
   }
-  init_backend_once();
+  detail::init_backend_once();
 
   auto m = std::make_unique<impl>();
   m->config = std::move(config);
@@ -523,6 +532,18 @@ result<std::unique_ptr<llama_chat_model>> llama_chat_model::load(llama_config co
   if (m->config.warm_up) m->warm_up();
   m->worker = std::thread([raw = m.get()] { raw->run(); });
   return std::unique_ptr<llama_chat_model>(new llama_chat_model(std::move(m)));
+}
+
+result<std::string> llama_chat_model::devices() {
+  detail::init_backend_once();
+  std::string out;
+  for (std::size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+    ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+    out += (out.empty() ? "" : ", ") + std::string(ggml_backend_dev_name(dev)) + " (" +
+           ggml_backend_dev_description(dev) + ")";
+  }
+  if (out.empty()) return make_error(errc::engine_failure, "no llama.cpp compute backend could be loaded");
+  return out;
 }
 
 llama_chat_model::llama_chat_model(std::unique_ptr<impl> state) : impl_(std::move(state)) {}

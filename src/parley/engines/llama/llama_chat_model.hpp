@@ -41,7 +41,7 @@ struct llama_config {
   int context_tokens = 4096;    // per session; 0 = the model's training context
   int batch_tokens = 512;       // prompt tokens per decode step
   int threads = 0;              // 0 = every core
-  int max_sessions = 8;         // contexts kept; the least recently used is freed beyond this
+  int max_sessions = 8;         // contexts kept (plus one spare); the least recently used is reused beyond this
   int default_max_tokens = 256; // reply length when the request does not say
   int reserve_tokens = 256;     // room kept free for the reply when trimming old turns
   double temperature = 0.7;     // 0 = greedy
@@ -63,11 +63,15 @@ struct llama_stats {
   std::uint64_t generated_tokens = 0; // reply tokens sampled
   std::uint64_t trimmed_turns = 0;    // old messages dropped to fit the context window
   std::uint64_t system_states = 0;    // system-prompt KV states computed (once per distinct prompt)
+  std::uint64_t contexts_created = 0; // llama.cpp contexts made (one spare is made ahead of need)
 };
 
 class llama_chat_model final : public engine::chat_model {
  public:
   static result<std::unique_ptr<llama_chat_model>> load(llama_config config);
+  /// The llama.cpp compute devices this process can use, e.g. "CPU (AMD EPYC ...)";
+  /// engine_failure when no backend library could be loaded.
+  static result<std::string> devices();
   ~llama_chat_model() override;
   llama_chat_model(const llama_chat_model&) = delete;
   llama_chat_model& operator=(const llama_chat_model&) = delete;

@@ -1,0 +1,40 @@
+#include "parley/engines/llama/backend.hpp"
+
+#include <llama.h>
+#include <ggml-backend.h>
+
+#include <mutex>
+#include <string_view>
+
+#include "parley/core/log.hpp"
+
+namespace parley::llama::detail {
+namespace {
+
+void forward_log(ggml_log_level level, const char* text, void* /*user*/) {
+  std::string_view message(text);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.remove_suffix(1);
+  if (message.empty()) return;
+  if (level == GGML_LOG_LEVEL_ERROR) {
+    PARLEY_LOG(warn, "llama.cpp: " << message);
+  } else {
+    PARLEY_LOG(trace, "llama.cpp: " << message);
+  }
+}
+
+}  // namespace
+
+void init_backend_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llama_log_set(forward_log, nullptr);
+#ifdef PARLEY_LLAMA_BACKEND_DIR
+    ggml_backend_load_all_from_path(PARLEY_LLAMA_BACKEND_DIR);
+#else
+    ggml_backend_load_all();
+#endif
+    llama_backend_init();
+  });
+}
+
+}  // namespace parley::llama::detail

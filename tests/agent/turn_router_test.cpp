@@ -159,13 +159,28 @@ TEST(turn_router, without_a_responder_every_turn_goes_past_the_intent_tier) {
   EXPECT_EQ(route_sync(*router, "what time is it").route, "cloud_llm");
 }
 
-TEST(turn_router, an_ended_session_is_forgotten_by_the_responder) {
+// A chat model that only remembers which sessions it was told to forget.
+class forgetful_model final : public engine::chat_model {
+ public:
+  std::string name() const override { return "forgetful"; }
+  engine::chat_caps caps() const override { return {}; }
+  void stream(engine::chat_request, engine::chat_events events, std::stop_token) override { events.on_done({}); }
+  void forget_session(session_id s) override { forgotten.push_back(s); }
+  std::vector<session_id> forgotten;
+};
+
+TEST(turn_router, an_ended_session_is_forgotten_by_the_responder_and_both_llm_tiers) {
   fixture f;
   auto responder = std::make_shared<fake_responder>();
-  auto router = f.make({.responder = responder});
+  auto local = std::make_shared<forgetful_model>();
+  auto cloud = std::make_shared<forgetful_model>();
+  auto router = f.make({.responder = responder, .local_llm = local, .cloud_llm = cloud});
   router->session_ended(session_id{7});
   ASSERT_EQ(responder->forgotten.size(), 1u);
   EXPECT_EQ(responder->forgotten[0], session_id{7});
+  ASSERT_EQ(local->forgotten.size(), 1u) << "e.g. the embedded model frees the session's KV cache";
+  EXPECT_EQ(local->forgotten[0], session_id{7});
+  ASSERT_EQ(cloud->forgotten.size(), 1u);
 }
 
 TEST(turn_router, rejects_a_missing_worker_or_a_bad_policy_at_start_up) {

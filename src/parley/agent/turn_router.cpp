@@ -18,6 +18,7 @@ class measured_chat_model final : public engine::chat_model {
       : inner_(std::move(inner)), health_(std::move(health)), clock_(clk) {}
 
   std::string name() const override { return inner_->name(); }
+  void forget_session(session_id session) override { inner_->forget_session(session); }
   engine::chat_caps caps() const override { return inner_->caps(); }
 
   void stream(engine::chat_request request, engine::chat_events events, std::stop_token stop) override {
@@ -159,6 +160,8 @@ void turn_router::remember(std::string query, std::string reply_text, std::share
 
 void turn_router::session_ended(session_id session) {
   if (parts_.responder) parts_.responder->forget_session(session);
+  if (parts_.local_llm) parts_.local_llm->forget_session(session);  // e.g. its KV cache
+  if (parts_.cloud_llm) parts_.cloud_llm->forget_session(session);
 }
 
 turn_router_stats turn_router::stats() const {

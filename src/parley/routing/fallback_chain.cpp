@@ -385,6 +385,10 @@ std::string fallback_chain::name() const {
   return out + ")";
 }
 
+void fallback_chain::forget_session(session_id session) {
+  for (const auto& p : shared_->providers) p.model->forget_session(session);
+}
+
 engine::chat_caps fallback_chain::caps() const {
   engine::chat_caps caps = shared_->providers.front().model->caps();
   for (const auto& p : shared_->providers) caps.streaming = caps.streaming && p.model->caps().streaming;

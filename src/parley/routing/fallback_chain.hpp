@@ -132,6 +132,8 @@ class fallback_chain final : public engine::chat_model {
   /// The first provider's caps (streaming only if every provider streams).
   engine::chat_caps caps() const override;
   void stream(engine::chat_request request, engine::chat_events events, std::stop_token stop) override;
+  /// Passed on to every provider.
+  void forget_session(session_id session) override;
 
   chain_stats stats() const;
 

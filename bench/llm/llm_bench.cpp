@@ -9,7 +9,8 @@
 // Each repetition is a fresh conversation: a system prompt of about --system-tokens tokens, a
 // first user turn, the model's reply (max --reply-tokens tokens, greedy), then a second user turn.
 // Measured: TTFT (stream() → first token) of turn 1 and of turn 2, per mode; the modes take
-// turns within each repetition so machine noise hits them alike. Output: a markdown table of
+// turns within each repetition so machine noise hits them alike. Before each turn the bench waits
+// --gap-ms (1 s), as a real turn comes after the user has spoken. Output: a markdown table of
 // medians and p90s, and the ratios, on stdout and in --out.
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -124,12 +125,17 @@ int main(int argc, char** argv) {
   int system_tokens = 500;
   int reply_tokens = 16;
   int threads = 0;
+  int gap_ms = 1000;
   app.add_option("--model", model_path, "GGUF model file")->required()->check(CLI::ExistingFile);
   app.add_option("--server-url", server_url, "llama-server serving the same model, e.g. http://127.0.0.1:8080/v1");
   app.add_option("--reps", reps, "conversations per mode")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--system-tokens", system_tokens, "approximate system prompt length")->capture_default_str();
   app.add_option("--reply-tokens", reply_tokens, "reply length of turn 1")->capture_default_str();
   app.add_option("--threads", threads, "decoding threads (0: every core)")->capture_default_str();
+  app.add_option("--gap-ms", gap_ms,
+                 "idle time before each turn, as while the user speaks (background work such as making the next "
+                 "session's context happens then, not during a measured turn)")
+      ->capture_default_str();
   app.add_option("--out", out_path, "also write the markdown table here");
   CLI11_PARSE(app, argc, argv);
 
@@ -172,11 +178,13 @@ int main(int argc, char** argv) {
       std::vector<chat_message> conversation{
           {chat_role::system, system},
           {chat_role::user, "Question " + std::to_string(rep) + ": when do you open on Saturdays?"}};
+      std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
       auto t1 = run_turn(*m.model, session, conversation, reply_tokens);
       conversation.push_back({chat_role::assistant, t1.text});
       conversation.push_back({chat_role::user, "And can I return paint?"});
       auto* embedded = dynamic_cast<llama::llama_chat_model*>(m.model);
       const auto decoded_before = embedded != nullptr ? embedded->stats().decoded_tokens : 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
       auto t2 = run_turn(*m.model, session, conversation, 4);
       if (embedded != nullptr) m.decoded2 += embedded->stats().decoded_tokens - decoded_before;
       if (!t1.ok || !t2.ok) {

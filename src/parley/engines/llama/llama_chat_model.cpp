@@ -90,9 +90,6 @@ struct llama_chat_model::impl {
 
   // Touched by the worker thread only.
   std::list<session_slot> slots;
-  // At most one context made ahead of need, while the worker is idle, so a new session does not
-  // wait for a context to be created (with its KV buffers); a freed session's context lands here.
-  std::list<session_slot> spare;
   std::deque<std::unique_ptr<job>> active;
   std::map<tokens, std::vector<std::uint8_t>> system_states;  // system-prompt prefix -> KV state
   std::uint64_t tick = 0;
@@ -104,6 +101,13 @@ struct llama_chat_model::impl {
   std::vector<session_id> forgotten;
   bool stopping = false;
   llama_stats counters;
+  // At most one context made ahead of need, so a new session does not wait for a context (and
+  // its KV buffers) to be created. The maker thread makes it, off the decoding thread, whenever
+  // there is none and fewer than max_sessions are open; a freed session's context lands here too.
+  std::list<session_slot> spare;
+  bool want_spare = false;  // set by the worker: the maker should make one
+  std::condition_variable maker_wake;
+  std::thread maker;
   std::thread worker;
 
   ~impl() {
@@ -112,7 +116,9 @@ struct llama_chat_model::impl {
       stopping = true;
     }
     wake.notify_all();
+    maker_wake.notify_all();
     if (worker.joinable()) worker.join();
+    if (maker.joinable()) maker.join();
     slots.clear();
     spare.clear();
     if (model != nullptr) llama_model_free(model);
@@ -185,47 +191,88 @@ struct llama_chat_model::impl {
     return llama_init_from_model(model, p);
   }
 
-  /// Makes a context into `list` (false when llama.cpp cannot). Slots stay at one address.
-  bool make_slot(std::list<session_slot>& list) {
-    auto& slot = list.emplace_back();
+  /// A new context in a one-element list (empty when llama.cpp cannot make one). Slots stay at
+  /// one address when spliced between lists, as the abort callback needs.
+  std::list<session_slot> make_slot() {
+    std::list<session_slot> made;
+    auto& slot = made.emplace_back();
     slot.ctx = new_context(slot, n_ctx);
     if (slot.ctx == nullptr) {
-      list.pop_back();
-      return false;
+      made.clear();
+      return made;
     }
     std::lock_guard lock(mutex);
     ++counters.contexts_created;
-    return true;
+    return made;
+  }
+
+  /// Worker: asks the maker for a spare when there is none and a new session could come.
+  void update_want_spare_locked() {
+    want_spare = spare.empty() && static_cast<int>(slots.size()) < config.max_sessions;
+    if (want_spare) maker_wake.notify_one();
+  }
+
+  void run_maker() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      maker_wake.wait(lock, [&] { return stopping || (want_spare && spare.empty()); });
+      if (stopping) return;
+      want_spare = false;
+      lock.unlock();
+      auto made = make_slot();  // the slow part: KV buffers and the compute graph
+      lock.lock();
+      if (spare.empty()) spare.splice(spare.end(), made);
+      // else the worker put a freed context there meanwhile: `made` is freed on the next line
+      lock.unlock();
+      made.clear();
+      lock.lock();
+    }
   }
 
   /// The session's slot. A new session takes the spare context, else the least recently used
-  /// idle one once max_sessions are open (its cache is dropped), else a new one.
+  /// idle one once max_sessions are open (its cache is dropped), else a new one made here.
   session_slot* slot_for(session_id id) {
     for (auto& s : slots) {
       if (s.id == id) return &s;
     }
+    std::unique_lock lock(mutex);
     if (spare.empty() && static_cast<int>(slots.size()) >= config.max_sessions) {
       auto victim = slots.end();
       for (auto it = slots.begin(); it != slots.end(); ++it) {
         if (!it->busy && (victim == slots.end() || it->last_used < victim->last_used)) victim = it;
       }
-      if (victim != slots.end()) release(victim);  // else all busy: go over the cap for a while
+      if (victim != slots.end()) {  // else all busy: go over the cap for a while
+        clear(*victim);
+        victim->id = id;
+        return &*victim;
+      }
     }
-    if (spare.empty() && !make_slot(spare)) return nullptr;
-    slots.splice(slots.end(), spare, spare.begin());
+    if (spare.empty()) {
+      lock.unlock();
+      auto made = make_slot();
+      if (made.empty()) return nullptr;
+      lock.lock();
+      slots.splice(slots.end(), made);
+    } else {
+      slots.splice(slots.end(), spare, spare.begin());
+    }
     slots.back().id = id;
+    update_want_spare_locked();
     return &slots.back();
   }
 
   /// Frees a session's context: cleared, it becomes the spare (or is freed if there is one).
   void release(std::list<session_slot>::iterator it) {
-    if (!spare.empty()) {
-      slots.erase(it);
-      return;
+    std::list<session_slot> freed;
+    std::lock_guard lock(mutex);
+    if (spare.empty()) {
+      clear(*it);
+      it->id = {};
+      spare.splice(spare.end(), slots, it);
+    } else {
+      freed.splice(freed.end(), slots, it);  // freed after the lock is released
     }
-    clear(*it);
-    it->id = {};
-    spare.splice(spare.end(), slots, it);
+    update_want_spare_locked();
   }
 
   static void clear(session_slot& slot) {
@@ -465,14 +512,6 @@ struct llama_chat_model::impl {
         progressed = progressed || j->at != job::phase::waiting;
         active.push_back(std::move(j));
       }
-      if (active.empty() && spare.empty() && static_cast<int>(slots.size()) < config.max_sessions) {
-        bool idle = false;
-        {
-          std::lock_guard lock(mutex);
-          idle = inbox.empty() && !stopping;
-        }
-        if (idle) (void)make_slot(spare);  // ready for the next new session
-      }
       if (!progressed && !active.empty()) {
         // Every job waits for a busy context (cannot happen without a running job; defensive).
         std::unique_lock lock(mutex);
@@ -494,7 +533,9 @@ struct llama_chat_model::impl {
   /// Makes the spare context and runs a short prompt through it (weights paged in, threads
   /// started, buffers touched), so the first turn runs at the speed of the tenth.
   void warm_up() {
-    if (!make_slot(spare)) return;
+    auto made = make_slot();
+    if (made.empty()) return;
+    spare.splice(spare.end(), made);  // before the threads start: no lock needed
     auto& slot = spare.front();
     const tokens t = tokenize(render({{engine::chat_role::user, "Hello."}}, true));
     if (!t.empty()) (void)decode(slot, t.data(), std::min<std::size_t>(t.size(), 64));
@@ -530,6 +571,7 @@ result<std::unique_ptr<llama_chat_model>> llama_chat_model::load(llama_config co
   m->n_threads = m->config.threads > 0 ? m->config.threads
                                        : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   if (m->config.warm_up) m->warm_up();
+  m->maker = std::thread([raw = m.get()] { raw->run_maker(); });
   m->worker = std::thread([raw = m.get()] { raw->run(); });
   return std::unique_ptr<llama_chat_model>(new llama_chat_model(std::move(m)));
 }

@@ -8,8 +8,9 @@
 // context. When a conversation no longer fits the context window, the oldest turns are dropped
 // (the system prompt and the newest user turn are always kept). The chat template is the
 // model's own (llama_chat_apply_template; ChatML when the model has none).
-// Threading: every method may be called from any thread. stream() returns at once; all decoding
-// runs on this model's one worker thread, which interleaves the active requests a step at a
+// Threading: every method may be called from any thread. stream() returns at once; a second
+// thread makes the next session's context ahead of need; all decoding runs on this model's one
+// worker thread, which interleaves the active requests a step at a
 // time (a prompt chunk or one token), so one long reply does not hold back another session's
 // first token. Callbacks run on that worker thread and must not block.
 // Cancellation: a stop request is seen before the next decode step: on_done(cancelled) follows
@@ -41,7 +42,7 @@ struct llama_config {
   int context_tokens = 4096;    // per session; 0 = the model's training context
   int batch_tokens = 512;       // prompt tokens per decode step
   int threads = 0;              // 0 = every core
-  int max_sessions = 8;         // contexts kept (plus one spare); the least recently used is reused beyond this
+  int max_sessions = 8;         // contexts kept (plus one spare made ahead); the least recently used is reused beyond this
   int default_max_tokens = 256; // reply length when the request does not say
   int reserve_tokens = 256;     // room kept free for the reply when trimming old turns
   double temperature = 0.7;     // 0 = greedy

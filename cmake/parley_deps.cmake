@@ -7,6 +7,8 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
 pkg_check_modules(WEBRTC_APM REQUIRED IMPORTED_TARGET webrtc-audio-processing)
+pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)      # net/: HS256 JWT authentication
+pkg_check_modules(OPUS REQUIRED IMPORTED_TARGET opus)        # net/: Opus audio on the wire
 if(PARLEY_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -36,6 +36,32 @@ TEST(protocol, decodes_session_update_nested_and_flat) {
 
   const auto defaults = decoded_as<session_update>(decode_client_text(R"({"type":"session.update"})"));
   EXPECT_EQ(defaults.input_sample_rate_hz, 16000);
+  EXPECT_EQ(defaults.input_audio_format, audio_format::pcm16);
+  EXPECT_EQ(defaults.output_audio_format, audio_format::pcm16);
+}
+
+TEST(protocol, decodes_the_audio_formats) {
+  const auto opus = decoded_as<session_update>(decode_client_text(
+      R"({"type":"session.update","session":{"input_sample_rate_hz":48000,"input_audio_format":"opus",
+          "output_audio_format":"opus"}})"));
+  EXPECT_EQ(opus.input_audio_format, audio_format::opus);
+  EXPECT_EQ(opus.output_audio_format, audio_format::opus);
+  const auto pcm = decoded_as<session_update>(decode_client_text(R"({"type":"session.update","input_audio_format":"pcm16"})"));
+  EXPECT_EQ(pcm.input_audio_format, audio_format::pcm16);
+  EXPECT_EQ(to_string(audio_format::opus), "opus");
+  for (int rate : {8000, 12000, 16000, 24000, 48000}) EXPECT_TRUE(is_opus_rate(rate)) << rate;
+  EXPECT_FALSE(is_opus_rate(44100));
+
+  session_created created;
+  created.input_audio_format = audio_format::opus;
+  const auto j = json::parse(encode(created));
+  EXPECT_EQ(j["session"]["input_audio_format"], "opus");
+  EXPECT_EQ(j["session"]["output_audio_format"], "pcm16");
+  EXPECT_EQ(json::parse(encode(audio_start{1, 48000, audio_format::opus}))["format"], "opus");
+  const std::vector<std::uint8_t> packet = {1, 2, 3};
+  const auto frame = encode_opus_frame(7, 960, packet);
+  ASSERT_EQ(frame.size(), k_audio_header_bytes + 3);
+  EXPECT_EQ(frame.substr(k_audio_header_bytes), std::string("\x01\x02\x03"));
 }
 
 TEST(protocol, decodes_every_other_client_event) {
@@ -88,6 +114,13 @@ TEST(protocol, every_decoder_error_has_its_specific_code) {
       {R"({"type":"session.update","session":{"input_sample_rate_hz":-1}})", wire_errc::unsupported_sample_rate},
       {R"({"type":"session.update","session":{"output_sample_rate_hz":1}})", wire_errc::unsupported_sample_rate},
       {R"({"type":"session.update","session":{"mode":"turbo"}})", wire_errc::invalid_mode},
+      {R"({"type":"session.update","session":{"input_audio_format":"mp3"}})", wire_errc::unsupported_audio_format},
+      {R"({"type":"session.update","session":{"input_audio_format":7}})", wire_errc::invalid_message},
+      {R"({"type":"session.update","session":{"output_audio_format":"aac"}})", wire_errc::unsupported_audio_format},
+      {R"({"type":"session.update","session":{"output_sample_rate_hz":22050,"output_audio_format":"opus"}})",
+       wire_errc::unsupported_sample_rate},
+      {R"({"type":"session.update","session":{"input_sample_rate_hz":44100,"input_audio_format":"opus"}})",
+       wire_errc::unsupported_sample_rate},
       {R"({"type":"session.update","session":{"barge_in":{"min_speech_ms":-5}}})", wire_errc::invalid_message},
       {R"({"type":"session.update","session":{"barge_in":{"enabled":"yes"}}})", wire_errc::invalid_message},
       {R"({"type":"conversation.item.create"})", wire_errc::empty_text},

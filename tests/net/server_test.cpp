@@ -11,8 +11,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <filesystem>
+#include <jwt.h>
+#include <opus.h>
 #include <fstream>
 #include <future>
 #include <unistd.h>
@@ -30,6 +34,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -131,11 +136,19 @@ struct message {
   bool binary = false;
   json j;
   audio_frame_view frame;
+  std::vector<std::uint8_t> raw;  // a binary message as received
   std::string type() const { return binary ? "<audio>" : j.value("type", ""); }
 };
 
-class ws_client {
+// A WebSocket client over plain TCP (ws_client) or TLS (wss_client, verifying the server's
+// certificate against the given CA file and its address).
+template <class Next>
+class basic_ws_client {
  public:
+  static constexpr bool tls = !std::is_same_v<Next, tcp::socket>;
+  basic_ws_client() requires(!tls) : ws_(io_) {}
+  explicit basic_ws_client(ssl::context& ctx) requires(tls) : ws_(io_, ctx) {}
+
   struct options {
     std::string target = "/ws";
     std::string token;
@@ -145,15 +158,27 @@ class ws_client {
   /// Connects and upgrades; returns the HTTP status of a refused upgrade (0 when accepted).
   int connect(std::uint16_t port, const options& o) {
     beast::error_code ec;
-    ws_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    beast::get_lowest_layer(ws_).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
     if (ec) return -1;
+    if constexpr (tls) {
+      ws_.next_layer().set_verify_callback(ssl::host_name_verification("127.0.0.1"));
+      ws_.next_layer().handshake(ssl::stream_base::client, ec);
+      if (ec) {
+        error_ = ec;
+        return -2;
+      }
+    }
     ws_.set_option(websocket::stream_base::decorator([o](websocket::request_type& req) {
       if (!o.token.empty()) req.set(http::field::authorization, "Bearer " + o.token);
       if (!o.origin.empty()) req.set(http::field::origin, o.origin);
     }));
     websocket::response_type res;
     ws_.handshake(res, "127.0.0.1", o.target, ec);
-    if (ec) return static_cast<int>(res.result_int());
+    if (ec) {
+      error_ = ec;
+      refusal_body = res.body();
+      return static_cast<int>(res.result_int());
+    }
     return 0;
   }
   int connect(std::uint16_t port) { return connect(port, options{}); }
@@ -198,7 +223,7 @@ class ws_client {
     io_.run_for(timeout);
     if (!done) {  // timed out: cancel the read and give up on this connection
       beast::error_code ignored;
-      ws_.next_layer().cancel(ignored);
+      beast::get_lowest_layer(ws_).cancel(ignored);
       io_.restart();
       io_.run_for(1s);
       timed_out_ = true;
@@ -213,6 +238,12 @@ class ws_client {
     const auto data = buffer.cdata();
     if (ws_.got_binary()) {
       m.binary = true;
+      const auto* bytes = static_cast<const std::uint8_t*>(data.data());
+      m.raw.assign(bytes, bytes + data.size());
+      if (opus_audio) {
+        log.push_back(m);
+        return m;
+      }
       auto frame = decode_audio_frame(std::span(static_cast<const std::uint8_t*>(data.data()), data.size()));
       EXPECT_TRUE(frame) << "malformed server audio frame";
       if (frame) m.frame = std::move(*frame);
@@ -251,14 +282,18 @@ class ws_client {
   }
 
   std::vector<message> log;
+  std::string refusal_body;  // the body of a refused upgrade
+  bool opus_audio = false;   // binary messages carry Opus packets: keep them raw
 
  private:
   asio::io_context io_;
-  websocket::stream<tcp::socket> ws_{io_};
+  websocket::stream<Next> ws_;
   bool closed_ = false;
   bool timed_out_ = false;
   beast::error_code error_;
 };
+using ws_client = basic_ws_client<tcp::socket>;
+using wss_client = basic_ws_client<ssl::stream<tcp::socket>>;
 
 // ---- tests ----------------------------------------------------------------------------------
 
@@ -694,6 +729,287 @@ TEST(server, an_idle_connection_without_a_session_closes_with_1001_on_shutdown) 
   }
   stopped.get();
   EXPECT_EQ(c.close_code(), 1001);
+}
+
+}  // namespace
+}  // namespace parley::net
+
+namespace parley::net {
+namespace {
+
+// ---- TLS ---------------------------------------------------------------------------------------
+
+struct cert_files {
+  std::filesystem::path dir;
+  std::string cert, key, other_key;
+};
+
+/// A self-signed certificate for 127.0.0.1 (and a second, unrelated key) made with the openssl CLI.
+std::optional<cert_files> make_cert() {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("parley_net_tls_" + std::to_string(::getpid()) + "_" +
+                    std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::filesystem::create_directories(dir);
+  cert_files f{dir, (dir / "cert.pem").string(), (dir / "key.pem").string(), (dir / "other_key.pem").string()};
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + f.key + " -out " + f.cert +
+      " >/dev/null 2>&1 && openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out " + f.other_key +
+      " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return std::nullopt;  // NOLINT(concurrency-mt-unsafe)
+  return f;
+}
+
+/// A client TLS context that trusts exactly the test certificate.
+std::unique_ptr<ssl::context> client_tls(const cert_files& f) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  ctx->load_verify_file(f.cert);
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+TEST(server_tls, a_spoken_session_runs_over_wss_and_plain_clients_fail_cleanly) {
+  const auto certs = make_cert();
+  if (!certs) GTEST_SKIP() << "openssl CLI not available";
+  server_config config;
+  config.tls_cert_file = certs->cert;
+  config.tls_key_file = certs->key;
+  config.handshake_timeout_s = 0.5;
+  test_server ts(config);
+  auto tls = client_tls(*certs);
+
+  // A plain WebSocket client on the TLS port: its upgrade fails, nothing hangs.
+  ws_client plain;
+  EXPECT_NE(plain.connect(ts.port()), 0);
+  EXPECT_EQ(http_get(ts.port(), "/healthz").status, 0) << "plain HTTP gets no answer from the TLS port";
+
+  // A silent TCP client is dropped at the handshake deadline.
+  {
+    asio::io_context io;
+    tcp::socket silent(io);
+    silent.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ts.port()));
+    beast::tcp_stream stream(std::move(silent));
+    stream.expires_after(10s);
+    char byte = 0;
+    beast::error_code ec;
+    stream.socket().read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
+  }
+
+  // ... and the server keeps serving wss.
+  wss_client c(*tls);
+  ASSERT_EQ(c.connect(ts.port()), 0) << c.error().message();
+  c.start();
+  ASSERT_TRUE(c.read_until("session.created"));
+  ASSERT_FALSE(c.send_audio(script_audio(k_one_question)));
+  c.send_json({{"type", "input_audio_buffer.commit"}});
+  ASSERT_TRUE(c.read_until("session.finished")) << "closed=" << c.closed() << " timed_out=" << c.timed_out();
+  const auto i_final = c.index_of("conversation.item.input_audio_transcription.completed");
+  ASSERT_NE(i_final, SIZE_MAX);
+  EXPECT_EQ(c.log[i_final].j["transcript"], "what time is it");
+  EXPECT_NE(c.index_of("<audio>"), SIZE_MAX);
+  c.close();
+  EXPECT_GE(ts.srv->stats().n_tls_handshake_failures, 2u);
+  EXPECT_NE(ts.srv->metrics_text().find("parley_tls_handshake_failures_total"), std::string::npos);
+  std::filesystem::remove_all(certs->dir);
+}
+
+TEST(server_tls, missing_or_bad_certificate_and_key_fail_at_start_with_a_clear_error) {
+  const auto certs = make_cert();
+  if (!certs) GTEST_SKIP() << "openssl CLI not available";
+  io_threads io;
+  const auto garbage = (certs->dir / "garbage.pem").string();
+  std::ofstream(garbage) << "not a certificate\n";
+  struct scenario {
+    std::string cert, key, expect;
+  };
+  const std::vector<scenario> scenarios = {
+      {certs->cert, "", "needs both"},
+      {(certs->dir / "absent.pem").string(), certs->key, "cannot read the TLS certificate"},
+      {certs->cert, (certs->dir / "absent.pem").string(), "cannot read the TLS private key"},
+      {garbage, certs->key, "bad TLS certificate"},
+      {certs->cert, garbage, "bad TLS private key"},
+      {certs->cert, certs->other_key, "does not match"},
+  };
+  for (const auto& sc : scenarios) {
+    server_config config;
+    config.port = 0;
+    config.tls_cert_file = sc.cert;
+    config.tls_key_file = sc.key;
+    auto s = server::start(io.executor(), config);
+    ASSERT_FALSE(s) << sc.expect;
+    EXPECT_EQ(s.error().code, errc::invalid_argument);
+    EXPECT_NE(s.error().message.find(sc.expect), std::string::npos) << s.error().message;
+  }
+  std::filesystem::remove_all(certs->dir);
+}
+
+// ---- JWT -----------------------------------------------------------------------------------------
+
+constexpr std::string_view k_jwt_secret = "server-test-secret-0123456789";
+
+std::string jwt_token(std::optional<std::int64_t> exp_from_now, std::string aud = "parley",
+                      jwt_alg_t alg = JWT_ALG_HS256, std::string_view secret = k_jwt_secret) {
+  jwt_t* j = nullptr;
+  jwt_new(&j);
+  if (exp_from_now) jwt_add_grant_int(j, "exp", static_cast<long>(std::time(nullptr) + *exp_from_now));
+  if (!aud.empty()) jwt_add_grant(j, "aud", aud.c_str());
+  if (alg == JWT_ALG_NONE) {
+    jwt_set_alg(j, alg, nullptr, 0);
+  } else {
+    jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(secret.data()), static_cast<int>(secret.size()));
+  }
+  char* s = jwt_encode_str(j);
+  std::string out = s ? s : "";
+  std::free(s);  // NOLINT(cppcoreguidelines-no-malloc)
+  jwt_free(j);
+  return out;
+}
+
+TEST(server_jwt, the_upgrade_needs_a_valid_hs256_token_and_401_says_why) {
+  server_config config;
+  config.jwt_secret = std::string(k_jwt_secret);
+  config.jwt_audience = "parley";
+  config.bearer_token = "static-token";
+  test_server ts(config);
+
+  ws_client header, query, static_token;
+  EXPECT_EQ(header.connect(ts.port(), {.target = "/ws", .token = jwt_token(600), .origin = ""}), 0);
+  EXPECT_EQ(query.connect(ts.port(), {.target = "/ws?access_token=" + jwt_token(600), .token = "", .origin = ""}), 0);
+  EXPECT_EQ(static_token.connect(ts.port(), {.target = "/ws", .token = "static-token", .origin = ""}), 0);
+  header.start();
+  EXPECT_TRUE(header.read_until("session.created"));
+
+  struct refusal {
+    std::string name, token, reason;
+  };
+  const std::vector<refusal> refusals = {
+      {"none", "", "missing token"},
+      {"expired", jwt_token(-120), "token expired"},
+      {"wrong secret", jwt_token(600, "parley", JWT_ALG_HS256, "not-the-secret-0123456789"), "invalid token signature"},
+      {"alg none", jwt_token(600, "parley", JWT_ALG_NONE), "token algorithm not allowed (HS256 only)"},
+      {"alg HS512", jwt_token(600, "parley", JWT_ALG_HS512), "token algorithm not allowed (HS256 only)"},
+      {"missing exp", jwt_token(std::nullopt), "token has no expiry (exp)"},
+      {"wrong audience", jwt_token(600, "someone-else"), "token audience (aud) does not match"},
+      {"malformed", "not.a-jwt", "malformed token"},
+  };
+  for (const auto& r : refusals) {
+    ws_client c;
+    EXPECT_EQ(c.connect(ts.port(), {.target = "/ws", .token = r.token, .origin = ""}), 401) << r.name;
+    EXPECT_EQ(c.refusal_body, r.reason + "\n") << r.name;
+  }
+  EXPECT_GE(ts.srv->stats().n_rejected_upgrades, refusals.size());
+  header.close();
+}
+
+// ---- Opus input ----------------------------------------------------------------------------------
+
+/// 20 ms Opus packets of `pcm` (mono at rate_hz), one per element.
+std::vector<std::vector<std::uint8_t>> opus_packets(const std::vector<std::int16_t>& pcm, int rate_hz) {
+  int err = 0;
+  OpusEncoder* enc = opus_encoder_create(rate_hz, 1, OPUS_APPLICATION_VOIP, &err);
+  EXPECT_EQ(err, OPUS_OK);
+  const auto frame = static_cast<std::size_t>(rate_hz / 50);
+  std::vector<std::vector<std::uint8_t>> packets;
+  std::vector<std::int16_t> block(frame);
+  for (std::size_t i = 0; i < pcm.size(); i += frame) {
+    std::fill(block.begin(), block.end(), 0);
+    std::copy_n(pcm.begin() + static_cast<std::ptrdiff_t>(i), std::min(frame, pcm.size() - i), block.begin());
+    std::vector<std::uint8_t> packet(1500);
+    const int n = opus_encode(enc, block.data(), static_cast<int>(frame), packet.data(), static_cast<opus_int32>(packet.size()));
+    EXPECT_GT(n, 0);
+    packet.resize(static_cast<std::size_t>(std::max(n, 0)));
+    packets.push_back(std::move(packet));
+  }
+  opus_encoder_destroy(enc);
+  return packets;
+}
+
+TEST(server_opus, opus_input_at_48khz_is_decoded_and_heard) {
+  test_server ts;
+  ws_client c;
+  ASSERT_EQ(c.connect(ts.port()), 0);
+  c.start(48000, {{"input_audio_format", "opus"}});
+  auto created = c.read_until("session.created");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->j["session"]["input_audio_format"], "opus");
+  EXPECT_EQ(created->j["session"]["output_audio_format"], "pcm16");
+
+  // An undecodable packet and an empty message: specific errors, the session goes on.
+  c.send_bytes({0xff, 0xff, 0xff});
+  auto err = c.read_until("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->j["error"]["code"], "invalid_opus");
+  c.send_bytes({});
+  err = c.read_until("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->j["error"]["code"], "invalid_opus");
+
+  for (const auto& packet : opus_packets(script_audio(k_one_question, 48000), 48000)) c.send_bytes(packet);
+  c.send_json({{"type", "input_audio_buffer.commit"}});
+  ASSERT_TRUE(c.read_until("session.finished")) << "closed=" << c.closed() << " timed_out=" << c.timed_out();
+  EXPECT_NE(c.index_of("input_audio_buffer.speech_started"), SIZE_MAX);
+  const auto i_final = c.index_of("conversation.item.input_audio_transcription.completed");
+  ASSERT_NE(i_final, SIZE_MAX);
+  EXPECT_EQ(c.log[i_final].j["transcript"], "what time is it");
+  EXPECT_NE(c.index_of("<audio>"), SIZE_MAX) << "the reply is PCM16 as before";
+  c.close();
+}
+
+TEST(server_opus, unknown_audio_formats_are_refused) {
+  test_server ts;
+  ws_client c;
+  ASSERT_EQ(c.connect(ts.port()), 0);
+  c.start(16000, {{"input_audio_format", "mp3"}});
+  auto err = c.read_until("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->j["error"]["code"], "unsupported_audio_format");
+  c.start(44100, {{"input_audio_format", "opus"}});
+  err = c.read_until("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->j["error"]["code"], "unsupported_sample_rate");
+  c.close();
+}
+
+TEST(server_opus, opus_output_sends_20ms_packets_that_decode_to_the_reply) {
+  test_server ts;
+  ws_client c;
+  c.opus_audio = true;
+  ASSERT_EQ(c.connect(ts.port()), 0);
+  c.start(16000, {{"output_audio_format", "opus"}, {"output_sample_rate_hz", 48000}});
+  auto created = c.read_until("session.created");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->j["session"]["output_audio_format"], "opus");
+  c.send_json({{"type", "conversation.item.create"}, {"text", "what time is it"}});
+  auto done = c.read_until("response.audio.done");
+  ASSERT_TRUE(done);
+  const auto i_start = c.index_of("response.audio.start");
+  ASSERT_NE(i_start, SIZE_MAX);
+  EXPECT_EQ(c.log[i_start].j["format"], "opus");
+  EXPECT_EQ(c.log[i_start].j["sample_rate_hz"], 48000);
+
+  int err = 0;
+  OpusDecoder* dec = opus_decoder_create(48000, 1, &err);
+  ASSERT_EQ(err, OPUS_OK);
+  std::uint64_t offset = 0;
+  double energy = 0;
+  std::vector<std::int16_t> pcm(5760);
+  for (const auto& m : c.log) {
+    if (!m.binary) continue;
+    ASSERT_GT(m.raw.size(), k_audio_header_bytes);
+    const std::uint32_t frame_offset = m.raw[4] | (m.raw[5] << 8) | (m.raw[6] << 16) | (static_cast<std::uint32_t>(m.raw[7]) << 24);
+    EXPECT_EQ(frame_offset, offset);
+    const int n = opus_decode(dec, m.raw.data() + k_audio_header_bytes, static_cast<opus_int32>(m.raw.size() - k_audio_header_bytes),
+                              pcm.data(), static_cast<int>(pcm.size()), 0);
+    ASSERT_EQ(n, 960) << "one 20 ms packet per message";
+    for (int i = 0; i < n; ++i) energy += static_cast<double>(pcm[static_cast<std::size_t>(i)]) * pcm[static_cast<std::size_t>(i)];
+    offset += static_cast<std::uint64_t>(n);
+  }
+  opus_decoder_destroy(dec);
+  EXPECT_GT(offset, 0u);
+  EXPECT_EQ(done->j["n_samples"], offset);
+  EXPECT_GT(energy, 0.0) << "the decoded reply is not silence";
+  c.close();
 }
 
 }  // namespace

@@ -11,8 +11,17 @@ constexpr std::string_view k_errc_names[n_wire_errcs] = {
     "invalid_json",        "invalid_message", "missing_type",  "unknown_type",       "session_not_started",
     "session_already_started", "unsupported_sample_rate", "invalid_mode", "invalid_audio", "input_ended",
     "empty_text",          "text_too_long",   "unknown_generation", "rate_limited",  "engine_error",
-    "server_error",        "shutting_down",
+    "server_error",        "shutting_down",   "unsupported_audio_format", "invalid_opus",
 };
+
+}  // namespace
+
+std::string_view to_string(audio_format f) { return f == audio_format::opus ? "opus" : "pcm16"; }
+bool is_opus_rate(int rate_hz) {
+  return rate_hz == 8000 || rate_hz == 12000 || rate_hz == 16000 || rate_hz == 24000 || rate_hz == 48000;
+}
+
+namespace {
 
 wire_error fail(wire_errc code, std::string message, std::string event_id = {}) {
   return wire_error{code, std::move(message), std::move(event_id)};
@@ -107,6 +116,28 @@ std::variant<client_event, wire_error> decode_session_update(reader& r) {
   if (!cfg) cfg = &r.obj;
   if (auto rate = checked_rate(r, *cfg, "input_sample_rate_hz")) u.input_sample_rate_hz = *rate;
   u.output_sample_rate_hz = checked_rate(r, *cfg, "output_sample_rate_hz");
+  if (auto f = r.string_field(*cfg, "input_audio_format")) {
+    if (*f == "opus") {
+      u.input_audio_format = audio_format::opus;
+      if (!is_opus_rate(u.input_sample_rate_hz)) {
+        r.bad("with \"opus\" input, 'input_sample_rate_hz' must be 8000, 12000, 16000, 24000 or 48000",
+              wire_errc::unsupported_sample_rate);
+      }
+    } else if (*f != "pcm16") {
+      r.bad("'input_audio_format' must be \"pcm16\" or \"opus\"", wire_errc::unsupported_audio_format);
+    }
+  }
+  if (auto f = r.string_field(*cfg, "output_audio_format")) {
+    if (*f == "opus") {
+      u.output_audio_format = audio_format::opus;
+      if (u.output_sample_rate_hz && !is_opus_rate(*u.output_sample_rate_hz)) {
+        r.bad("with \"opus\" output, 'output_sample_rate_hz' must be 8000, 12000, 16000, 24000 or 48000",
+              wire_errc::unsupported_sample_rate);
+      }
+    } else if (*f != "pcm16") {
+      r.bad("'output_audio_format' must be \"pcm16\" or \"opus\"", wire_errc::unsupported_audio_format);
+    }
+  }
   if (auto mode = r.string_field(*cfg, "mode")) {
     if (*mode != "streaming" && *mode != "sequential") {
       r.bad("'mode' must be \"streaming\" or \"sequential\"", wire_errc::invalid_mode);
@@ -182,6 +213,8 @@ struct encoder {
     j["session"] = {{"id", m.session},
                     {"input_sample_rate_hz", m.input_sample_rate_hz},
                     {"output_sample_rate_hz", m.output_sample_rate_hz ? json(*m.output_sample_rate_hz) : json(nullptr)},
+                    {"input_audio_format", to_string(m.input_audio_format)},
+                    {"output_audio_format", to_string(m.output_audio_format)},
                     {"mode", m.mode},
                     {"barge_in", {{"enabled", m.barge_in}, {"min_speech_ms", m.barge_in_min_speech_ms}}},
                     {"limits",
@@ -222,7 +255,7 @@ struct encoder {
   void operator()(const audio_start& m) const {
     j["generation"] = m.generation;
     j["sample_rate_hz"] = m.sample_rate_hz;
-    j["format"] = "pcm16";
+    j["format"] = to_string(m.format);
   }
   void operator()(const audio_done& m) const {
     j["generation"] = m.generation;
@@ -346,6 +379,15 @@ std::string encode_audio_frame(std::uint64_t generation, std::uint64_t offset_sa
     out.push_back(static_cast<char>(u & 0xff));
     out.push_back(static_cast<char>(u >> 8));
   }
+  return out;
+}
+
+std::string encode_opus_frame(std::uint64_t generation, std::uint64_t offset_samples, std::span<const std::uint8_t> packet) {
+  std::string out;
+  out.reserve(k_audio_header_bytes + packet.size());
+  put_u32(out, static_cast<std::uint32_t>(generation));
+  put_u32(out, static_cast<std::uint32_t>(offset_samples));
+  out.append(reinterpret_cast<const char*>(packet.data()), packet.size());
   return out;
 }
 

@@ -2,8 +2,9 @@
 //
 // Role: pure functions between WebSocket message payloads and native types. Text messages are
 // JSON objects with a `type`; client binary messages are PCM16 LE mono audio at the rate agreed
-// in `session.update`; server binary messages are an 8-byte header (generation id, sample offset)
-// followed by PCM16 LE mono audio. JSON lives only here (DESIGN §2): the server works on the
+// in `session.update` (or one Opus packet each with input_audio_format "opus": opus_codec.hpp);
+// server binary messages are an 8-byte header (generation id, sample offset) followed by PCM16 LE
+// mono audio (or one 20 ms Opus packet with output_audio_format "opus"). JSON lives only here (DESIGN §2): the server works on the
 // native structs below.
 // Threading: every function is pure and reentrant.
 // Errors: decoding never throws; bad input gives a `wire_error` with a specific `wire_errc`,
@@ -46,8 +47,10 @@ enum class wire_errc : std::uint8_t {
   engine_error,             // an engine (ASR, LLM, TTS) failed on this session's turn
   server_error,             // the server could not do what was asked (e.g. no session could start)
   shutting_down,            // the server is draining; new input is not accepted
+  unsupported_audio_format, // `input_audio_format`/`output_audio_format` names no supported format
+  invalid_opus,             // a binary message in an Opus session that is not a decodable Opus packet
 };
-inline constexpr std::size_t n_wire_errcs = 17;
+inline constexpr std::size_t n_wire_errcs = 19;
 std::string_view to_string(wire_errc code);
 
 struct wire_error {
@@ -62,6 +65,14 @@ inline constexpr int k_max_rate_hz = 48000;
 inline constexpr std::size_t k_max_text_bytes = 4096;  // conversation.item.create text
 
 // ---- client → server ------------------------------------------------------------------------------
+/// Encoding of binary audio messages. pcm16: PCM16 LE mono at the agreed rate. opus: one Opus
+/// packet per message (RFC 6716): client packets (typically 20 ms) are decoded straight to 16 kHz;
+/// server packets are 20 ms at the announced output rate, after the 8-byte frame header.
+enum class audio_format : std::uint8_t { pcm16, opus };
+std::string_view to_string(audio_format f);
+/// The sample rates an Opus encoder may run at (input_sample_rate_hz of an Opus session).
+bool is_opus_rate(int rate_hz);
+
 struct barge_in_settings {
   std::optional<bool> enabled;
   std::optional<double> min_speech_ms;
@@ -71,6 +82,8 @@ struct barge_in_settings {
 struct session_update {
   int input_sample_rate_hz = 16000;
   std::optional<int> output_sample_rate_hz;  // absent: the synthesizer's own rate
+  audio_format input_audio_format = audio_format::pcm16;   // opus: input_sample_rate_hz is an Opus rate
+  audio_format output_audio_format = audio_format::pcm16;  // opus: output_sample_rate_hz, if given, is an Opus rate
   std::optional<std::string> mode;           // "streaming" | "sequential"
   barge_in_settings barge_in;
   std::string event_id;
@@ -105,6 +118,8 @@ struct session_created {
   std::uint64_t session = 0;
   int input_sample_rate_hz = 16000;
   std::optional<int> output_sample_rate_hz;
+  audio_format input_audio_format = audio_format::pcm16;
+  audio_format output_audio_format = audio_format::pcm16;
   std::string mode;
   bool barge_in = true;
   double barge_in_min_speech_ms = 0;
@@ -118,7 +133,7 @@ struct input_committed {};
 struct item_created { std::uint64_t turn = 0; std::string text; };  // the committed user turn
 struct response_created { std::uint64_t turn = 0; std::uint64_t generation = 0; };
 struct text_delta { std::uint64_t generation = 0; std::string delta; };
-struct audio_start { std::uint64_t generation = 0; int sample_rate_hz = 0; };
+struct audio_start { std::uint64_t generation = 0; int sample_rate_hz = 0; audio_format format = audio_format::pcm16; };
 struct audio_done { std::uint64_t generation = 0; std::uint64_t n_samples = 0; };
 struct response_done { std::uint64_t turn = 0; std::uint64_t generation = 0; std::string text; };
 struct response_interrupted {
@@ -147,6 +162,9 @@ std::string encode(const server_event& e);
 /// audio), then PCM16 LE samples.
 inline constexpr std::size_t k_audio_header_bytes = 8;
 std::string encode_audio_frame(std::uint64_t generation, std::uint64_t offset_samples, std::span<const std::int16_t> pcm);
+
+/// Server binary audio frame of an Opus session: the same header, then one Opus packet.
+std::string encode_opus_frame(std::uint64_t generation, std::uint64_t offset_samples, std::span<const std::uint8_t> packet);
 
 struct audio_frame_view {
   std::uint32_t generation = 0;

@@ -14,9 +14,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +34,8 @@
 
 #include "parley/audio/resampler.hpp"
 #include "parley/core/log.hpp"
+#include "parley/net/jwt_auth.hpp"
+#include "parley/net/opus_codec.hpp"
 #include "parley/net/prometheus.hpp"
 #include "parley/net/protocol.hpp"
 #include "parley/obs/histogram.hpp"
@@ -45,6 +52,10 @@ using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 using strand_type = asio::strand<asio::any_io_executor>;
+namespace ssl = asio::ssl;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
 namespace {
 
@@ -161,6 +172,49 @@ constexpr std::string_view k_placeholder_page =
 
 constexpr std::size_t k_max_static_file_bytes = 8 * 1024 * 1024;
 
+// One HTTP connection's stream (plain TCP or TLS), shared with the drain callback of stop().
+template <class Stream>
+struct http_connection {
+  Stream stream;
+  explicit http_connection(Stream s) : stream(std::move(s)) {}
+};
+
+// The TLS context of a server: TLS 1.2 or newer, the configured certificate chain and key.
+result<std::shared_ptr<ssl::context>> make_tls_context(const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() || key_file.empty()) {
+    return make_error(errc::invalid_argument, "TLS needs both a certificate (--tls-cert) and a private key (--tls-key)");
+  }
+  for (const auto& [what, file] : {std::pair{"certificate", &cert_file}, std::pair{"private key", &key_file}}) {
+    std::ifstream probe(*file, std::ios::binary);
+    if (!probe) return make_error(errc::invalid_argument, std::string("cannot read the TLS ") + what + " file '" + *file + "'");
+  }
+  try {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
+                     ssl::context::single_dh_use);
+    if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
+      return make_error(errc::internal, "TLS: cannot require TLS 1.2 or newer");
+    }
+    beast::error_code ec;
+    ctx->use_certificate_chain_file(cert_file, ec);
+    if (ec) return make_error(errc::invalid_argument, "bad TLS certificate '" + cert_file + "' (PEM expected): " + ec.message());
+    ctx->use_private_key_file(key_file, ssl::context::pem, ec);
+    const bool mismatch = ec && ec.category() == asio::error::get_ssl_category() &&
+                          ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+    if (ec && !mismatch) {  // a mismatch is reported below, in words
+      return make_error(errc::invalid_argument, "bad TLS private key '" + key_file + "' (PEM expected): " + ec.message());
+    }
+    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+      return make_error(errc::invalid_argument, "the TLS private key '" + key_file + "' does not match the certificate '" +
+                                                    cert_file + "'");
+    }
+    return ctx;
+  } catch (const std::exception& e) {
+    return make_error(errc::invalid_argument, std::string("TLS setup failed: ") + e.what());
+  }
+}
+
 }  // namespace
 
 // ================================================================================================
@@ -168,7 +222,12 @@ constexpr std::size_t k_max_static_file_bytes = 8 * 1024 * 1024;
 class server_state : public std::enable_shared_from_this<server_state> {
  public:
   server_state(asio::any_io_executor executor, server_config config)
-      : executor_(std::move(executor)), config_(std::move(config)), acceptor_(asio::make_strand(executor_)) {
+      : executor_(std::move(executor)),
+        config_(std::move(config)),
+        acceptor_(asio::make_strand(executor_)),
+        jwt_({.secret = config_.jwt_secret,
+              .audience = config_.jwt_audience,
+              .leeway_s = static_cast<std::int64_t>(config_.jwt_leeway_s)}) {
     reaper_ = std::thread([this] { reap(); });
   }
   ~server_state() {
@@ -180,6 +239,11 @@ class server_state : public std::enable_shared_from_this<server_state> {
   }
 
   result<std::uint16_t> listen() {
+    if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
+      auto ctx = make_tls_context(config_.tls_cert_file, config_.tls_key_file);
+      if (!ctx) return ctx.error();
+      tls_ = std::move(*ctx);
+    }
     beast::error_code ec;
     auto address = asio::ip::make_address(config_.host, ec);
     if (ec) return make_error(errc::invalid_argument, "bad listen address '" + config_.host + "'");
@@ -195,7 +259,9 @@ class server_state : public std::enable_shared_from_this<server_state> {
   }
 
   awaitable<void> accept_loop(std::shared_ptr<server_state> self);
-  awaitable<void> handle_http(std::shared_ptr<server_state> self, tcp::socket socket);
+  template <class Stream>
+  awaitable<void> handle_http(std::shared_ptr<server_state> self, std::shared_ptr<http_connection<Stream>> conn);
+  bool tls() const { return tls_ != nullptr; }
 
   // ---- engines, readiness ----
   void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router) {
@@ -295,7 +361,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   server_stats stats() const {
     return {n_http_requests_.load(), n_sessions_total_.load(), n_active_sessions_.load(), n_rejected_upgrades_.load(),
             n_protocol_errors_.load(), n_slow_client_drops_.load(), n_stale_frames_dropped_.load(), n_barge_ins_.load(),
-            n_turns_.load()};
+            n_turns_.load(), n_tls_handshake_failures_.load()};
   }
 
   const server_config& config() const { return config_; }
@@ -306,7 +372,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       n_rejected_upgrades_{0}, n_protocol_errors_{0}, n_slow_client_drops_{0}, n_stale_frames_dropped_{0},
       n_barge_ins_{0}, n_turns_{0}, n_input_chunks_dropped_{0}, n_rate_limited_chunks_{0},
       n_messages_in_text_{0}, n_messages_in_binary_{0}, n_messages_out_text_{0}, n_messages_out_binary_{0},
-      n_bytes_in_{0}, n_bytes_out_{0}, n_oversized_messages_{0};
+      n_bytes_in_{0}, n_bytes_out_{0}, n_oversized_messages_{0}, n_tls_handshake_failures_{0}, n_invalid_tokens_{0};
   obs::metric_set turn_metrics_;
   obs::histogram time_to_interrupt_;
 
@@ -331,6 +397,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
   server_config config_;
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
+  std::shared_ptr<ssl::context> tls_;  // set by listen() when TLS is configured; immutable afterwards
+  jwt_checker jwt_;
 
   mutable std::mutex engines_mutex_;
   engine::engine_set engines_;
@@ -358,9 +426,10 @@ class server_state : public std::enable_shared_from_this<server_state> {
 // ================================================================================================
 // One realtime WebSocket connection: a reader (this coroutine), ONE writer coroutine, and the
 // agent session whose events are posted here. Everything below runs on the connection's strand.
-class ws_connection : public std::enable_shared_from_this<ws_connection> {
+template <class Stream>
+class ws_connection : public std::enable_shared_from_this<ws_connection<Stream>> {
  public:
-  ws_connection(std::shared_ptr<server_state> server, beast::tcp_stream stream)
+  ws_connection(std::shared_ptr<server_state> server, Stream stream)
       : server_(std::move(server)),
         ws_(std::move(stream)),
         strand_(strand_of(ws_.get_executor())),
@@ -443,6 +512,7 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
   void on_session_event(const event& e);
   void on_turn(const obs::turn_timeline& t);
   void on_output_audio(const event& e, const output_audio_chunk& chunk);
+  void emit_audio(std::uint64_t generation, std::span<const std::int16_t> pcm, bool last);
   void open_response(std::uint64_t turn, std::uint64_t generation) {
     if (generation <= announced_generation_) return;
     announced_generation_ = generation;
@@ -461,7 +531,7 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
   void drain();
 
   std::shared_ptr<server_state> server_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   strand_type strand_;
   asio::steady_timer wake_;         // the writer waits on it; cancel() wakes it
   asio::steady_timer drain_timer_;  // shutdown deadline
@@ -479,6 +549,9 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
   int input_rate_hz_ = 16000;
   std::optional<int> output_rate_hz_;
   std::optional<audio::resampler> input_resampler_;
+  std::optional<opus_input> opus_;  // input_audio_format "opus": decodes straight to 16 kHz
+  bool opus_output_requested_ = false;   // output_audio_format "opus"
+  std::optional<opus_output> opus_out_;  // the encoder of the generation being sent
   bool input_ended_ = false;
   media_time n_input_samples_ = 0;  // 16 kHz samples pushed: the input timeline's present
   std::deque<std::pair<media_time, time_point>> arrivals_;  // (end of pushed chunk, arrival)
@@ -497,8 +570,9 @@ class ws_connection : public std::enable_shared_from_this<ws_connection> {
 };
 
 // ------------------------------------------------------------------------------------------------
-awaitable<void> ws_connection::run(http::request<http::string_body> request) {
-  auto self = shared_from_this();
+template <class Stream>
+awaitable<void> ws_connection<Stream>::run(http::request<http::string_body> request) {
+  auto self = this->shared_from_this();
   const auto& cfg = server_->config();
   beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
   websocket::stream_base::timeout timeouts;
@@ -513,7 +587,7 @@ awaitable<void> ws_connection::run(http::request<http::string_body> request) {
   auto [accept_ec] = co_await ws_.async_accept(request, as_tuple_awaitable);
   if (accept_ec) co_return;
 
-  const auto registration = server_->enroll([weak = weak_from_this(), strand = strand_] {
+  const auto registration = server_->enroll([weak = this->weak_from_this(), strand = strand_] {
     asio::post(strand, [weak] {
       if (auto c = weak.lock()) c->drain();
     });
@@ -562,7 +636,8 @@ awaitable<void> ws_connection::run(http::request<http::string_body> request) {
   server_->withdraw(registration);
 }
 
-awaitable<void> ws_connection::writer(std::shared_ptr<ws_connection> self) {
+template <class Stream>
+awaitable<void> ws_connection<Stream>::writer(std::shared_ptr<ws_connection> self) {
   const auto keep_alive = std::move(self);  // the connection lives while its writer runs
   for (;;) {
     while (queue_.empty() && !close_requested_ && !dead_) {
@@ -598,7 +673,8 @@ awaitable<void> ws_connection::writer(std::shared_ptr<ws_connection> self) {
 }
 
 // ------------------------------------------------------------------------------------------------
-void ws_connection::on_text(std::string_view payload) {
+template <class Stream>
+void ws_connection<Stream>::on_text(std::string_view payload) {
   auto decoded = decode_client_text(payload);
   if (auto* err = std::get_if<wire_error>(&decoded)) {
     send_error(std::move(*err));
@@ -650,7 +726,8 @@ void ws_connection::on_text(std::string_view payload) {
       ev);
 }
 
-void ws_connection::on_binary(std::span<const std::uint8_t> payload) {
+template <class Stream>
+void ws_connection<Stream>::on_binary(std::span<const std::uint8_t> payload) {
   if (!session_) {
     send_error({wire_errc::session_not_started, "audio before session.update", ""});
     return;
@@ -664,7 +741,7 @@ void ws_connection::on_binary(std::span<const std::uint8_t> payload) {
     send_error({wire_errc::input_ended, "audio after input_audio_buffer.commit", ""});
     return;
   }
-  auto decoded = decode_client_audio(payload);
+  auto decoded = opus_ ? opus_->decode(payload) : decode_client_audio(payload);
   if (auto* err = std::get_if<wire_error>(&decoded)) {
     send_error(std::move(*err));
     return;
@@ -693,14 +770,16 @@ void ws_connection::on_binary(std::span<const std::uint8_t> payload) {
   check_barge_in();
 }
 
-void ws_connection::push_input(std::vector<std::int16_t> pcm_16k) {
+template <class Stream>
+void ws_connection<Stream>::push_input(std::vector<std::int16_t> pcm_16k) {
   n_input_samples_ += static_cast<media_time>(pcm_16k.size());
   arrivals_.emplace_back(n_input_samples_, steady_clock::now());
   while (arrivals_.size() > 200) arrivals_.pop_front();  // ~4 s of 20 ms chunks
   session_->push_audio(pcm_16k);
 }
 
-void ws_connection::start_session(const session_update& u) {
+template <class Stream>
+void ws_connection<Stream>::start_session(const session_update& u) {
   const auto& cfg = server_->config();
   agent::session_options options = cfg.session;
   if (auto router = server_->router()) options.router = std::move(router);
@@ -718,7 +797,14 @@ void ws_connection::start_session(const session_update& u) {
   detector_ = barge_in_detector(barge);
 
   input_rate_hz_ = u.input_sample_rate_hz;
-  if (input_rate_hz_ != k_input_rate_hz) {
+  if (u.input_audio_format == audio_format::opus) {
+    try {
+      opus_.emplace();
+    } catch (const std::exception& e) {
+      send_error({wire_errc::server_error, e.what(), u.event_id});
+      return;
+    }
+  } else if (input_rate_hz_ != k_input_rate_hz) {
     auto rs = audio::resampler::create(input_rate_hz_, k_input_rate_hz);
     if (!rs) {
       send_error({wire_errc::unsupported_sample_rate, rs.error().message, u.event_id});
@@ -727,8 +813,9 @@ void ws_connection::start_session(const session_update& u) {
     input_resampler_.emplace(std::move(*rs));
   }
   output_rate_hz_ = u.output_sample_rate_hz;
+  opus_output_requested_ = u.output_audio_format == audio_format::opus;
 
-  std::weak_ptr<ws_connection> weak = weak_from_this();
+  std::weak_ptr<ws_connection> weak = this->weak_from_this();
   auto strand = strand_;
   auto created = agent::session::create(
       server_->executor(), server_->engines(), options,
@@ -756,12 +843,15 @@ void ws_connection::start_session(const session_update& u) {
   }
   session_ = std::move(*created);
   session_id_ = session_->id().value;
-  PARLEY_LOG(info, "net: session " << session_id_ << " started (" << input_rate_hz_ << " Hz in, "
+  PARLEY_LOG(info, "net: session " << session_id_ << " started (" << input_rate_hz_ << " Hz "
+                                   << to_string(u.input_audio_format) << " in, "
                                    << agent::to_string(options.mode) << ")");
   session_created m;
   m.session = session_id_;
   m.input_sample_rate_hz = input_rate_hz_;
   m.output_sample_rate_hz = output_rate_hz_;
+  m.input_audio_format = u.input_audio_format;
+  m.output_audio_format = u.output_audio_format;
   m.mode = std::string(agent::to_string(options.mode));
   m.barge_in = barge.enabled;
   m.barge_in_min_speech_ms = barge.min_speech_ms;
@@ -770,7 +860,8 @@ void ws_connection::start_session(const session_update& u) {
 }
 
 // ------------------------------------------------------------------------------------------------
-void ws_connection::on_session_event(const event& e) {
+template <class Stream>
+void ws_connection<Stream>::on_session_event(const event& e) {
   if (dead_) return;
   const std::uint64_t turn = e.env.turn.value;
   const std::uint64_t gen = e.env.generation.value;
@@ -805,14 +896,9 @@ void ws_connection::on_session_event(const event& e) {
           if (gen <= interrupted_upto_) return;
           open_response(turn, gen);
           if (gen == audio_generation_) {
-            if (output_resampler_) {
-              auto tail = output_resampler_->flush();
-              if (!tail.empty()) {
-                enqueue({encode_audio_frame(gen, audio_offset_samples_, tail), true, gen, std::nullopt});
-                detector_.on_audio_sent(gen, tail.size(), audio_rate_hz_, steady_clock::now());
-                audio_offset_samples_ += tail.size();
-              }
-            }
+            std::vector<std::int16_t> tail;
+            if (output_resampler_) tail = output_resampler_->flush();
+            emit_audio(gen, tail, true);
             send(audio_done{gen, audio_offset_samples_});
           }
           detector_.on_reply_done(gen);
@@ -830,23 +916,33 @@ void ws_connection::on_session_event(const event& e) {
       e.body);
 }
 
-void ws_connection::on_output_audio(const event& e, const output_audio_chunk& chunk) {
+template <class Stream>
+void ws_connection<Stream>::on_output_audio(const event& e, const output_audio_chunk& chunk) {
   const std::uint64_t gen = e.env.generation.value;
   if (gen <= interrupted_upto_ || chunk.samples.empty()) return;
-  const auto now = steady_clock::now();
   if (gen != audio_generation_) {
     open_response(e.env.turn.value, gen);
     audio_generation_ = gen;
     audio_offset_samples_ = 0;
     output_resampler_.reset();
+    opus_out_.reset();
     audio_rate_hz_ = chunk.rate_hz;
-    if (output_rate_hz_ && *output_rate_hz_ != chunk.rate_hz) {
-      if (auto rs = audio::resampler::create(chunk.rate_hz, *output_rate_hz_)) {
+    int rate_hz = output_rate_hz_.value_or(chunk.rate_hz);
+    if (opus_output_requested_ && !is_opus_rate(rate_hz)) rate_hz = 48000;  // Opus runs at its own rates only
+    if (rate_hz != chunk.rate_hz) {
+      if (auto rs = audio::resampler::create(chunk.rate_hz, rate_hz)) {
         output_resampler_.emplace(std::move(*rs));
-        audio_rate_hz_ = *output_rate_hz_;
+        audio_rate_hz_ = rate_hz;
       }
     }
-    send(audio_start{gen, audio_rate_hz_});
+    if (opus_output_requested_) {
+      try {
+        opus_out_.emplace(audio_rate_hz_);
+      } catch (const std::exception& x) {  // only when no resampler could be made: say so, send PCM
+        send_error({wire_errc::server_error, std::string("Opus output unavailable for this reply: ") + x.what(), ""});
+      }
+    }
+    send(audio_start{gen, audio_rate_hz_, opus_out_ ? audio_format::opus : audio_format::pcm16});
   }
   std::vector<std::int16_t> resampled;
   std::span<const std::int16_t> pcm = chunk.samples;
@@ -854,18 +950,41 @@ void ws_connection::on_output_audio(const event& e, const output_audio_chunk& ch
     resampled = output_resampler_->process(chunk.samples);
     pcm = resampled;
   }
-  if (pcm.empty()) return;
-  enqueue({encode_audio_frame(gen, audio_offset_samples_, pcm), true, gen, std::nullopt});
-  audio_offset_samples_ += pcm.size();
-  detector_.on_audio_sent(gen, pcm.size(), audio_rate_hz_, now);
+  emit_audio(gen, pcm, false);
 }
 
-void ws_connection::on_turn(const obs::turn_timeline& t) {
+// Queues reply audio of `generation` as binary frames: PCM16 as it comes, or Opus packets of 20 ms
+// (`last`: the reply's audio is complete, so the partial frame is padded and sent).
+template <class Stream>
+void ws_connection<Stream>::emit_audio(std::uint64_t generation, std::span<const std::int16_t> pcm, bool last) {
+  const auto now = steady_clock::now();
+  if (opus_out_) {
+    auto packets = opus_out_->push(pcm);
+    if (last) {
+      for (auto& p : opus_out_->flush()) packets.push_back(std::move(p));
+    }
+    for (const auto& p : packets) {
+      if (p.bytes.empty()) continue;
+      enqueue({encode_opus_frame(generation, audio_offset_samples_, p.bytes), true, generation, std::nullopt});
+      audio_offset_samples_ += p.n_samples;
+      detector_.on_audio_sent(generation, p.n_samples, audio_rate_hz_, now);
+    }
+    return;
+  }
+  if (pcm.empty()) return;
+  enqueue({encode_audio_frame(generation, audio_offset_samples_, pcm), true, generation, std::nullopt});
+  audio_offset_samples_ += pcm.size();
+  detector_.on_audio_sent(generation, pcm.size(), audio_rate_hz_, now);
+}
+
+template <class Stream>
+void ws_connection<Stream>::on_turn(const obs::turn_timeline& t) {
   if (dead_) return;
   send(turn_metrics{t.turn.value, t.generation.value, obs::to_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
 }
 
-void ws_connection::check_barge_in() {
+template <class Stream>
+void ws_connection<Stream>::check_barge_in() {
   if (!session_) return;
   const auto now = steady_clock::now();
   if (auto gen = detector_.poll(now, n_input_samples_)) {
@@ -875,7 +994,8 @@ void ws_connection::check_barge_in() {
   }
 }
 
-void ws_connection::interrupt_generation(std::uint64_t generation, std::string reason,
+template <class Stream>
+void ws_connection<Stream>::interrupt_generation(std::uint64_t generation, std::string reason,
                                          std::optional<time_point> t_speech_start) {
   if (generation == 0 || generation <= interrupted_upto_) return;  // already done: idempotent
   const auto now = steady_clock::now();
@@ -889,7 +1009,8 @@ void ws_connection::interrupt_generation(std::uint64_t generation, std::string r
   send(response_interrupted{generation, std::move(reason), sent, played}, t_speech_start);
 }
 
-void ws_connection::drain() {
+template <class Stream>
+void ws_connection<Stream>::drain() {
   if (draining_ || dead_) return;
   draining_ = true;
   if (!session_ || finished_) {  // nothing in flight: close now
@@ -901,7 +1022,7 @@ void ws_connection::drain() {
     session_->end_input();  // the turn in progress ends now; end_of_stream follows its reply
   }
   drain_timer_.expires_after(seconds_f(server_->config().drain_timeout_s));
-  drain_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+  drain_timer_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
     if (ec) return;
     if (auto c = weak.lock()) c->request_close(websocket::close_code::going_away, "server shutting down", true);
   });
@@ -918,16 +1039,17 @@ awaitable<void> server_state::accept_loop(std::shared_ptr<server_state> self) {
       continue;
     }
     const auto ex = socket.get_executor();
-    asio::co_spawn(ex, handle_http(self, std::move(socket)), log_coroutine_end);
+    if (tls_) {
+      auto conn = std::make_shared<http_connection<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *tls_));
+      asio::co_spawn(ex, handle_http(self, std::move(conn)), log_coroutine_end);
+    } else {
+      auto conn = std::make_shared<http_connection<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)));
+      asio::co_spawn(ex, handle_http(self, std::move(conn)), log_coroutine_end);
+    }
   }
 }
 
 namespace {
-
-struct http_connection {
-  beast::tcp_stream stream;
-  explicit http_connection(tcp::socket s) : stream(std::move(s)) {}
-};
 
 http::response<http::string_body> make_response(const http::request<http::string_body>& req, http::status status,
                                                 std::string body, std::string_view content_type) {
@@ -943,15 +1065,15 @@ http::response<http::string_body> make_response(const http::request<http::string
 
 }  // namespace
 
-awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tcp::socket socket) {
-  auto conn = std::make_shared<http_connection>(std::move(socket));
+template <class Stream>
+awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, std::shared_ptr<http_connection<Stream>> conn) {
   const auto strand = strand_of(conn->stream.get_executor());
   const auto registration = enroll([weak = std::weak_ptr(conn), strand] {
     asio::post(strand, [weak] {
       if (auto c = weak.lock()) {
         beast::error_code ec;
-        c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-        c->stream.close();
+        beast::get_lowest_layer(c->stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+        beast::get_lowest_layer(c->stream).close();
       }
     });
   });
@@ -961,12 +1083,24 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
     ~withdraw_at_exit() { s->withdraw(id); }
   } guard{this, registration};
 
+  if constexpr (is_tls<Stream>) {
+    // A client that connects and stays silent holds a slot only until the handshake deadline.
+    beast::get_lowest_layer(conn->stream).expires_after(seconds_f(config_.handshake_timeout_s));
+    auto [hec] = co_await conn->stream.async_handshake(ssl::stream_base::server, as_tuple_awaitable);
+    if (hec) {
+      n_tls_handshake_failures_.fetch_add(1, std::memory_order_relaxed);
+      PARLEY_LOG(debug, "net: TLS handshake failed: " << hec.message());
+      beast::get_lowest_layer(conn->stream).close();
+      co_return;
+    }
+  }
+
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
     parser.body_limit(64 * 1024);
-    conn->stream.expires_after(seconds_f(config_.http_timeout_s));
+    beast::get_lowest_layer(conn->stream).expires_after(seconds_f(config_.http_timeout_s));
     auto [ec, n] = co_await http::async_read(conn->stream, buffer, parser, as_tuple_awaitable);
     if (ec) break;
     n_http_requests_.fetch_add(1, std::memory_order_relaxed);
@@ -978,15 +1112,33 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
     };
     std::optional<http::response<http::string_body>> res;
 
-    auto authorized = [&] {
-      if (config_.bearer_token.empty()) return true;
+    // Why the request is not authorized (the 401 body), or nullopt when it is. A token is taken from
+    // `Authorization: Bearer T`, else from `?access_token=T`; it may be the static bearer token or,
+    // with a JWT secret configured, an HS256 JWT. Neither the token nor its claims are ever logged.
+    auto auth_failure = [&]() -> std::optional<std::string> {
+      if (config_.bearer_token.empty() && !jwt_.enabled()) return std::nullopt;
+      std::optional<std::string> token;
       const auto auth = req[http::field::authorization];
       constexpr std::string_view bearer = "Bearer ";
       if (auth.size() > bearer.size() && beast::iequals(auth.substr(0, bearer.size()), bearer)) {
-        return constant_time_equal(auth.substr(bearer.size()), config_.bearer_token);
+        token = std::string(auth.substr(bearer.size()));
+      } else {
+        token = query_param(query, "access_token");
       }
-      if (auto token = query_param(query, "access_token")) return constant_time_equal(*token, config_.bearer_token);
-      return false;
+      if (!jwt_.enabled()) {
+        if (token && constant_time_equal(*token, config_.bearer_token)) return std::nullopt;
+        return "missing or wrong bearer token";
+      }
+      if (!token || token->empty()) return "missing token";
+      if (!config_.bearer_token.empty() && constant_time_equal(*token, config_.bearer_token)) return std::nullopt;
+      return jwt_.check(*token, static_cast<std::int64_t>(std::time(nullptr)));
+    };
+    auto refuse_unauthorized = [&](std::string why) {
+      n_invalid_tokens_.fetch_add(1, std::memory_order_relaxed);
+      PARLEY_LOG(debug, "net: " << path << ": 401 (" << why << ")");
+      auto r = respond(http::status::unauthorized, why + "\n");
+      r.set(http::field::www_authenticate, "Bearer realm=\"parley\"");
+      return r;
     };
     auto origin_allowed = [&] {
       const auto origin = req[http::field::origin];
@@ -1004,10 +1156,9 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
       if (!websocket::is_upgrade(req)) {
         res = respond(http::status::upgrade_required, "this endpoint speaks WebSocket (protocol v1)\n");
         res->set(http::field::upgrade, "websocket");
-      } else if (!authorized()) {
+      } else if (auto why = auth_failure()) {
         n_rejected_upgrades_.fetch_add(1);
-        res = respond(http::status::unauthorized, "missing or wrong bearer token\n");
-        res->set(http::field::www_authenticate, "Bearer realm=\"parley\"");
+        res = refuse_unauthorized(std::move(*why));
       } else if (!origin_allowed()) {
         n_rejected_upgrades_.fetch_add(1);
         res = respond(http::status::forbidden, "origin not allowed\n");
@@ -1022,7 +1173,7 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
       } else {
         withdraw(registration);
         guard.id = 0;  // the websocket connection registers itself
-        auto ws = std::make_shared<ws_connection>(self, std::move(conn->stream));
+        auto ws = std::make_shared<ws_connection<Stream>>(self, std::move(conn->stream));
         co_await ws->run(std::move(req));
         co_return;
       }
@@ -1035,9 +1186,9 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
       res = ready_.load() ? respond(http::status::ok, "ready\n")
                           : respond(http::status::service_unavailable, stopping_.load() ? "stopping\n" : "loading\n");
     } else if (path == "/metrics") {
-      res = config_.metrics_need_token && !authorized()
-                ? respond(http::status::unauthorized, "missing or wrong bearer token\n")
-                : respond(http::status::ok, metrics_text(), prometheus_writer::content_type);
+      std::optional<std::string> why;
+      if (config_.metrics_need_token) why = auth_failure();
+      res = why ? refuse_unauthorized(std::move(*why)) : respond(http::status::ok, metrics_text(), prometheus_writer::content_type);
     } else {
       // Static files: a plain relative path under web_root (static_file() says which).
       if (config_.web_root.empty() && (path == "/" || path == "/index.html")) {
@@ -1061,8 +1212,12 @@ awaitable<void> server_state::handle_http(std::shared_ptr<server_state> self, tc
     auto [wec, wn] = co_await http::async_write(conn->stream, *res, as_tuple_awaitable);
     if (wec || !keep) break;
   }
+  if constexpr (is_tls<Stream>) {
+    beast::get_lowest_layer(conn->stream).expires_after(std::chrono::seconds(2));
+    co_await conn->stream.async_shutdown(as_tuple_awaitable);  // close_notify; errors do not matter now
+  }
   beast::error_code ec;
-  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(conn->stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 std::string server_state::metrics_text() const {
@@ -1087,6 +1242,10 @@ std::string server_state::metrics_text() const {
     w.sample("parley_protocol_errors_total", {{"code", std::string(to_string(static_cast<wire_errc>(i)))}},
              static_cast<double>(errors_[i].load()));
   }
+  w.counter("parley_tls_handshake_failures_total", "TLS handshakes that failed or timed out (plain HTTP on the TLS port, ...)",
+            static_cast<double>(n_tls_handshake_failures_.load()));
+  w.counter("parley_auth_failures_total", "Requests refused with 401 (missing, wrong, expired or malformed token)",
+            static_cast<double>(n_invalid_tokens_.load()));
   w.counter("parley_ws_oversized_messages_total", "Client messages over max_message_bytes (connection closed with 1009)",
             static_cast<double>(n_oversized_messages_.load()));
   w.counter("parley_ws_slow_client_drops_total", "Connections dropped because their send queue was full",
@@ -1143,7 +1302,7 @@ result<std::unique_ptr<server>> server::start(asio::any_io_executor executor, se
     state->stop();
     return port.error();
   }
-  PARLEY_LOG(info, "net: listening on " << state->config().host << ":" << *port);
+  PARLEY_LOG(info, "net: listening on " << state->config().host << ":" << *port << (state->tls() ? " (TLS)" : ""));
   return std::unique_ptr<server>(new server(std::move(state)));
 }
 

@@ -7,9 +7,12 @@
 //   GET /metrics  Prometheus text exposition (see prometheus.hpp for what is exported)
 //   GET /healthz  200 while the process serves HTTP
 //   GET /readyz   200 once engines are loaded and warmed (set_engines()), 503 before and while stopping
-// Security: the WebSocket upgrade is refused before it happens — 401 without the bearer token
+// Security: the WebSocket upgrade is refused before it happens — 401 without a valid token
 // (`Authorization: Bearer T`, or `?access_token=T` for browsers, which cannot set headers on a
-// WebSocket), 403 for an Origin not in the allowlist, 503 when not ready or full.
+// WebSocket): the static bearer token, or an HS256 JWT signed with the configured secret
+// (jwt_auth.hpp); the body says why, the log only at debug — 403 for an Origin not in the
+// allowlist, 503 when not ready or full. TLS (https/wss) when a certificate and key are configured:
+// TLS 1.2 or newer, the TLS handshake bounded by handshake_timeout_s.
 // Limits: max message size (larger → close 1009), a bounded send queue per connection (a client
 // that does not read is dropped once it holds max_send_queue_bytes), input rate limit (audio
 // faster than max_input_speed × real time is dropped with a rate_limited error), WebSocket
@@ -49,6 +52,14 @@ struct server_config {
   std::string web_root;       // static files for GET /; "" = a built-in placeholder page
   /// Required bearer token for /ws (and /metrics when metrics_need_token); "" = no authentication.
   std::string bearer_token;
+  /// HS256 JWT secret (raw bytes); when set, a valid JWT is accepted as well as bearer_token.
+  /// Never logged. jwt_audience: when set, the token's `aud` must contain it.
+  std::string jwt_secret;
+  std::string jwt_audience;
+  double jwt_leeway_s = 30.0;  // clock skew allowed on `exp` and `nbf`
+  /// PEM certificate chain and private key: both set → the server speaks only TLS (https, wss).
+  std::string tls_cert_file;
+  std::string tls_key_file;
   bool metrics_need_token = false;
   /// Allowed Origin header values for /ws (e.g. "http://localhost:8080"); "*" allows any; "self"
   /// allows the server's own pages (Origin = http(s):// + the request's Host). An empty list allows
@@ -79,13 +90,15 @@ struct server_stats {
   std::uint64_t n_stale_frames_dropped = 0;  // queued audio of an interrupted generation, never sent
   std::uint64_t n_barge_ins = 0;
   std::uint64_t n_turns = 0;
+  std::uint64_t n_tls_handshake_failures = 0;  // TLS handshakes that failed or timed out
 };
 
 class server_state;
 
 class server {
  public:
-  /// Binds and listens; fails with errc::unavailable when the address cannot be bound.
+  /// Loads the TLS certificate and key (if configured; errc::invalid_argument when missing, unreadable,
+  /// malformed or not a pair), binds and listens (errc::unavailable when the address cannot be bound).
   static result<std::unique_ptr<server>> start(boost::asio::any_io_executor executor, server_config config);
   ~server();  // stop()s if still running
   server(const server&) = delete;

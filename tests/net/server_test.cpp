@@ -388,6 +388,27 @@ TEST(server, text_input_gets_a_streamed_reply) {
   ASSERT_TRUE(c.read_until("turn.metrics"));
 }
 
+TEST(server, a_late_first_token_plays_the_filler_the_server_was_given) {
+  server_config config;
+  config.session.budgets.llm_ttft_ms = 50;  // the mock model's first token comes after 400 ms
+  engine_knobs knobs;
+  knobs.llm = mock::llm_profile{"slow", mock::latency_dist::fixed(400), 400.0, 0.0};
+  test_server ts(config, knobs, /*with_engines=*/false);
+  const std::size_t word = 16000 / 5;  // 200 ms words, at the mock voice's rate
+  agent::filler_clip clip{"One moment.", 16000, std::vector<std::int16_t>(2 * word, 1234), {word, 2 * word}};
+  ts.srv->set_engines(make_engines(ts.io.executor(), knobs), nullptr,
+                      std::make_shared<const agent::filler_bank>(agent::filler_bank{clip, clip}));
+  ws_client c;
+  ASSERT_EQ(c.connect(ts.port()), 0);
+  c.start();
+  ASSERT_TRUE(c.read_until("session.created"));
+  c.send_json({{"type", "conversation.item.create"}, {"text", "tell me something"}});
+  auto metrics = c.read_until("turn.metrics");
+  ASSERT_TRUE(metrics);
+  const auto& timeline = metrics->j["timeline"];
+  EXPECT_EQ(timeline["flags"]["filler"], true) << timeline.dump();
+}
+
 // Barge-in: speech while the reply plays interrupts it; after response.interrupted no audio of
 // that generation arrives. `tts_rtf` 0.5: the reply is still being synthesized (the session's
 // interrupt cuts it); 0: it was fully generated and only the client still plays it.

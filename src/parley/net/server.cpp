@@ -264,11 +264,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
   bool tls() const { return tls_ != nullptr; }
 
   // ---- engines, readiness ----
-  void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router) {
+  void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router,
+                   std::shared_ptr<const agent::filler_bank> fillers) {
     {
       std::lock_guard lock(engines_mutex_);
       engines_ = std::move(engines);
       if (router) router_ = std::move(router);
+      if (fillers) fillers_ = std::move(fillers);
     }
     ready_.store(!stopping_.load());
   }
@@ -279,6 +281,10 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::shared_ptr<agent::reply_router> router() const {
     std::lock_guard lock(engines_mutex_);
     return router_;
+  }
+  std::shared_ptr<const agent::filler_bank> fillers() const {
+    std::lock_guard lock(engines_mutex_);
+    return fillers_;
   }
   bool ready() const { return ready_.load(); }
   bool stopping() const { return stopping_.load(); }
@@ -403,6 +409,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   mutable std::mutex engines_mutex_;
   engine::engine_set engines_;
   std::shared_ptr<agent::reply_router> router_;
+  std::shared_ptr<const agent::filler_bank> fillers_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopping_{false};
 
@@ -783,6 +790,7 @@ void ws_connection<Stream>::start_session(const session_update& u) {
   const auto& cfg = server_->config();
   agent::session_options options = cfg.session;
   if (auto router = server_->router()) options.router = std::move(router);
+  if (options.filler.enabled && !options.filler_bank) options.filler_bank = server_->fillers();
   if (u.mode) {
     auto mode = agent::parse_pipeline_mode(*u.mode);
     if (!mode) {
@@ -1307,8 +1315,9 @@ result<std::unique_ptr<server>> server::start(asio::any_io_executor executor, se
 }
 
 std::uint16_t server::port() const { return state_->port(); }
-void server::set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router) {
-  state_->set_engines(std::move(engines), std::move(router));
+void server::set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router,
+                         std::shared_ptr<const agent::filler_bank> fillers) {
+  state_->set_engines(std::move(engines), std::move(router), std::move(fillers));
 }
 bool server::ready() const { return state_->ready(); }
 void server::stop() { state_->stop(); }

@@ -108,7 +108,9 @@ class server {
   std::uint16_t port() const;
   /// The engines every new session uses (and the router deciding each turn's route, if any —
   /// it replaces session.router of the config); from now on /readyz is 200 and /ws accepts sessions.
-  void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router = nullptr);
+  /// `fillers` (optional): the filler phrases' audio, played by sessions whose budget runs out.
+  void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router = nullptr,
+                   std::shared_ptr<const agent::filler_bank> fillers = nullptr);
   bool ready() const;
   /// Graceful shutdown (see the header comment). Returns once every connection is closed, or
   /// drain_timeout_s + 5 s at most. Idempotent.

@@ -260,6 +260,36 @@ TEST_F(cli, an_open_question_goes_to_the_llm_server_and_falls_back_when_one_is_d
   EXPECT_EQ(body["messages"].back()["role"], "user");
 }
 
+TEST_F(cli, an_open_question_goes_to_the_embedded_model) {
+  // A tiny random-weight llama model (gibberish, but a real GGUF run by llama.cpp in-process).
+  const std::string model = path("tiny.gguf");
+  const std::string make = std::string("/usr/bin/python3 ") + PARLEY_SOURCE_DIR +
+                           "/scripts/llama/make_model.py --size tiny --out " + model + " > /dev/null 2>&1";
+  if (std::system(make.c_str()) != 0) GTEST_SKIP() << "could not write the tiny model (numpy missing?)";
+  ASSERT_EQ(parley("say \"Tell me a fun fact about the ocean.\" -o " + path("q.wav")).exit_code, 0);
+  const auto r = parley("run " + path("q.wav") + " -o " + path("reply.wav") + " --speed 4 --no-color --trace " +
+                        path("t.jsonl") + " --model " + model + " --model-ctx 512 --model-max-tokens 12 --cache-embedder " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("LLM llama:tiny (local, embedded)"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("warn"), std::string::npos) << r.output;
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["route"], "local_llm") << line;
+  auto reply = parley::audio::read_audio_file(path("reply.wav"));
+  ASSERT_TRUE(reply);
+  EXPECT_GT(reply->duration_ms(), 100.0) << "the model's words were spoken";
+
+  // A file that is not a model is a clear start-up error, before any audio is read.
+  const auto bad = parley("run " + path("q.wav") + " --model " + write_text("bad.gguf", "not a model"));
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("could not load"), std::string::npos) << bad.output;
+  const auto bad_embedder = parley("run " + path("q.wav") + " --cache-embedder " + path("none.gguf"));
+  EXPECT_EQ(bad_embedder.exit_code, 1) << bad_embedder.output;
+  EXPECT_NE(bad_embedder.output.find("--cache-embedder"), std::string::npos) << bad_embedder.output;
+}
+
 TEST_F(cli, an_unknown_voice_is_a_clear_start_up_error) {
   const auto r = parley("say hello --voice nobody -o " + path("x.wav"));
   EXPECT_EQ(r.exit_code, 1);

@@ -21,6 +21,7 @@
 #include "parley/audio/framer.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/obs/histogram.hpp"
+#include "parley/obs/counters.hpp"
 #include "parley/obs/json.hpp"
 #include "parley/obs/waterfall.hpp"
 
@@ -96,6 +97,7 @@ int bench_command(const bench_options& options) {
     return print_error("--concurrency and --repeat must be at least 1, --limit at least 0"), exit_usage;
   }
 
+  if (options.manifest.empty()) return print_error("--manifest is required (or --target ws://HOST:PORT/ws)"), exit_usage;
   auto entries = read_manifest(options.manifest);
   if (!entries) return print_error(entries.error().message), exit_bad_input;
   if (options.limit > 0 && static_cast<std::size_t>(options.limit) < entries->size()) entries->resize(options.limit);
@@ -142,6 +144,7 @@ int bench_command(const bench_options& options) {
   std::map<agent::pipeline_mode, obs::metric_set> metrics;
   for (auto mode : modes) metrics[mode];
   std::map<std::pair<agent::pipeline_mode, std::string>, obs::metric_set> by_route;  // (mode, route)
+  std::map<agent::pipeline_mode, obs::turn_counters> events;  // fillers, hedges, fallbacks, budget breaches
   std::mutex done_mutex;
   std::condition_variable done_cv;
   std::deque<job*> finished;
@@ -158,14 +161,17 @@ int bench_command(const bench_options& options) {
       engine_choice per_job_choice = options.engines;
       per_job_choice.transcripts = {j.entry->text};
       per_job_choice.seed = options.engines.seed + j.index;
+      per_job_choice.fillers = false;  // the shared filler bank serves every session
       // Every session shares the one response cache and routing pool, as one process does.
-      auto per_job = build_engines(per_job_choice, rt.executor(), {shared->cache, shared->router_pool});
+      auto per_job = build_engines(per_job_choice, rt.executor(), {shared->cache, shared->router_pool, shared->local_model});
       if (!per_job) return per_job.error();
       engines = per_job->set;
       router = per_job->router;
     }
+    auto session_options = session_options_from(options.pipeline, j.mode, router);
+    apply_budgets(session_options, options.engines, *shared);  // one filler bank for every session
     auto session = agent::session::create(
-        rt.executor(), engines, session_options_from(options.pipeline, j.mode, router),
+        rt.executor(), engines, std::move(session_options),
         {.on_event =
              [&, jp = &j](const event& e) {
                if (!std::holds_alternative<end_of_stream>(e.body)) return;
@@ -209,6 +215,7 @@ int bench_command(const bench_options& options) {
     auto& t = *j.answer;
     if (const auto ns = j.t_true_speech_end_ns.load()) t.set(obs::stamp::speech_end, time_point(duration(ns)));
     metrics[j.mode].record(t);
+    events[j.mode].record(t);
     auto& route_set = by_route[{j.mode, t.route}];
     route_set.record(t);
     // What a fast route saves after the endpoint decision (docs/latency.md): finalisation included.
@@ -241,6 +248,7 @@ int bench_command(const bench_options& options) {
     }
   }
   if (shared->router_pool) shared->router_pool->join();  // replies still being stored in the cache
+  if (shared->prober) shared->prober->stop();             // its timers would keep the runtime busy
   rt.stop();
 
   nlohmann::json report = nlohmann::json::object();
@@ -255,6 +263,15 @@ int bench_command(const bench_options& options) {
       std::cout << "\n" << mode << " · route " << key.second << " (ms)\n" << obs::render_summary_table(set);
       report["by_route"][mode][key.second] = obs::to_json(set);
     }
+  }
+  for (auto& [mode, counters] : events) {
+    std::string line;
+    for (const auto& [name, n] : counters.snapshot()) {
+      if (name == "turns") continue;
+      line += (line.empty() ? "" : " · ") + name + " " + std::to_string(n);
+      report["turn_events"][std::string(agent::to_string(mode))][name] = n;
+    }
+    if (!line.empty()) std::cout << "\n" << agent::to_string(mode) << " turns with: " << line << "\n";
   }
   if (shared->cache) {
     const auto c = shared->cache->stats();

@@ -29,6 +29,9 @@ struct pipeline_flags {
 agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode,
                                             std::shared_ptr<agent::reply_router> router = nullptr);
 
+/// The latency budgets and fillers of `choice`, with the filler audio `engines` built.
+void apply_budgets(agent::session_options& options, const engine_choice& choice, const built_engines& engines);
+
 struct run_options {
   std::string input;         // WAV (any rate/channels) to play as a live microphone
   std::string output;        // reply audio WAV ("" = none)
@@ -61,6 +64,9 @@ struct serve_options {
   int port = 8080;                        // 0: any free port
   std::string token;                      // bearer token for /ws ("" = PARLEY_TOKEN, else none)
   bool metrics_need_token = false;        // /metrics requires the token too
+  std::string jwt_secret_env;             // environment variable with an HS256 JWT secret ("" = no JWT)
+  std::string jwt_audience;               // required `aud` of JWTs ("" = not checked)
+  std::string tls_cert, tls_key;          // PEM files: both set → https/wss only
   std::vector<std::string> allow_origins; // empty: the server's own origins; "*": any
   std::string web_root;                   // static files ("" = the bundled web/ if present)
   std::size_t max_sessions = 1000;

@@ -10,6 +10,7 @@
 #include "parley/audio/wav.hpp"
 #include "parley/engines/espeak/espeak_synthesizer.hpp"
 #include "parley/engines/flite/flite_synthesizer.hpp"
+#include "parley/engines/llama/llama_chat_model.hpp"
 
 namespace parley::app {
 namespace {
@@ -105,6 +106,12 @@ int doctor_command(const engine_choice& choice) {
         ok_or(build_tts(choice)), "voices: " + flite_voices);
   const auto espeak = espeak::espeak_synthesizer::create({});
   check("espeak-ng (en-us)", ok_or(espeak), std::to_string(espeak::espeak_synthesizer::voices().size()) + " voices");
+  const auto devices = llama::llama_chat_model::devices();
+  check("llama.cpp (local LLM with --model)", ok_or(devices), devices ? *devices : "");
+  if (!choice.model_path.empty()) {
+    auto model = build_local_model(choice);
+    check("model " + choice.model_path, ok_or(model), model ? dynamic_cast<llama::llama_chat_model&>(**model).describe() : "");
+  }
   std::cout << (n_failed ? "some engines are not working\n" : "everything works\n");
   return n_failed ? exit_failure : exit_ok;
 }

@@ -4,16 +4,21 @@
 #include <memory>
 
 #include "parley/cache/memory_store.hpp"
+#include "parley/core/log.hpp"
 #include "parley/cache/phrase_cache.hpp"
 #include "parley/cache/redis/redis_store.hpp"
 #include "parley/engines/espeak/espeak_synthesizer.hpp"
 #include "parley/engines/flite/flite_synthesizer.hpp"
 #include "parley/engines/intents/local_responder.hpp"
 #include "parley/engines/intents/responder_chat_model.hpp"
+#include "parley/engines/llama/llama_chat_model.hpp"
+#include "parley/engines/llama/llama_embedder.hpp"
+#include "parley/engines/openai/openai_embedder.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 #include "parley/engines/ngram/ngram_embedder.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
 #include "parley/routing/fallback_chain.hpp"
+#include "parley/routing/health_prober.hpp"
 #include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
 
 #ifndef PARLEY_DATA_DIR
@@ -55,8 +60,56 @@ result<std::shared_ptr<engine::recognizer>> build_recognizer(const engine_choice
   return std::shared_ptr<engine::recognizer>(*asr);
 }
 
+result<std::shared_ptr<engine::chat_model>> build_local_model(const engine_choice& choice) {
+  if (choice.model_path.empty()) return std::shared_ptr<engine::chat_model>();
+  auto model = llama::llama_chat_model::load(
+      {.model_path = choice.model_path,
+       .context_tokens = choice.model_ctx,
+       .threads = choice.model_threads,
+       .default_max_tokens = choice.model_max_tokens});
+  if (!model) return model.error();
+  PARLEY_LOG(info, "local LLM: " << (*model)->describe());
+  return std::shared_ptr<engine::chat_model>(std::move(*model));
+}
+
+namespace {
+
+// The semantic cache's embedder: the built-in n-gram one, a GGUF model, or an embeddings server.
+result<std::shared_ptr<engine::embedder>> build_cache_embedder(const engine_choice& choice) {
+  const std::string& spec = choice.cache_embedder;
+  if (spec.empty() || spec == "ngram") return std::shared_ptr<engine::embedder>(std::make_shared<ngram::ngram_embedder>());
+  if (spec.rfind("http://", 0) == 0 || spec.rfind("https://", 0) == 0) {
+    openai::embedder_config config;
+    config.provider.base_url = spec;
+    config.provider.api_key_env = choice.llm_key_env;
+    config.model = choice.cache_embedder_model;
+    config.request_timeout_ms = 250;  // a lookup must be quick or be skipped (the turn goes on)
+    try {
+      auto e = std::make_shared<openai::openai_embedder>(std::move(config));
+      (void)e->warm();  // best effort: the cache works around a server that is not up yet
+      return std::shared_ptr<engine::embedder>(e);
+    } catch (const std::exception& e) {
+      return make_error(errc::invalid_argument, std::string("--cache-embedder: ") + e.what());
+    }
+  }
+  auto e = llama::llama_embedder::load({.model_path = spec});
+  if (!e) return make_error(e.error().code, "--cache-embedder: " + e.error().message);
+  return std::shared_ptr<engine::embedder>(std::move(*e));
+}
+
+}  // namespace
+
 result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine_choice& choice) {
   if (choice.cache == "off") return std::shared_ptr<cache::response_cache>();
+  auto embedder = build_cache_embedder(choice);
+  if (!embedder) return embedder.error();
+  cache::response_cache_config config;
+  if (choice.cache_threshold > 0.0) {
+    for (auto& [name, policy] : config.classes) {
+      if (policy.threshold < 1.0) policy.threshold = std::min(1.0, choice.cache_threshold + (name == "time_sensitive" ? 0.075 : 0.0));
+    }
+    config.default_policy.threshold = choice.cache_threshold;
+  }
   std::shared_ptr<cache::entry_store> shared;
   if (choice.cache == "redis") {
     const auto colon = choice.redis.rfind(':');
@@ -79,8 +132,7 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
   } else if (choice.cache != "memory") {
     return make_error(errc::invalid_argument, "unknown cache '" + choice.cache + "' (off, memory or redis)");
   }
-  return std::make_shared<cache::response_cache>(cache::response_cache_config{},
-                                                 std::make_shared<ngram::ngram_embedder>(),
+  return std::make_shared<cache::response_cache>(std::move(config), std::move(*embedder),
                                                  std::make_shared<cache::memory_store>(), std::move(shared));
 }
 
@@ -104,9 +156,10 @@ result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engi
   return model;
 }
 
-// The LLM tier: one server, or two behind a fallback chain (with hedging when --hedge-ms is set).
+// The LLM tier: one server, or two behind a fallback chain (with hedging when --hedge-ms is set),
+// whose unhealthy servers are probed in the background (out.prober).
 result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice& choice,
-                                                             boost::asio::any_io_executor executor) {
+                                                             boost::asio::any_io_executor executor, built_engines& out) {
   if (choice.llm_tier != "local" && choice.llm_tier != "cloud") {
     return make_error(errc::invalid_argument, "unknown LLM tier '" + choice.llm_tier + "' (local or cloud)");
   }
@@ -115,12 +168,14 @@ result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice
   if (choice.llm_fallback_url.empty()) return std::shared_ptr<engine::chat_model>(*primary);
   auto fallback = build_openai_model(choice, choice.llm_fallback_url, choice.llm_tier + "-fallback");
   if (!fallback) return fallback.error();
-  routing::fallback_chain_config config{.executor = std::move(executor)};
+  routing::fallback_chain_config config{.executor = executor};
   if (choice.hedge_ms > 0.0) config.hedge = {.mode = routing::hedge_mode::fixed, .delay_ms = choice.hedge_ms};
   const auto& clk = steady_clock_source::instance();
   std::vector<routing::chain_provider> providers{
       {"primary", *primary, std::make_shared<routing::provider_health>(clk)},
       {"fallback", *fallback, std::make_shared<routing::provider_health>(clk)}};
+  out.prober = std::make_shared<routing::health_prober>(routing::prober_config{.executor = executor}, providers);
+  out.prober->start();
   return std::shared_ptr<engine::chat_model>(
       std::make_shared<routing::fallback_chain>(std::move(config), std::move(providers)));
 }
@@ -149,6 +204,7 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   built_engines out;
   out.cache = shared.cache;
   out.router_pool = shared.router_pool;
+  out.local_model = shared.local_model;
   auto responder = build_responder(choice, executor);
   if (!responder) return responder.error();
   intents::responder_chat_config chat_config{.executor = executor};
@@ -167,13 +223,31 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   phrases.push_back(fallback);
   if (auto s = cached->prewarm(phrases); !s) return s.error();
   out.set.tts = cached;
+  if (choice.fillers) {  // the filler phrases, word by word, from the phrase cache's voice
+    auto fillers = agent::build_filler_bank(*cached);
+    if (!fillers) return fillers.error();
+    out.fillers = std::move(*fillers);
+  }
   agent::turn_router_parts parts{.responder = *responder};
   std::string llm_summary;
+  if (!choice.model_path.empty()) {
+    if (!choice.llm_url.empty() && choice.llm_tier == "local") {
+      return make_error(errc::invalid_argument,
+                        "--model is the local LLM tier already; give --llm-url's server --llm-tier cloud");
+    }
+    if (!out.local_model) {
+      auto model = build_local_model(choice);
+      if (!model) return model.error();
+      out.local_model = *model;
+    }
+    parts.local_llm = out.local_model;
+    llm_summary = " · LLM " + out.local_model->name() + " (local, embedded)";
+  }
   if (!choice.llm_url.empty()) {
-    auto llm = build_openai_llm(choice, executor);
+    auto llm = build_openai_llm(choice, executor, out);
     if (!llm) return llm.error();
     (choice.llm_tier == "local" ? parts.local_llm : parts.cloud_llm) = *llm;
-    llm_summary = " · LLM " + (*llm)->name() + " (" + choice.llm_tier + ")";
+    llm_summary += " · LLM " + (*llm)->name() + " (" + choice.llm_tier + ")";
   }
   if (auto s = add_router(out, choice, std::move(parts), fallback); !s) return s.error();
   out.summary = "engines: pocketsphinx ASR (en-us, biased to " + std::to_string((*responder)->domain_phrases().size()) +
@@ -197,6 +271,12 @@ result<built_engines> build_mock(const engine_choice& choice, boost::asio::any_i
       .executor = executor, .transcripts = choice.transcripts, .finalize = mock::latency_dist::fixed(choice.asr_final_ms)});
   out.set.llm = std::make_shared<mock::mock_chat_model>(
       mock::chat_config{.executor = executor, .profile = *llm, .reply = {}, .seed = choice.seed});
+  if (choice.fillers) {  // the mock voice, pre-synthesized at once (no latency at start-up)
+    mock::mock_synthesizer voice(mock::synthesizer_config{.executor = executor});
+    auto fillers = agent::build_filler_bank(voice);
+    if (!fillers) return fillers.error();
+    out.fillers = std::move(*fillers);
+  }
   out.set.tts = std::make_shared<mock::mock_synthesizer>(mock::synthesizer_config{
       .executor = executor, .ttfb = tts->ttfb, .realtime_factor = tts->realtime_factor, .seed = choice.seed + 1});
   // The mock LLM stands for a cloud provider; there is no local responder (it would answer the

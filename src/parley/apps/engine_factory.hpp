@@ -15,11 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "parley/agent/filler.hpp"
 #include "parley/agent/turn_router.hpp"
 #include "parley/cache/response_cache.hpp"
 #include "parley/core/error.hpp"
 #include "parley/engine/engine_set.hpp"
 #include "parley/engine/responder.hpp"
+#include "parley/routing/health_prober.hpp"
 
 namespace parley::app {
 
@@ -38,6 +40,9 @@ struct engine_choice {
   // routing and the response cache
   std::string cache = "memory";          // off | memory | redis (memory in front of a shared Redis)
   std::string redis = "127.0.0.1:6379";  // HOST:PORT of the shared tier (cache = redis)
+  std::string cache_embedder = "ngram";  // ngram | FILE.gguf (llama.cpp) | http(s)://HOST/v1 (/v1/embeddings)
+  std::string cache_embedder_model;      // the model name, for an embeddings server
+  double cache_threshold = 0.0;          // > 0: the semantic threshold of static replies (time-sensitive: +0.075)
   std::string privacy = "pii_local_only";  // pii_local_only | allow_cloud
   // an OpenAI-compatible LLM server (docs/providers.md); none when llm_url is empty
   std::string llm_url;                      // API root including /v1, e.g. http://127.0.0.1:8080/v1
@@ -46,7 +51,16 @@ struct engine_choice {
   std::string llm_fallback_url;             // a second server, same model and key: used when the first fails
   double hedge_ms = 0.0;                    // > 0: no first token after this long → ask the fallback too
   std::string llm_tier = "cloud";           // local (this machine: PII may go there) | cloud
-  double llm_first_token_budget_ms = 800.0;  // turns prefer the other LLM tier when this one's p95 TTFT is over it
+  double llm_first_token_budget_ms = 800.0;  // turns prefer the other LLM tier when this one's p95 TTFT is over it;
+                                             // a turn over it plays a filler (session budgets: docs/latency.md §8)
+  double tool_budget_ms = 1500.0;  // a tool call running longer announces itself ("Let me check."); 0 off
+  double ttfa_budget_ms = 0.0;     // noted as a breach when a turn's TTFA is over it; 0 off
+  bool fillers = true;             // play filler phrases when a budget runs out (else only note the breach)
+  // a GGUF model run in-process by llama.cpp as the local LLM tier; none when model_path is empty
+  std::string model_path;
+  int model_ctx = 4096;    // context window per session (tokens)
+  int model_threads = 0;   // decoding threads; 0 = one per core
+  int model_max_tokens = 256;  // longest reply (tokens)
 };
 
 struct built_engines {
@@ -55,6 +69,9 @@ struct built_engines {
   std::shared_ptr<cache::response_cache> cache;  // null when --cache off
   std::shared_ptr<agent::turn_router> router;    // decides each turn's route; give it to every session
   std::shared_ptr<boost::asio::thread_pool> router_pool;  // where routing and cache I/O run
+  std::shared_ptr<const agent::filler_bank> fillers;       // the filler phrases' audio (null: --no-fillers)
+  std::shared_ptr<engine::chat_model> local_model;        // the embedded llama.cpp model (--model), or null
+  std::shared_ptr<routing::health_prober> prober;         // probes the LLM servers that failed (with a fallback)
   bool mock = false;
   std::string notice;    // said to the user before running (empty when nothing to say)
   std::string summary;   // one line: which engines run
@@ -64,6 +81,7 @@ struct built_engines {
 struct shared_parts {
   std::shared_ptr<cache::response_cache> cache;           // null: built from the choice
   std::shared_ptr<boost::asio::thread_pool> router_pool;  // null: a new pool of 2 threads
+  std::shared_ptr<engine::chat_model> local_model;        // null: loaded from choice.model_path (if any)
 };
 
 /// Builds the engines, the response cache and the router.
@@ -72,6 +90,9 @@ result<built_engines> build_engines(const engine_choice& choice, boost::asio::an
 
 /// The response cache `choice` asks for: null for "off"; fails on an unknown kind or a bad address.
 result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine_choice& choice);
+
+/// The embedded llama.cpp model `choice.model_path` names (loaded and warmed), or null when none.
+result<std::shared_ptr<engine::chat_model>> build_local_model(const engine_choice& choice);
 
 /// The engines of the default stack one by one (for `parley say`, `transcribe`, `doctor`).
 result<std::shared_ptr<engine::synthesizer>> build_tts(const engine_choice& choice);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "parley/apps/commands.hpp"
+#include "parley/apps/ws_load.hpp"
 
 namespace {
 
@@ -34,10 +35,33 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
                  "local: the server runs on this machine (turns with personal data may go there); cloud: it does not")
       ->capture_default_str()
       ->check(CLI::IsMember({"local", "cloud"}));
+  cmd.add_option("--model", e.model_path,
+                 "a GGUF model run in-process by llama.cpp as the local LLM tier (KV cache kept per session); "
+                 "turns the local responder cannot answer go there")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--model-ctx", e.model_ctx, "with --model: context window per session, in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(256, 1 << 20));
+  cmd.add_option("--model-threads", e.model_threads, "with --model: decoding threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--model-max-tokens", e.model_max_tokens, "with --model: the longest reply, in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
   cmd.add_option("--llm-budget-ms", e.llm_first_token_budget_ms,
-                 "first-token budget: when an LLM tier's recent p95 exceeds it, turns prefer the other tier")
+                 "first-token budget: when an LLM tier's recent p95 exceeds it, turns prefer the other tier; a turn "
+                 "whose first token is later plays a filler (\"One moment.\") while it waits")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd.add_option("--tool-budget-ms", e.tool_budget_ms,
+                 "a tool call of the LLM running longer than this announces itself (\"Let me check.\"); 0 off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--ttfa-budget-ms", e.ttfa_budget_ms, "a turn whose TTFA is over this is noted as a breach; 0 off")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("--fillers,!--no-fillers", e.fillers,
+               "play a filler phrase when a latency budget runs out (default on; breaches are noted either way)");
 }
 
 void add_engine_flags(CLI::App& cmd, engine_choice& e) {
@@ -65,6 +89,15 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
       ->check(CLI::IsMember({"off", "memory", "redis"}));
   cmd.add_option("--redis", e.redis, "HOST:PORT of the Redis shared cache tier (with --cache redis)")
       ->capture_default_str();
+  cmd.add_option("--cache-embedder", e.cache_embedder,
+                 "what compares queries for semantic cache hits: ngram (built in, no model), a GGUF embedding model "
+                 "file (llama.cpp, e.g. bge-small), or an embeddings server's API root http(s)://HOST/v1")
+      ->capture_default_str();
+  cmd.add_option("--cache-embedder-model", e.cache_embedder_model, "with an embeddings server: the model name");
+  cmd.add_option("--cache-threshold", e.cache_threshold,
+                 "semantic hit threshold (cosine) of static replies; time-sensitive ones need +0.075 (default: "
+                 "the n-gram embedder's 0.675; another embedder needs its own, see bench/cache)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--privacy", e.privacy,
                  "turns whose transcript holds personal data (phone, e-mail, card...): pii_local_only keeps them on "
                  "this machine (local responder or local LLM); allow_cloud lets them reach a cloud LLM. They are "
@@ -122,7 +155,7 @@ int main(int argc, char** argv) {
   auto* bench_cmd = app.add_subcommand(
       "bench", "Run many concurrent real-time sessions over a corpus manifest and report latency percentiles "
                "(TTFA from each file's true end of speech)");
-  bench_cmd->add_option("--manifest", bench.manifest, "JSONL manifest: file, text, speech_end_ms per line")->required();
+  bench_cmd->add_option("--manifest", bench.manifest, "JSONL manifest: file, text, speech_end_ms per line (required without --target)");
   bench_cmd->add_option("--concurrency", bench.concurrency, "sessions running at once")->capture_default_str();
   bench_cmd->add_option("--repeat", bench.repeat, "run the manifest this many times")->capture_default_str();
   bench_cmd->add_option("--limit", bench.limit, "use only the first N manifest entries (0: all)")->capture_default_str();
@@ -130,6 +163,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("!--no-progress", bench.progress, "do not show the progress bar");
   add_pipeline_flags(*bench_cmd, bench.pipeline, "streaming, sequential, or both (interleaved in one run, with the ratio)");
   add_engine_flags(*bench_cmd, bench.engines);
+  parley::app::ws_load_options load;  // --target: drive a running server (ws_load.hpp)
+  parley::app::add_ws_load_flags(*bench_cmd, load);
 
   parley::app::say_options say;
   auto* say_cmd = app.add_subcommand("say", "Synthesize text with the embedded TTS and write a WAV");
@@ -156,6 +191,13 @@ int main(int argc, char** argv) {
                         "bearer token required for /ws (default: $PARLEY_TOKEN; none if unset). Clients send "
                         "'Authorization: Bearer T' or ?access_token=T");
   serve_cmd->add_flag("--metrics-token", serve.metrics_need_token, "require the token for /metrics too");
+  serve_cmd->add_option("--jwt-secret-env", serve.jwt_secret_env,
+                        "environment variable holding an HS256 secret: /ws then accepts JWTs signed with it (exp "
+                        "required) as well as --token");
+  serve_cmd->add_option("--jwt-audience", serve.jwt_audience, "with --jwt-secret-env: the `aud` a token must name");
+  serve_cmd->add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: serve https/wss (needs --tls-key)")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   serve_cmd->add_option("--allow-origin", serve.allow_origins,
                         "allowed Origin for /ws (repeatable; '*' for any; 'self': pages of this server; default: self)");
   serve_cmd->add_option("--web-root", serve.web_root, "static files served at / (default: the bundled web/)");
@@ -209,7 +251,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? parley::app::exit_ok : parley::app::exit_usage;
   }
   if (*run_cmd) return parley::app::run_command(run);
-  if (*bench_cmd) return parley::app::bench_command(bench);
+  if (*bench_cmd) return load.target.empty() ? parley::app::bench_command(bench) : parley::app::ws_load_command(load, bench);
   if (*say_cmd) return parley::app::say_command(say);
   if (*transcribe_cmd) return parley::app::transcribe_command(transcribe);
   if (*doctor_cmd) return parley::app::doctor_command(doctor);

@@ -77,6 +77,14 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
   return options;
 }
 
+void apply_budgets(agent::session_options& options, const engine_choice& choice, const built_engines& engines) {
+  options.budgets.llm_ttft_ms = choice.llm_first_token_budget_ms;
+  options.budgets.tool_call_ms = choice.tool_budget_ms;
+  options.budgets.ttfa_ms = choice.ttfa_budget_ms;
+  options.filler.enabled = choice.fillers;
+  options.filler_bank = choice.fillers ? engines.fillers : nullptr;
+}
+
 int run_command(const run_options& options) {
   auto mode = agent::parse_pipeline_mode(options.pipeline.mode);
   if (!mode) return print_error(mode.error().message), exit_usage;
@@ -126,8 +134,10 @@ int run_command(const run_options& options) {
   int n_turns = 0;
   std::promise<void> finished;
 
+  auto session_options = session_options_from(options.pipeline, *mode, engines->router);
+  apply_budgets(session_options, options.engines, *engines);
   auto session = agent::session::create(
-      rt.executor(), engines->set, session_options_from(options.pipeline, *mode, engines->router),
+      rt.executor(), engines->set, std::move(session_options),
       {.on_event =
            [&](const event& e) {
              if (const auto* audio = std::get_if<output_audio_chunk>(&e.body); audio && replies) {
@@ -172,6 +182,7 @@ int run_command(const run_options& options) {
   const auto stats = (*session)->stats();
   (*session)->close();
   if (engines->router_pool) engines->router_pool->join();  // replies still being stored in the cache
+  if (engines->prober) engines->prober->stop();             // its timers would keep the runtime busy
   rt.stop();
 
   if (replies) {

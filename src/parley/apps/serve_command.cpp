@@ -59,6 +59,22 @@ int serve_command(const serve_options& options) {
     if (const char* env = std::getenv("PARLEY_TOKEN")) config.bearer_token = env;
   }
   config.metrics_need_token = options.metrics_need_token;
+  if (!options.jwt_secret_env.empty()) {
+    const char* secret = std::getenv(options.jwt_secret_env.c_str());
+    if (!secret || !*secret) {
+      return print_error("--jwt-secret-env: the environment variable " + options.jwt_secret_env + " is not set or empty"),
+             exit_usage;
+    }
+    config.jwt_secret = secret;
+  } else if (!options.jwt_audience.empty()) {
+    return print_error("--jwt-audience needs --jwt-secret-env"), exit_usage;
+  }
+  config.jwt_audience = options.jwt_audience;
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return print_error("TLS needs both --tls-cert and --tls-key"), exit_usage;
+  }
+  config.tls_cert_file = options.tls_cert;
+  config.tls_key_file = options.tls_key;
   config.web_root = options.web_root.empty() ? default_web_root() : options.web_root;
   config.allowed_origins = options.allow_origins;
   if (config.allowed_origins.empty()) config.allowed_origins = {"self"};  // pages served by this very server
@@ -68,6 +84,9 @@ int serve_command(const serve_options& options) {
   config.drain_timeout_s = options.drain_s;
   config.max_input_speed = options.max_input_speed;
   config.session = session_options_from(options.pipeline, *mode);
+  // Budgets from the flags; the filler audio is built with the engines, after the server listens,
+  // and reaches the sessions through net::server::set_engines.
+  apply_budgets(config.session, options.engines, built_engines{});
   config.barge_in.enabled = options.barge_in;
   config.barge_in.min_speech_ms = options.barge_in_min_ms;
 
@@ -82,8 +101,12 @@ int serve_command(const serve_options& options) {
   runtime rt;
   auto srv = net::server::start(rt.executor(), config);
   if (!srv) return print_error(srv.error().message), exit_failure;
-  std::cout << "parley serve: http://" << options.host << ":" << (*srv)->port() << "/ (WebSocket /ws, protocol v1)"
-            << (config.bearer_token.empty() ? " · no authentication" : " · bearer token required")
+  const bool tls = !config.tls_cert_file.empty();
+  const char* auth = !config.jwt_secret.empty() ? (config.bearer_token.empty() ? " · JWT required" : " · bearer token or JWT required")
+                     : config.bearer_token.empty() ? " · no authentication"
+                                                   : " · bearer token required";
+  std::cout << "parley serve: " << (tls ? "https://" : "http://") << options.host << ":" << (*srv)->port()
+            << "/ (WebSocket /ws" << (tls ? " over TLS" : "") << ", protocol v1)" << auth
             << (config.web_root.empty() ? " · placeholder page" : " · web client: " + config.web_root) << "\n"
             << "loading engines…" << std::endl;
 
@@ -94,7 +117,7 @@ int serve_command(const serve_options& options) {
   }
   if (!engines->notice.empty()) std::cout << engines->notice << "\n";
   std::cout << engines->summary << "\nready · " << agent::to_string(*mode) << " · Ctrl-C stops gracefully" << std::endl;
-  (*srv)->set_engines(engines->set, engines->router);
+  (*srv)->set_engines(engines->set, engines->router, options.engines.fillers ? engines->fillers : nullptr);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -102,6 +125,7 @@ int serve_command(const serve_options& options) {
   (*srv)->stop();
   const auto stats = (*srv)->stats();
   srv->reset();
+  if (engines->prober) engines->prober->stop();  // its timers would keep the runtime busy
   rt.stop();
   std::cout << "served " << stats.n_sessions_total << " session" << (stats.n_sessions_total == 1 ? "" : "s") << ", "
             << stats.n_turns << " turn" << (stats.n_turns == 1 ? "" : "s") << "\n";

@@ -97,4 +97,7 @@ int serve_command(const serve_options& options);
 /// "parley: error: <message>" on stderr.
 void print_error(const std::string& message);
 
+/// "<CPU model>, <n> cores", for benchmark reports.
+std::string machine_description();
+
 }  // namespace parley::app

@@ -114,18 +114,6 @@ clip synthetic_clip() {
 
 // ---- small helpers ---------------------------------------------------------------------------------
 
-std::string machine_description() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, model = "unknown CPU";
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores";
-}
-
 // A field of /proc/PID/status in KiB (VmRSS, VmHWM), or nothing.
 std::optional<double> proc_status_kib(int pid, std::string_view field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

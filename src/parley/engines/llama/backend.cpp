@@ -37,4 +37,18 @@ void init_backend_once() {
   });
 }
 
+result<llama_model*> load_model(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return make_error(errc::not_found, "no model file at " + path.string());
+  init_backend_once();
+  auto params = llama_model_default_params();
+  params.n_gpu_layers = 0;
+  llama_model* model = llama_model_load_from_file(path.c_str(), params);
+  if (model == nullptr) {
+    return make_error(errc::engine_failure,
+                      "llama.cpp could not load " + path.string() + " (not a GGUF model it supports?)");
+  }
+  return model;
+}
+
 }  // namespace parley::llama::detail

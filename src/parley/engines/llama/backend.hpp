@@ -3,11 +3,22 @@
 // Role: once per process, routes llama.cpp's log to parley's (errors as warnings, the rest at
 // trace level), loads the CPU backend that suits this processor (the prebuilt libraries ship one
 // per instruction set and pick at run time) and initialises llama.cpp.
-// Threading: init_backend_once() may be called from any thread, any number of times.
+// load_model() loads a GGUF file for CPU inference, after init_backend_once().
+// Threading: both may be called from any thread, any number of times.
 #pragma once
+
+#include <filesystem>
+
+#include "parley/core/error.hpp"
+
+struct llama_model;
 
 namespace parley::llama::detail {
 
 void init_backend_once();
+
+/// The model in `path` (free it with llama_model_free): not_found when there is no such file,
+/// engine_failure when llama.cpp cannot load it.
+result<llama_model*> load_model(const std::filesystem::path& path);
 
 }  // namespace parley::llama::detail

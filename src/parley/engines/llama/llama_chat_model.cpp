@@ -544,25 +544,15 @@ struct llama_chat_model::impl {
 };
 
 result<std::unique_ptr<llama_chat_model>> llama_chat_model::load(llama_config config) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(config.model_path, ec)) {
-    return make_error(errc::not_found, "no model file at " + config.model_path.string());
-  }
   if (config.batch_tokens < 1 || config.max_sessions < 1 || config.context_tokens < 0 ||
       config.default_max_tokens < 1 || config.reserve_tokens < 0) {
     return make_error(errc::invalid_argument, "llama: batch, sessions and max tokens must be positive");
   }
-  detail::init_backend_once();
-
+  auto loaded = detail::load_model(config.model_path);
+  if (!loaded) return loaded.error();
   auto m = std::make_unique<impl>();
   m->config = std::move(config);
-  auto mp = llama_model_default_params();
-  mp.n_gpu_layers = 0;
-  m->model = llama_model_load_from_file(m->config.model_path.c_str(), mp);
-  if (m->model == nullptr) {
-    return make_error(errc::engine_failure, "llama.cpp could not load " + m->config.model_path.string() +
-                                                " (not a GGUF model it supports?)");
-  }
+  m->model = *loaded;
   m->vocab = llama_model_get_vocab(m->model);
   const char* tmpl = llama_model_chat_template(m->model, nullptr);
   m->template_text = tmpl != nullptr ? tmpl : "chatml";

@@ -41,20 +41,12 @@ struct llama_embedder::impl {
 };
 
 result<std::unique_ptr<llama_embedder>> llama_embedder::load(llama_embedder_config config) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(config.model_path, ec)) {
-    return make_error(errc::not_found, "no embedding model file at " + config.model_path.string());
-  }
   if (config.context_tokens < 8) return make_error(errc::invalid_argument, "llama embedder: context of at least 8 tokens");
-  detail::init_backend_once();
+  auto loaded = detail::load_model(config.model_path);
+  if (!loaded) return loaded.error();
   auto m = std::make_unique<impl>();
   m->config = std::move(config);
-  auto mp = llama_model_default_params();
-  mp.n_gpu_layers = 0;
-  m->model = llama_model_load_from_file(m->config.model_path.c_str(), mp);
-  if (m->model == nullptr) {
-    return make_error(errc::engine_failure, "llama.cpp could not load " + m->config.model_path.string());
-  }
+  m->model = *loaded;
   m->vocab = llama_model_get_vocab(m->model);
   m->ctx = m->make_context(LLAMA_POOLING_TYPE_UNSPECIFIED);  // the model's own pooling
   if (m->ctx != nullptr && llama_pooling_type(m->ctx) == LLAMA_POOLING_TYPE_NONE) {

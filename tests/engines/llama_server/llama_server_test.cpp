@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "llama_server_process.hpp"
+#include "parley/engines/llama/llama_chat_model.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
 #include "parley/text/utf8.hpp"
 
@@ -126,6 +128,7 @@ class llama_server_test : public ::testing::Test {
     pt::llama_server_options o;
     o.binary = binary;
     o.model = model.path;
+    model_path_ = model.path;
     o.ctx = model_ctx;  // two slots of 4096 tokens
     o.slots = 2;
     o.threads = 1;  // the tiny model needs no parallelism, and spinning threads suffer on a busy machine
@@ -153,7 +156,31 @@ class llama_server_test : public ::testing::Test {
 
   pt::llama_server_process server_;
   fs::path log_;
+  fs::path model_path_;
 };
+
+// The embedded backend (engines/llama) on the very file the server runs: both stream a greedy
+// reply to the same conversation through the same chat_model interface.
+TEST_F(llama_server_test, the_embedded_backend_runs_the_same_model_file) {
+  auto embedded = llama::llama_chat_model::load({.model_path = model_path_, .context_tokens = 1024, .threads = 1});
+  ASSERT_TRUE(embedded) << embedded.error().describe();
+  openai_chat_model http(config());
+  auto request = chat(12, "What time do you open?");
+  request.temperature = 0.0;
+  auto a = std::make_shared<collector>();
+  auto b = std::make_shared<collector>();
+  (*embedded)->stream(request, a->events(), {});
+  http.stream(request, b->events(), {});
+  ASSERT_TRUE(a->wait_done());
+  ASSERT_TRUE(b->wait_done());
+  ASSERT_TRUE(a->done->has_value()) << a->done->error().describe();
+  ASSERT_TRUE(b->done->has_value()) << b->done->error().describe();
+  EXPECT_EQ(a->tokens.size(), 12U) << "the generated model never ends early";
+  EXPECT_FALSE(b->text().empty());
+  // Same weights, template and greedy sampling; the two builds of llama.cpp may still differ in
+  // the last bits of a near tie, so equal text is reported, not required.
+  if (a->text() != b->text()) std::cout << "note: embedded and server replies differ: '" << a->text() << "' vs '" << b->text() << "'\n";
+}
 
 TEST_F(llama_server_test, streams_a_chat_completion_incrementally) {
   openai_chat_model model(config());

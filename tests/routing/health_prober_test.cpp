@@ -42,10 +42,13 @@ class probe_target final : public engine::chat_model {
         events.on_done(make_error(errc::unavailable, "down"));
         return;
       case behaviour::hang: {
-        // Answer on_done(cancelled) when the probe gives up, from the thread that stops it.
+        // Answer on_done(cancelled) when the probe gives up, from the thread that stops it, and
+        // let go of the callback then, as a real model does (it holds the prober's state).
         auto on_done = std::make_shared<std::function<void(status)>>(std::move(events.on_done));
         hung_.emplace_back(std::move(stop), std::function<void()>([on_done] {
-                             (*on_done)(make_error(errc::cancelled, "cancelled"));
+                             auto done = std::move(*on_done);
+                             *on_done = nullptr;
+                             if (done) done(make_error(errc::cancelled, "cancelled"));
                            }));
         return;
       }

@@ -1,4 +1,4 @@
-// Shared fixtures of the filler session tests: io threads, an event recorder, a filler bank whose
+// Shared fixtures of the session and filler tests: io threads, an event recorder, a filler bank whose
 // audio is recognisable, and helpers that split a session's output audio into filler and reply.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "filler_test_util.hpp"
 #include "parley/agent/session.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 
@@ -15,26 +16,11 @@ namespace parley::agent {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr auto k_wait = 20s;  // upper bound for "it finished", never a timing assertion
+// io_threads, k_wait and the event recorder are shared with the filler tests.
+using testing::io_threads;
+using testing::k_wait;
 
 // ---- fixtures ------------------------------------------------------------------------------
-
-class io_threads {
- public:
-  explicit io_threads(int n = 2) : work_(boost::asio::make_work_guard(io_)) {
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
-  }
-  ~io_threads() {
-    work_.reset();
-    for (auto& t : threads_) t.join();
-  }
-  boost::asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-};
 
 // Input audio: silence and speech-like stretches (the mock TTS voice, which the WebRTC VAD hears as voiced).
 std::vector<std::int16_t> script_audio(std::initializer_list<std::pair<char, double>> parts) {
@@ -51,36 +37,8 @@ std::vector<std::int16_t> script_audio(std::initializer_list<std::pair<char, dou
   return pcm;
 }
 
-// Records every event and turn; lets the test wait for the end of the stream.
-struct recorder {
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::vector<event> events;
-  std::vector<obs::turn_timeline> turns;
-  bool ended = false;
-
-  session_callbacks callbacks() {
-    return {.on_event =
-                [this](const event& e) {
-                  std::lock_guard lock(mutex);
-                  events.push_back(e);
-                  if (std::holds_alternative<end_of_stream>(e.body)) ended = true;
-                  cv.notify_all();
-                },
-            .on_turn =
-                [this](const obs::turn_timeline& t) {
-                  std::lock_guard lock(mutex);
-                  turns.push_back(t);
-                  cv.notify_all();
-                }};
-  }
-  template <class Pred>
-  bool wait_for(Pred pred) {
-    std::unique_lock lock(mutex);
-    return cv.wait_for(lock, k_wait, [&] { return pred(); });
-  }
-  bool wait_end() { return wait_for([this] { return ended; }); }
-
+// The shared recorder, with lookups by event type.
+struct recorder : testing::recorder {
   // Inside wait_for() predicates the mutex is already held: use the *_locked variants there.
   template <class T>
   bool has_locked() const {

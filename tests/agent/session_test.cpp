@@ -460,6 +460,7 @@ class scripted_router final : public reply_router {
   }
   void route(route_request request, std::function<void(routed_reply)> done) override {
     std::lock_guard lock(mutex_);
+    EXPECT_FALSE(decide_inline) << "route() called although route_inline() decided";
     queries_.push_back(request.query);
     if (delay_ == 0ms) {
       done(reply_);
@@ -469,6 +470,20 @@ class scripted_router final : public reply_router {
       std::this_thread::sleep_for(delay);
       done(reply);
     });
+  }
+  // With decide_inline, route_inline() answers (as turn_router does when nothing can block) and
+  // route() must not be called at all.
+  std::optional<routed_reply> route_inline(const route_request& request) override {
+    if (!decide_inline) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    queries_.push_back(request.query);
+    ++n_inline_;
+    return reply_;
+  }
+  bool decide_inline = false;
+  int n_inline() {
+    std::lock_guard lock(mutex_);
+    return n_inline_;
   }
   void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) override {
     std::lock_guard lock(mutex_);
@@ -497,6 +512,7 @@ class scripted_router final : public reply_router {
   std::vector<memory> remembered_;
   std::vector<std::thread> threads_;
   std::atomic<int> n_ended_{0};
+  int n_inline_ = 0;
 };
 
 // Streams two tokens, then fails (a provider dropping the connection mid-reply).
@@ -601,6 +617,29 @@ TEST(session_routing, a_whole_text_reply_is_synthesized_and_not_cached_unless_al
   EXPECT_TRUE(rec.turns[0].has(obs::stamp::llm_request));
   EXPECT_TRUE(rec.turns[0].has(obs::stamp::llm_first_token));
   EXPECT_TRUE(router->remembered().empty());
+}
+
+TEST(session_routing, a_router_that_decides_inline_is_followed_without_a_hop) {
+  io_threads io;
+  auto engines = make_engines(io.executor(), {.reply = [](const engine::chat_request&) {
+                                                 return std::string("Paris is the capital.");
+                                               }});
+  auto router = std::make_shared<scripted_router>(
+      routed_reply{.route = "cloud_llm", .model = engines.llm, .cacheable = true});
+  router->decide_inline = true;
+  recorder rec;
+  auto s = make_routed_session(io.executor(), engines, rec, router);
+  s->submit_text("what is the capital of france");
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  EXPECT_EQ(router->n_inline(), 1);
+  EXPECT_EQ(engines.llm->n_requests(), 1u);
+  ASSERT_EQ(rec.turns.size(), 1u);
+  EXPECT_EQ(rec.turns[0].route, "cloud_llm");
+  EXPECT_EQ(rec.turns[0].reply, "Paris is the capital.");
+  ASSERT_TRUE(rec.turns[0].has(obs::stamp::llm_request));
+  EXPECT_GE(*rec.turns[0].at(obs::stamp::llm_request), *rec.turns[0].at(obs::stamp::asr_final));
+  EXPECT_EQ(router->remembered().size(), 1u) << "a cacheable reply still goes back to the cache";
 }
 
 TEST(session_routing, a_failed_reply_is_never_cached) {

@@ -183,6 +183,84 @@ TEST(turn_router, an_ended_session_is_forgotten_by_the_responder_and_both_llm_ti
   ASSERT_EQ(cloud->forgotten.size(), 1u);
 }
 
+// A quick responder: the fake's rules take microseconds (the real local_responder says the same).
+class quick_responder final : public engine::responder {
+ public:
+  std::string name() const override { return "quick"; }
+  engine::responder_answer answer(std::string_view text, const engine::responder_context& ctx) override {
+    return inner.answer(text, ctx);
+  }
+  std::vector<std::string> domain_phrases() const override { return inner.domain_phrases(); }
+  bool quick() const override { return true; }
+  fake_responder inner;
+};
+
+// A store that answers like memory_store but does not promise to be quick (as Redis would).
+class slow_store final : public cache::entry_store {
+ public:
+  std::string name() const override { return "slow"; }
+  result<std::optional<std::string>> get(const std::string& k) override { return inner.get(k); }
+  status put(const std::string& k, std::string_view v, std::chrono::seconds ttl) override { return inner.put(k, v, ttl); }
+  status erase(const std::string& k) override { return inner.erase(k); }
+  status erase_prefix(const std::string& p) override { return inner.erase_prefix(p); }
+  status append(const std::string& k, std::string_view v) override { return inner.append(k, v); }
+  result<std::vector<std::string>> range(const std::string& k, std::size_t from) override { return inner.range(k, from); }
+  cache::memory_store inner;
+};
+
+TEST(turn_router, decides_inline_only_when_nothing_it_consults_can_block) {
+  fixture f;
+  // Quick responder, memory store, n-gram embedder: decided on the calling thread, same answer as route().
+  auto quick = f.make({.responder = std::make_shared<quick_responder>(), .cache = f.cache, .cloud_llm = f.cloud});
+  const auto inline_reply = quick->route_inline({"what time is it", {}});
+  ASSERT_TRUE(inline_reply);
+  EXPECT_EQ(inline_reply->route, "intent");
+  EXPECT_EQ(inline_reply->text, "It is noon.");
+  const auto llm = quick->route_inline({"what is the capital of france", {}});
+  ASSERT_TRUE(llm);
+  EXPECT_EQ(llm->route, "cloud_llm");
+  EXPECT_TRUE(llm->model);
+  EXPECT_EQ(quick->stats().n_turns, 2u) << "an inline decision is counted like any other";
+
+  // A responder that does not say it is quick (the fake: the default) → route() on the worker.
+  EXPECT_FALSE(f.make({.cache = f.cache, .cloud_llm = f.cloud})->route_inline({"what time is it", {}}));
+
+  // A store that may block (e.g. Redis) → not inline.
+  auto slow_cache = std::make_shared<cache::response_cache>(cache::response_cache_config{},
+                                                            std::make_shared<ngram::ngram_embedder>(),
+                                                            std::make_shared<slow_store>(), nullptr);
+  EXPECT_FALSE(f.make({.responder = std::make_shared<quick_responder>(), .cache = slow_cache, .cloud_llm = f.cloud})
+                   ->route_inline({"what time is it", {}}));
+
+  // A shared tier → not inline, even with a quick local store.
+  auto tiered = std::make_shared<cache::response_cache>(cache::response_cache_config{},
+                                                        std::make_shared<ngram::ngram_embedder>(),
+                                                        std::make_shared<cache::memory_store>(),
+                                                        std::make_shared<cache::memory_store>());
+  EXPECT_FALSE(f.make({.responder = std::make_shared<quick_responder>(), .cache = tiered, .cloud_llm = f.cloud})
+                   ->route_inline({"what time is it", {}}));
+
+  // No cache at all: only the responder matters.
+  EXPECT_TRUE(f.make({.responder = std::make_shared<quick_responder>(), .cloud_llm = f.cloud})
+                  ->route_inline({"what time is it", {}}));
+}
+
+TEST(turn_router, an_index_larger_than_the_quick_limit_moves_lookups_to_the_worker) {
+  fixture f;
+  cache::response_cache_config config;
+  config.quick_index_entries = 2;
+  auto cache = std::make_shared<cache::response_cache>(config, std::make_shared<ngram::ngram_embedder>(),
+                                                       std::make_shared<cache::memory_store>(), nullptr);
+  auto router = f.make({.responder = std::make_shared<quick_responder>(), .cache = cache, .cloud_llm = f.cloud});
+  EXPECT_TRUE(router->route_inline({"what is the capital of france", {}}));
+  for (const char* q : {"what is the capital of france", "how tall is mount everest", "who wrote hamlet"}) {
+    router->remember(q, std::string("An answer to ") + q + ".", nullptr);
+  }
+  wait_stored(*router, 3);
+  EXPECT_FALSE(router->route_inline({"what is the capital of france", {}}));
+  EXPECT_EQ(route_sync(*router, "what is the capital of france").route, "cache") << "route() still answers";
+}
+
 TEST(turn_router, rejects_a_missing_worker_or_a_bad_policy_at_start_up) {
   fixture f;
   EXPECT_THROW(turn_router({}, {}, boost::asio::any_io_executor{}), std::invalid_argument);

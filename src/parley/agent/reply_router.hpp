@@ -8,7 +8,9 @@
 // (intent → response cache → local LLM → cloud LLM, with PII and budget rules); tests may fake it.
 // Threading: route() and remember() may be called from any thread and return at once; `done` is
 // called exactly once, on any thread (the session hops back to its strand), unless the router is
-// destroyed first. Nothing in a routed_reply is shared mutable state.
+// destroyed first. route_inline() answers at once on the caller's thread when the router can
+// decide without blocking (the session tries it first). Nothing in a routed_reply is shared
+// mutable state.
 // Cancellation: a turn interrupted while routing simply ignores the late answer (the generation
 // fence); routing itself is short (microseconds to a few milliseconds) and not cancelled.
 //
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +57,10 @@ class reply_router {
  public:
   virtual ~reply_router() = default;
   virtual void route(route_request request, std::function<void(routed_reply)> done) = 0;
+  /// Decides on the calling thread when that cannot block (every part it would consult is
+  /// in-process and takes microseconds), saving the session two thread hops on the critical path;
+  /// std::nullopt: it could block, call route(). The default never decides inline.
+  virtual std::optional<routed_reply> route_inline(const route_request&) { return std::nullopt; }
   /// A reply spoken in full on a cacheable route: store its text and audio (audio may be null).
   virtual void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) = 0;
   /// The session closed: per-session state behind the router (e.g. its timers) can go.

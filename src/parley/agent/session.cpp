@@ -322,6 +322,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
     auto& gen = open_generation(std::move(timeline), "routing");
     gen.query = std::move(text);
     const generation_id gid = gen.id;
+    if (auto routed = options_.router->route_inline({gen.query, responder_context()})) {
+      on_routed(gid, std::move(*routed));  // decided here: no hop to the router's worker and back
+      return;
+    }
     options_.router->route({gen.query, responder_context()},
                            to_strand<routed_reply>([gid](session_core& s, time_point, routed_reply reply) {
                              s.on_routed(gid, std::move(reply));

@@ -144,6 +144,12 @@ void turn_router::route(route_request request, std::function<void(routed_reply)>
   });
 }
 
+std::optional<routed_reply> turn_router::route_inline(const route_request& request) {
+  if (parts_.responder && !parts_.responder->quick()) return std::nullopt;
+  if (parts_.cache && !parts_.cache->quick(config_.scope)) return std::nullopt;
+  return route_now(request);
+}
+
 void turn_router::remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) {
   if (!parts_.cache) return;
   boost::asio::post(worker_, [self = shared_from_this(), query = std::move(query), text = std::move(reply_text),

@@ -1,7 +1,8 @@
 // agent/turn_router — the hybrid router: intent → response cache → local LLM → cloud LLM.
 //
-// Role: the reply_router the composition root gives every session. Per turn, on a worker (the
-// cache lookup may block on Redis or a remote embedder, so never on a session strand):
+// Role: the reply_router the composition root gives every session. Per turn, on a worker when the
+// cache lookup may block (Redis, a remote or model embedder), else inline on the session's strand
+// (route_inline: two thread hops fewer on the critical path):
 //   1. the local responder answers (intents, FAQ) with a confidence, and the transcript is
 //      checked for personal data (text/pii);
 //   2. unless the intent already wins or the turn holds PII, the response cache is looked up;
@@ -14,6 +15,7 @@
 // stats() counts turns per route, for hit ratios.
 // Threading: route() and remember() may be called from any thread and return at once; the work
 // runs on `worker` (a thread pool is right: lookups of different sessions run side by side).
+// route_inline() runs on the caller's thread; every part it consults is thread-safe.
 // Ownership: create it with std::make_shared (pending work keeps it alive); it holds its parts.
 // Errors: a cache that fails (Redis down, corrupt entry) is a miss, never a failed turn.
 #pragma once
@@ -64,6 +66,10 @@ class turn_router final : public reply_router, public std::enable_shared_from_th
               const clock& clk = steady_clock_source::instance());
 
   void route(route_request request, std::function<void(routed_reply)> done) override;
+  /// route_now() when nothing can block: no responder or a quick one, and no cache or a quick one
+  /// for this router's scope (response_cache::quick: in-process store, n-gram embedder, a small
+  /// index). With Redis, a remote or model embedder, or a large index: std::nullopt.
+  std::optional<routed_reply> route_inline(const route_request& request) override;
   void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) override;
   void session_ended(session_id session) override;
 

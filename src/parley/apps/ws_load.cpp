@@ -134,6 +134,27 @@ std::string format_ms(double ms) {
   return out.str();
 }
 
+// Overhead is the sum of three hand-off gaps (docs/latency.md §3); recording each one separately
+// says where parley's time goes under load: routing (final transcript → LLM request), chunking
+// (first segment → TTS request) and sending (first synthesized audio → first audio out). A gap
+// whose two stamps are not both in the turn.metrics timeline is not recorded.
+void record_overhead_gaps(const nlohmann::json& event, obs::metric_set& into) {
+  const auto timeline = event.find("timeline");
+  if (timeline == event.end() || !timeline->is_object()) return;
+  const auto stamps = timeline->find("stamps_ms");
+  if (stamps == timeline->end() || !stamps->is_object()) return;
+  const auto gap = [&](std::string_view name, const char* from, const char* to) {
+    const auto a = stamps->find(from);
+    const auto b = stamps->find(to);
+    if (a != stamps->end() && b != stamps->end() && a->is_number() && b->is_number()) {
+      into.record(name, b->get<double>() - a->get<double>());
+    }
+  };
+  gap("gap_route", "t_asr_final", "t_llm_request");
+  gap("gap_chunk", "t_first_segment", "t_tts_request");
+  gap("gap_send", "t_tts_first_audio", "t_first_audio_out");
+}
+
 // The unlabelled samples of a Prometheus text page (name → value).
 std::map<std::string, double> parse_prometheus(const std::string& text) {
   std::map<std::string, double> out;
@@ -630,6 +651,7 @@ void load_session::on_text(std::string_view payload) {
         if (value.is_number()) stats.server.record(name, value.get<double>());
       }
     }
+    record_overhead_gaps(j, stats.server);
     if (gen_of() == target_gen_ && target_gen_ != 0) target_metrics_ = true;
   } else if (type == "session.created") {
     if (!created_) stats.n_connected.fetch_add(1);

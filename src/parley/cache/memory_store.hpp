@@ -41,6 +41,7 @@ class memory_store final : public entry_store {
   explicit memory_store(memory_store_config config = {}, const clock& clk = steady_clock_source::instance());
 
   std::string name() const override { return config_.name; }
+  bool quick() const override { return true; }
   result<std::optional<std::string>> get(const std::string& key) override;
   status put(const std::string& key, std::string_view value, std::chrono::seconds ttl) override;
   status erase(const std::string& key) override;

@@ -529,6 +529,13 @@ void response_cache::sync_feed(const std::string& prefix, scope_state& state) {
   state.feed_offset = base + records.size();
 }
 
+bool response_cache::quick(const cache_scope& scope) {
+  if (shared_ || !local_->quick() || (embedder_ && !embedder_->quick())) return false;
+  if (config_.word_embedder && !config_.word_embedder->quick()) return false;
+  const auto small = [&](const cache_scope& sc) { return state_of(scope_prefix(sc))->index.size() <= config_.quick_index_entries; };
+  return small(scope) && (scope.user.empty() || small(cache_scope{scope.persona, scope.language, ""}));
+}
+
 cache_lookup response_cache::lookup(std::string_view query, const cache_scope& scope) {
   const time_point t0 = clock_.now();
   ++counters_.n_lookups;

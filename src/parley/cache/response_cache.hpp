@@ -120,6 +120,9 @@ struct response_cache_config {
   std::shared_ptr<engine::embedder> word_embedder;
   std::size_t max_candidates = 4;       // semantic candidates checked per scope
   std::size_t max_index_entries = 200'000;  // per scope (FIFO beyond)
+  /// quick() holds while a scope's index has at most this many entries (a search of 10k entries
+  /// takes ~0.4 ms; beyond that a lookup belongs on a worker, not on a session strand).
+  std::size_t quick_index_entries = 10'000;
   std::size_t max_audio_samples = 16000 * 120;  // replies with longer audio are stored without it
   std::chrono::milliseconds shared_sync_interval{0};  // min time between feed pulls per scope
   int breaker_failures = 3;                           // consecutive shared errors that open it
@@ -189,6 +192,11 @@ class response_cache {
   std::string entry_key(std::string_view query, const cache_scope& scope) const;
   /// Two normalised keys that may match semantically (the number and substitution guards).
   bool compatible(std::string_view normalized_a, std::string_view normalized_b) const;
+
+  /// True when a lookup in `scope` cannot block: no shared tier, a quick local store and quick
+  /// embedders, and indexes of at most quick_index_entries (the scope's and, for a user scope, the
+  /// shared scope's). The router then looks up inline on the session's strand.
+  bool quick(const cache_scope& scope);
 
   response_cache_stats stats() const;
   const response_cache_config& config() const { return config_; }

@@ -39,6 +39,10 @@ class entry_store {
   virtual status append(const std::string& key, std::string_view value) = 0;
   /// The elements of list `key` from index `from` (0-based) to its end; empty when absent.
   virtual result<std::vector<std::string>> range(const std::string& key, std::size_t from) = 0;
+
+  /// True when every call is in-process and takes microseconds (no I/O, no waiting on a server),
+  /// so it may run on a session strand. Default: false.
+  virtual bool quick() const { return false; }
 };
 
 }  // namespace parley::cache

@@ -28,6 +28,9 @@ class embedder {
   virtual std::string name() const = 0;
   virtual std::size_t dims() const = 0;
   virtual result<std::vector<float>> embed(std::string_view text) = 0;
+  /// True when embed() does no I/O and takes microseconds, so it may run on a session strand
+  /// (the router then decides inline instead of hopping to its worker). Default: false.
+  virtual bool quick() const { return false; }
 };
 
 /// Dot product of two equally long vectors (cosine similarity for unit vectors).

@@ -39,6 +39,8 @@ class responder {
   virtual std::vector<std::string> domain_phrases() const = 0;
   /// The session ended: drop what the responder keeps for it (timers, last reply). Thread-safe.
   virtual void forget_session(session_id) {}
+  /// True when answer() does no I/O and takes microseconds, so it may run on a session strand.
+  virtual bool quick() const { return false; }
 };
 
 }  // namespace parley::engine

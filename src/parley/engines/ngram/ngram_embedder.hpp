@@ -53,6 +53,7 @@ class ngram_embedder final : public engine::embedder {
   explicit ngram_embedder(ngram_config config = {});
 
   std::string name() const override;
+  bool quick() const override { return true; }  // hashing only, microseconds
   std::size_t dims() const override { return config_.dims; }
   result<std::vector<float>> embed(std::string_view text) override;
 

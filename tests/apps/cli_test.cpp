@@ -75,6 +75,16 @@ TEST_F(cli, unknown_flag_is_a_usage_error) {
   EXPECT_EQ(parley("run " + write_question("q2.wav") + " --engines nope --speed 50").exit_code, 1);
 }
 
+TEST_F(cli, serve_refuses_jwt_options_that_cannot_apply) {
+  // Both are refused before anything listens, so nothing is left running.
+  const auto leeway = parley("serve --engines mock --port 0 --jwt-leeway-s 5");
+  EXPECT_EQ(leeway.exit_code, 1) << leeway.output;
+  EXPECT_NE(leeway.output.find("--jwt-leeway-s needs --jwt-secret-env"), std::string::npos) << leeway.output;
+  const auto range = parley("serve --engines mock --port 0 --jwt-secret-env HOME --jwt-leeway-s 7200");
+  EXPECT_EQ(range.exit_code, 1) << range.output;
+  EXPECT_NE(range.output.find("--jwt-leeway-s"), std::string::npos) << range.output;
+}
+
 TEST_F(cli, missing_file_is_a_one_line_error) {
   const auto r = parley("run " + path("absent.wav"));
   EXPECT_EQ(r.exit_code, 2);

@@ -121,6 +121,10 @@ TEST_F(ws_load, five_sessions_get_five_answers_and_no_error) {
   // The server's own view of each turn came back in turn.metrics.
   ASSERT_TRUE(report["server"].contains("overhead")) << report.dump(2);
   EXPECT_EQ(report["server"]["overhead"]["n"], 5);
+  // ... split into its hand-off gaps (docs/latency.md §3).
+  ASSERT_TRUE(report["server"].contains("gap_route")) << report.dump(2);
+  EXPECT_EQ(report["server"]["gap_route"]["n"], 5);
+  EXPECT_EQ(report["server"]["gap_send"]["n"], 5);
   EXPECT_TRUE(report["memory"].contains("per_idle_session_kib")) << report.dump(2);
   EXPECT_NE(r.output.find("ttfa"), std::string::npos) << r.output;
 }

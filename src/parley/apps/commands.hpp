@@ -6,6 +6,7 @@
 //   unreadable, bad manifest) · 3 no speech found in the input · 4 runtime failure.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,7 @@ struct serve_options {
   bool metrics_need_token = false;        // /metrics requires the token too
   std::string jwt_secret_env;             // environment variable with an HS256 JWT secret ("" = no JWT)
   std::string jwt_audience;               // required `aud` of JWTs ("" = not checked)
+  std::optional<int> jwt_leeway_s;        // clock skew allowed on exp and nbf (unset: 30 s)
   std::string tls_cert, tls_key;          // PEM files: both set → https/wss only
   std::vector<std::string> allow_origins; // empty: the server's own origins; "*": any
   std::string web_root;                   // static files ("" = the bundled web/ if present)

@@ -195,6 +195,10 @@ int main(int argc, char** argv) {
                         "environment variable holding an HS256 secret: /ws then accepts JWTs signed with it (exp "
                         "required) as well as --token");
   serve_cmd->add_option("--jwt-audience", serve.jwt_audience, "with --jwt-secret-env: the `aud` a token must name");
+  serve_cmd->add_option("--jwt-leeway-s", serve.jwt_leeway_s,
+                        "with --jwt-secret-env: clock skew allowed on a token's exp and nbf, in seconds "
+                        "(default 30)")
+      ->check(CLI::Range(0, 3600));
   serve_cmd->add_option("--tls-cert", serve.tls_cert, "PEM certificate chain: serve https/wss (needs --tls-key)")
       ->check(CLI::ExistingFile);
   serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);

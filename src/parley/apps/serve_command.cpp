@@ -66,10 +66,13 @@ int serve_command(const serve_options& options) {
              exit_usage;
     }
     config.jwt_secret = secret;
-  } else if (!options.jwt_audience.empty()) {
-    return print_error("--jwt-audience needs --jwt-secret-env"), exit_usage;
+  } else if (!options.jwt_audience.empty() || options.jwt_leeway_s) {
+    return print_error(std::string(options.jwt_audience.empty() ? "--jwt-leeway-s" : "--jwt-audience") +
+                       " needs --jwt-secret-env"),
+           exit_usage;
   }
   config.jwt_audience = options.jwt_audience;
+  if (options.jwt_leeway_s) config.jwt_leeway_s = *options.jwt_leeway_s;
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return print_error("TLS needs both --tls-cert and --tls-key"), exit_usage;
   }

@@ -18,6 +18,7 @@
 #include "parley/cache/response_cache.hpp"
 #include "parley/engines/llama/llama_embedder.hpp"
 #include "parley/engines/ngram/ngram_embedder.hpp"
+#include "parley/engines/openai/openai_embedder.hpp"
 
 namespace {
 
@@ -63,10 +64,15 @@ int main(int argc, char** argv) {
   app.add_option("--from", lo)->capture_default_str();
   app.add_option("--to", hi)->capture_default_str();
   app.add_option("--step", step)->capture_default_str();
-  std::string model_path;
+  std::string model_path, embedder_model;
   app.add_option("--embedder", model_path,
-                 "a GGUF embedding model (llama.cpp) to measure instead of the built-in n-gram embedder")
-      ->check(CLI::ExistingFile);
+                 "measure another embedder instead of the built-in n-gram one: a GGUF embedding model (llama.cpp) "
+                 "or the base URL of an OpenAI-compatible embeddings server (http://HOST:PORT/v1)");
+  app.add_option("--embedder-model", embedder_model, "with an embeddings server: the model name to ask for");
+  bool guard_with_embedder = false;
+  app.add_flag("--guard-with-embedder", guard_with_embedder,
+               "with --embedder: the substitution guard compares words with that embedder too (the runtime uses "
+               "the n-gram one)");
   app.add_flag("--verbose", verbose, "print every pair with its similarity");
   app.add_flag("--no-stem", no_stem, "ablation: no stemming");
   app.add_flag("--no-synonyms", no_synonyms, "ablation: no synonym groups");
@@ -103,7 +109,19 @@ int main(int argc, char** argv) {
   cfg.stem = !no_stem;
   cfg.synonyms = !no_synonyms;
   std::shared_ptr<parley::engine::embedder> embedder = std::make_shared<parley::ngram::ngram_embedder>(cfg);
-  if (!model_path.empty()) {
+  parley::cache::response_cache_config rc_cfg;
+  if (model_path.rfind("http://", 0) == 0 || model_path.rfind("https://", 0) == 0) {
+    parley::openai::embedder_config ecfg;
+    ecfg.provider.base_url = model_path;
+    ecfg.model = embedder_model;
+    ecfg.request_timeout_ms = 10'000;  // offline measurement: no turn is waiting
+    try {
+      embedder = std::make_shared<parley::openai::openai_embedder>(std::move(ecfg));
+    } catch (const std::exception& e) {
+      std::cerr << "--embedder: " << e.what() << "\n";
+      return 1;
+    }
+  } else if (!model_path.empty()) {
     auto loaded = parley::llama::llama_embedder::load({.model_path = model_path});
     if (!loaded) {
       std::cerr << loaded.error().describe() << "\n";
@@ -111,7 +129,9 @@ int main(int argc, char** argv) {
     }
     embedder = std::move(*loaded);
   }
-  parley::cache::response_cache_config rc_cfg;
+  // As at run time (apps/engine_factory): the substitution guard compares single words with the
+  // n-gram embedder whatever embeds the queries.
+  if (!model_path.empty() && !guard_with_embedder) rc_cfg.word_embedder = std::make_shared<parley::ngram::ngram_embedder>(cfg);
   rc_cfg.substitution_guard = !no_guard;
   rc_cfg.word_match_threshold = word_match;
   parley::cache::response_cache probe(rc_cfg, embedder, std::make_shared<parley::cache::memory_store>(), nullptr);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "../cache/redis/redis_server_fixture.hpp"
 #include "../engines/openai/fake_server.hpp"
+#include "parley/apps/engine_factory.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 
@@ -238,6 +240,30 @@ TEST_F(cli, say_then_transcribe_round_trips) {
   const auto heard = parley("transcribe " + path("say.wav"));
   ASSERT_EQ(heard.exit_code, 0) << heard.output;
   EXPECT_EQ(heard.output, "what time is it\n");
+}
+
+// A cache whose queries are embedded by a server compares the guard's single words with the
+// built-in n-gram embedder: one request per lookup, never one per content word.
+TEST(engine_factory, a_remote_cache_embedder_leaves_the_word_guard_to_the_ngram_embedder) {
+  namespace fake = parley::openai::testing;
+  std::atomic<int> n_requests{0};
+  fake::fake_server server([&](fake::fake_conn& conn, const fake::fake_request& req, int) {
+    if (req.target.find("/embeddings") != std::string::npos) n_requests.fetch_add(1);
+    conn.respond(200, R"({"data":[{"embedding":[0.6,0.8,0.0,0.0]}]})");
+  });
+  parley::app::engine_choice choice;
+  choice.cache = "memory";
+  choice.cache_embedder = server.base_url();
+  auto cache = parley::app::build_response_cache(choice);
+  ASSERT_TRUE(cache) << cache.error().describe();
+  parley::cache::cached_reply reply;
+  reply.text = "Use the link on the sign-in page.";
+  reply.reply_class = "static";
+  ASSERT_TRUE((*cache)->store("how do i reset my forgotten password", {}, reply));
+  const int before = n_requests.load();
+  const auto found = (*cache)->lookup("how can i change my password", {});
+  EXPECT_EQ(n_requests.load() - before, 1) << "the query only; the guard's words stay local";
+  EXPECT_EQ(found.kind, parley::cache::match_kind::miss) << "the guard still refuses 'reset'/'change' + 'forgotten'";
 }
 
 // The embedded stack with an OpenAI-compatible LLM behind it (a scripted server on loopback): a

@@ -104,6 +104,9 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
   auto embedder = build_cache_embedder(choice);
   if (!embedder) return embedder.error();
   cache::response_cache_config config;
+  // The substitution guard embeds single words per candidate: microseconds with the n-gram
+  // embedder, a request or a model pass each with any other, so it always uses the n-gram one.
+  if (!(*embedder)->quick()) config.word_embedder = std::make_shared<ngram::ngram_embedder>();
   if (choice.cache_threshold > 0.0) {
     for (auto& [name, policy] : config.classes) {
       if (policy.threshold < 1.0) policy.threshold = std::min(1.0, choice.cache_threshold + (name == "time_sensitive" ? 0.075 : 0.0));

@@ -20,8 +20,9 @@ packages=(
   flite espeak-ng sox
   # llama.cpp: fetched from npm (scripts/fetch_llama.sh); tiny test models are written with gguf-py
   python3-numpy
-  # browser tests: Debian's Chromium driven by playwright-core (tests/browser)
-  chromium
+  # browser tests (tests/browser): Debian's Chromium driven by playwright-core, and Firefox ESR
+  # driven by puppeteer-core over WebDriver BiDi
+  chromium firefox-esr
 )
 
 # Node.js and npm: the machine's own when present, Debian's otherwise.
@@ -52,7 +53,8 @@ fi
 
 cd "$(dirname "$0")/.."
 ./scripts/fetch_llama.sh
-if [ -f tests/browser/package-lock.json ] && [ ! -f tests/browser/node_modules/.package-lock.json ]; then
+if [ -f tests/browser/package-lock.json ] && { [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+     [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; }; then
   echo "setup: installing the browser-test packages (npm ci)"
   (cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --silent)
 fi

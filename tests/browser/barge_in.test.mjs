@@ -53,7 +53,7 @@ runTest('browser_barge_in', async (t) => {
   check(reply.playedSamples < reply.receivedSamples, 'the reply did not play to its end', reply);
   const history = state.statusHistory;
   check(history.lastIndexOf('interrupted') > history.indexOf('speaking'), `the page state went speaking → interrupted (${history.join(' → ')})`);
-  const badge = await page.locator(`.reply[data-generation="${generation}"]`).getAttribute('data-state');
+  const badge = await page.attr(`.reply[data-generation="${generation}"]`, 'data-state');
   check(badge === 'interrupted', `the page shows the reply as interrupted (data-state ${badge})`);
 
   await sleep(500);

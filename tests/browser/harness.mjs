@@ -1,6 +1,7 @@
 // Shared pieces of the browser tests: the skip rule, speech WAVs made with flite, the real
-// `parley serve`, headless Chromium with a fake microphone, bounded waits, and a runner that
-// always cleans up.
+// `parley serve`, a headless browser with a fake microphone (Chromium through playwright-core, or
+// Firefox through puppeteer-core and WebDriver BiDi), bounded waits, and a runner that always
+// cleans up.
 //
 // A test file calls runTest(name, async (t) => { ... }): `t` holds the options, a temp dir and
 // helpers; every wait is bounded and says what it waited for; whatever happens the browser is
@@ -10,7 +11,9 @@
 // Options (CTest passes them; see tests/browser/CMakeLists.txt):
 //   --parley PATH      the parley CLI binary      (or $PARLEY_BINARY)
 //   --web-root DIR     the web client to serve    (or $PARLEY_WEB_ROOT)
+//   --browser NAME     chromium (default) or firefox
 //   --chromium PATH    default /usr/bin/chromium  (or $PARLEY_CHROMIUM)
+//   --firefox PATH     default /usr/bin/firefox-esr (or $PARLEY_FIREFOX)
 //   --artifacts DIR    where a failure leaves a screenshot and the client's state (default: the
 //                      cwd; with $PARLEY_BROWSER_SCREENSHOTS set, a passing test too)
 
@@ -29,15 +32,25 @@ function parseOptions(argv) {
   const options = {
     parley: process.env.PARLEY_BINARY || '',
     webRoot: process.env.PARLEY_WEB_ROOT || path.resolve(HERE, '../../web'),
+    browser: 'chromium',
     chromium: process.env.PARLEY_CHROMIUM || '/usr/bin/chromium',
+    firefox: process.env.PARLEY_FIREFOX || '/usr/bin/firefox-esr',
     artifacts: process.cwd(),
   };
-  const names = { '--parley': 'parley', '--web-root': 'webRoot', '--chromium': 'chromium', '--artifacts': 'artifacts' };
+  const names = {
+    '--parley': 'parley',
+    '--web-root': 'webRoot',
+    '--browser': 'browser',
+    '--chromium': 'chromium',
+    '--firefox': 'firefox',
+    '--artifacts': 'artifacts',
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = names[argv[i]];
     if (!key || i + 1 >= argv.length) throw new Error(`unknown or incomplete option '${argv[i]}'`);
     options[key] = argv[++i];
   }
+  if (options.browser !== 'chromium' && options.browser !== 'firefox') throw new Error(`--browser wants chromium or firefox, got '${options.browser}'`);
   return options;
 }
 
@@ -46,10 +59,15 @@ function skip(reason) {
   process.exit(SKIP_EXIT_CODE);
 }
 
-// Chromium and playwright-core are installed by scripts/setup.sh; without them the test skips.
-async function loadPlaywright(options) {
-  if (!fs.existsSync(options.chromium)) skip(`no Chromium at ${options.chromium} (scripts/setup.sh installs it)`);
-  const entry = path.join(HERE, 'node_modules', 'playwright-core', 'index.mjs');
+// The browsers (Debian's chromium and firefox-esr) and their drivers (playwright-core drives
+// Chromium; Firefox, whose stock build playwright cannot drive, goes through puppeteer-core over
+// WebDriver BiDi) are installed by scripts/setup.sh; without them the test skips.
+async function loadDriver(options) {
+  const executable = options[options.browser];
+  if (!fs.existsSync(executable)) skip(`no ${options.browser} at ${executable} (scripts/setup.sh installs it)`);
+  const entry = options.browser === 'chromium'
+    ? path.join(HERE, 'node_modules', 'playwright-core', 'index.mjs')
+    : path.join(HERE, 'node_modules', 'puppeteer-core', 'lib', 'puppeteer', 'puppeteer-core.js');
   if (!fs.existsSync(entry)) skip('tests/browser/node_modules is missing (scripts/setup.sh runs npm ci there)');
   return import(entry);
 }
@@ -184,9 +202,33 @@ export function metricValue(text, name) {
 
 // ---- the browser --------------------------------------------------------------------------------
 
-// Headless Chromium whose microphone plays `wavFile` (looping, unless `loop` is false).
+// A headless browser whose microphone plays `wavFile` (looping, unless `loop` is false), on the
+// web client's page. Returns the page as a small facade both drivers implement the same way:
+//   click(selector)  a real click (the page starts audio only on a user gesture)
+//   fill(selector, text), text(selector) (the first match's textContent), count(selector),
+//   attr(selector, name), evaluate(fn), screenshot(file)
 export async function openPage(t, wavFile, { loop = true } = {}) {
-  const browser = await t.playwright.chromium.launch({
+  const page = t.options.browser === 'chromium' ? await openChromium(t, wavFile, loop) : await openFirefox(t, wavFile, loop);
+  t.page = page;
+  await page.goto(`${t.server.url}/`);
+  await page.waitForClient().catch(() => {
+    throw new Error(`the page did not start its client (window.parley); page errors: ${t.pageErrors.join('; ') || 'none'}`);
+  });
+  return page;
+}
+
+function watchPage(t, raw) {
+  raw.on('console', (message) => t.pageLog.push(`console.${message.type()}: ${message.text()}`));
+  raw.on('pageerror', (error) => t.pageErrors.push(error.message));
+  raw.on('requestfailed', (request) => t.pageErrors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  raw.on('response', (response) => {
+    if (response.status() >= 400) t.pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+}
+
+// Chromium plays the file itself as its fake capture device.
+async function openChromium(t, wavFile, loop) {
+  const browser = await t.driver.chromium.launch({
     executablePath: t.options.chromium,
     headless: true,
     args: [
@@ -197,20 +239,87 @@ export async function openPage(t, wavFile, { loop = true } = {}) {
     ],
   });
   t.cleanups.push(() => browser.close());
-  const page = await browser.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('console', (message) => t.pageLog.push(`console.${message.type()}: ${message.text()}`));
-  page.on('pageerror', (error) => t.pageErrors.push(error.message));
-  page.on('requestfailed', (request) => t.pageErrors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) t.pageErrors.push(`HTTP ${response.status()} for ${response.url()}`);
+  const raw = await browser.newPage();
+  raw.setDefaultTimeout(15_000);
+  watchPage(t, raw);
+  return {
+    goto: (url) => raw.goto(url),
+    waitForClient: () => raw.waitForFunction(() => window.parley !== undefined, null, { timeout: 10_000 }),
+    click: (selector) => raw.click(selector),
+    fill: (selector, text) => raw.fill(selector, text),
+    text: (selector) => raw.locator(selector).first().textContent(),
+    count: (selector) => raw.locator(selector).count(),
+    attr: (selector, name) => raw.locator(selector).first().getAttribute(name),
+    evaluate: (fn) => raw.evaluate(fn),
+    screenshot: (file) => raw.screenshot({ path: file, fullPage: true, timeout: 5000 }),
+  };
+}
+
+// Firefox has no file-backed fake microphone, so the page's getUserMedia is replaced before any
+// script runs: it returns the stream of a Web Audio graph playing the WAV's samples (from the
+// moment the page asks, like a microphone). Everything after getUserMedia — the capture worklet,
+// resampling, the WebSocket, the jitter buffer, playout — is the browser's own.
+async function openFirefox(t, wavFile, loop) {
+  const browser = await t.driver.default.launch({
+    browser: 'firefox',
+    executablePath: t.options.firefox,
+    headless: true,
+    extraPrefsFirefox: {
+      'media.navigator.permission.disabled': true, // no microphone prompt
+      'media.autoplay.default': 0, // allow audio
+      'media.autoplay.blocking_policy': 0,
+      // No sound device here: Firefox's mock audio backend plays to nowhere at real time (without
+      // it an AudioContext never leaves "suspended"). Chromium's headless mode does the same itself.
+      'media.cubeb.force_mock_context': true,
+    },
   });
-  t.page = page;
-  await page.goto(`${t.server.url}/`);
-  await page.waitForFunction(() => window.parley !== undefined, null, { timeout: 10_000 }).catch(() => {
-    throw new Error(`the page did not start its client (window.parley); page errors: ${t.pageErrors.join('; ') || 'none'}`);
-  });
-  return page;
+  t.cleanups.push(() => browser.close());
+  const raw = await browser.newPage();
+  raw.setDefaultTimeout(15_000);
+  watchPage(t, raw);
+  const { rateHz, samples } = readWav(wavFile);
+  const pcm = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).toString('base64');
+  await raw.evaluateOnNewDocument(
+    (pcmBase64, sampleRate, looping) => {
+      if (!navigator.mediaDevices) return; // not a secure context: the page will say so itself
+      navigator.mediaDevices.getUserMedia = async () => {
+        const bytes = atob(pcmBase64);
+        const floats = new Float32Array(bytes.length >> 1);
+        for (let i = 0; i < floats.length; i++) {
+          const v = bytes.charCodeAt(2 * i) | (bytes.charCodeAt(2 * i + 1) << 8);
+          floats[i] = (v >= 0x8000 ? v - 0x10000 : v) / 32768;
+        }
+        const context = new AudioContext();
+        await context.resume();
+        const buffer = context.createBuffer(1, floats.length, sampleRate);
+        buffer.copyToChannel(floats, 0);
+        const source = context.createBufferSource();
+        source.buffer = buffer;
+        source.loop = looping;
+        const destination = context.createMediaStreamDestination();
+        source.connect(destination);
+        source.start();
+        return destination.stream;
+      };
+    },
+    pcm,
+    rateHz,
+    loop,
+  );
+  return {
+    goto: (url) => raw.goto(url),
+    waitForClient: () => raw.waitForFunction(() => window.parley !== undefined, { timeout: 10_000 }),
+    click: (selector) => raw.click(selector),
+    fill: async (selector, text) => {
+      await raw.$eval(selector, (element) => (element.value = ''));
+      await raw.type(selector, text);
+    },
+    text: (selector) => raw.$eval(selector, (element) => element.textContent),
+    count: (selector) => raw.$$eval(selector, (elements) => elements.length),
+    attr: (selector, name) => raw.$eval(selector, (element, attribute) => element.getAttribute(attribute), name),
+    evaluate: (fn) => raw.evaluate(fn),
+    screenshot: (file) => raw.screenshot({ path: file, fullPage: true }),
+  };
 }
 
 // The client's view of the session (web/js/app.js snapshot()).
@@ -250,7 +359,7 @@ export async function runTest(name, body, { deadlineS = 150 } = {}) {
   const t = {
     name,
     options: null,
-    playwright: null,
+    driver: null,
     server: null,
     page: null,
     dir: null,
@@ -269,7 +378,8 @@ export async function runTest(name, body, { deadlineS = 150 } = {}) {
   let failure = null;
   try {
     t.options = parseOptions(process.argv.slice(2));
-    t.playwright = await loadPlaywright(t.options);
+    if (t.options.browser !== 'chromium') t.name = name = `${name}_${t.options.browser}`;
+    t.driver = await loadDriver(t.options);
     if (!t.options.parley || !fs.existsSync(t.options.parley)) throw new Error(`no parley binary (--parley or $PARLEY_BINARY): '${t.options.parley}'`);
     t.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-browser-'));
     await body(t);
@@ -295,7 +405,7 @@ export async function runTest(name, body, { deadlineS = 150 } = {}) {
 
 async function saveArtifacts(t) {
   const base = path.join(t.options.artifacts, t.name);
-  await t.page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 5000 });
+  await t.page.screenshot(`${base}.png`);
   fs.writeFileSync(`${base}.state.json`, JSON.stringify(await snapshot(t), null, 1));
   console.log(`screenshot and client state: ${base}.png, ${base}.state.json`);
 }

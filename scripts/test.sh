@@ -2,7 +2,7 @@
 # Sets up, builds and runs the whole test suite: the dev build, then again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and ThreadSanitizer.
 # PARLEY_TEST_PRESETS="dev" limits the presets (default: "dev asan tsan"). First, the protocol
-# decoder is fuzzed for PARLEY_FUZZ_SECONDS (default 30; 0 skips it).
+# decoder and the Opus path are fuzzed for PARLEY_FUZZ_SECONDS each (default 30; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 ./scripts/llama/build_server.sh
 jobs=$(nproc)
 if [ "${PARLEY_FUZZ_SECONDS:-30}" -gt 0 ]; then
-  echo "== fuzz: protocol decoder, ${PARLEY_FUZZ_SECONDS:-30} s"
-  ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-30}" 2>&1 | tail -n 12
+  echo "== fuzz: protocol decoder and Opus packets, ${PARLEY_FUZZ_SECONDS:-30} s each"
+  ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-30}" 2>&1 | grep -E '^(building|fuzzing|Done|stat::new_units|==[0-9]+==|SUMMARY|artifact_prefix)'
 fi
 for preset in ${PARLEY_TEST_PRESETS:-dev asan tsan}; do
   echo "== $preset: build"

@@ -24,6 +24,7 @@ struct pipeline_flags {
   int vad_aggressiveness = 2;      // WebRTC VAD mode 0..3
   int noise_suppression = 2;       // WebRTC noise suppression level 0..3, or -1 for off
   bool asr_denoised = false;       // the recognizer hears the noise-suppressed audio too
+  double snr_gate_db = 8.0;        // voiced steps must stand this far above the noise floor (<= 0: off)
 };
 
 /// The session options those flags describe.

@@ -122,6 +122,11 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
                  "WebRTC noise suppression level for the VAD: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
       ->capture_default_str()
       ->check(CLI::Range(-1, 3));
+  cmd.add_option("--snr-gate-db", p.snr_gate_db,
+                 "a voiced 10 ms step must stand this many dB above the noise floor (ends turns on time in loud "
+                 "noise; 0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 40.0));
   cmd.add_flag("--asr-denoised", p.asr_denoised,
                "feed the recognizer the noise-suppressed audio too (default: it hears the input as it came, "
                "which recognises clean speech better)");
@@ -241,6 +246,11 @@ int main(int argc, char** argv) {
                         "WebRTC noise suppression level: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
       ->capture_default_str()
       ->check(CLI::Range(-1, 3));
+  serve_cmd->add_option("--snr-gate-db", serve.pipeline.snr_gate_db,
+                        "a voiced 10 ms step must stand this many dB above the noise floor (ends turns on time "
+                        "in loud noise; 0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 40.0));
   serve_cmd->add_option("--transcripts", serve.engines.transcripts,
                         "mock recognizer: the transcript of each utterance, in turn (repeatable)");
   add_engine_flags(*serve_cmd, serve.engines);

@@ -73,6 +73,7 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
   options.frontend.vad_aggressiveness = flags.vad_aggressiveness;
   options.frontend.noise_suppression = flags.noise_suppression >= 0;
   options.frontend.noise_suppression_level = std::max(0, flags.noise_suppression);
+  options.frontend.snr_gate_db = flags.snr_gate_db;
   options.recognizer_hears_denoised = flags.asr_denoised;
   return options;
 }

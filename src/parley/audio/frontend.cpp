@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 
 #include "parley/core/clock.hpp"
@@ -13,6 +14,15 @@ namespace parley::audio {
 namespace {
 
 constexpr std::size_t k_step_samples = k_input_rate_hz / 100;  // the 10 ms unit WebRTC works in
+constexpr std::size_t k_floor_steps = 150;                       // the noise floor looks back 1.5 s
+constexpr double k_floor_quantile = 0.10;
+
+// Mean power of a step in dB (full scale 16-bit = 90.3 dB; digital silence = -90 dB).
+double level_db(const std::int16_t* samples, std::size_t n) {
+  double energy = 0.0;
+  for (std::size_t i = 0; i < n; ++i) energy += static_cast<double>(samples[i]) * samples[i];
+  return 10.0 * std::log10(energy / static_cast<double>(n) + 1e-9);
+}
 
 // Aggressiveness 0..3 -> Likelihood. webrtc's VoiceDetectionImpl maps these to VAD modes
 // kHighLikelihood=0 .. kVeryLowLikelihood=3, so aggressiveness equals the WebRTC VAD mode.
@@ -30,6 +40,23 @@ struct frontend::impl {
   std::unique_ptr<webrtc::AudioProcessing> apm;
   webrtc::AudioFrame frame;  // reused: ~8 KB, kept off the caller's stack
   frontend_config config;
+  // The level gate's history: the last k_floor_steps step levels (a ring), and a scratch copy.
+  std::array<float, k_floor_steps> levels{};
+  std::array<float, k_floor_steps> scratch{};
+  std::size_t n_levels = 0;
+  std::size_t next_level = 0;
+
+  /// Records a cleaned step's level; true when it stands snr_gate_db above the noise floor.
+  bool above_floor(const std::int16_t* samples) {
+    const auto level = static_cast<float>(level_db(samples, k_step_samples));
+    levels[next_level] = level;
+    next_level = (next_level + 1) % k_floor_steps;
+    n_levels = std::min(n_levels + 1, k_floor_steps);
+    std::copy_n(levels.begin(), n_levels, scratch.begin());
+    const auto k = static_cast<std::ptrdiff_t>(k_floor_quantile * static_cast<double>(n_levels - 1));
+    std::nth_element(scratch.begin(), scratch.begin() + k, scratch.begin() + static_cast<std::ptrdiff_t>(n_levels));
+    return level > scratch[static_cast<std::size_t>(k)] + config.snr_gate_db;
+  }
 
   /// (Re)initialises the chain (which also resets its state): 16 kHz mono, 10 ms VAD frames.
   /// Returns the first non-zero webrtc error code.
@@ -60,7 +87,10 @@ struct frontend::impl {
     const int err = apm->ProcessStream(&frame);
     if (err != 0) return err < 0 ? err : -err;
     std::copy_n(frame.data_, k_step_samples, samples);
-    return apm->voice_detection()->stream_has_voice() ? 1 : 0;
+    const bool voiced = apm->voice_detection()->stream_has_voice();
+    if (config.snr_gate_db <= 0.0) return voiced ? 1 : 0;
+    const bool loud = above_floor(samples);  // every step feeds the floor, voiced or not
+    return voiced && loud ? 1 : 0;
   }
 };
 
@@ -77,6 +107,11 @@ result<frontend> frontend::create(frontend_config config) {
   if (config.noise_suppression_level < 0 || config.noise_suppression_level > 3) {
     return make_error(errc::invalid_argument,
                       "noise suppression level must be 0..3, got " + std::to_string(config.noise_suppression_level));
+  }
+  if (!std::isfinite(config.snr_gate_db) || config.snr_gate_db > 40.0) {
+    return make_error(errc::invalid_argument,
+                      "level gate must be at most 40 dB above the noise floor (0 or less: off), got " +
+                          std::to_string(config.snr_gate_db));
   }
   webrtc::Config apm_config;
   // The experimental (analog) AGC is on by default in 0.3; parley only ever uses the digital one.
@@ -108,7 +143,10 @@ result<double> frontend::process(std::span<std::int16_t> frame) {
 }
 
 void frontend::reset() {
-  if (impl_) (void)impl_->configure();
+  if (!impl_) return;
+  (void)impl_->configure();
+  impl_->n_levels = 0;
+  impl_->next_level = 0;
 }
 
 }  // namespace parley::audio

@@ -8,7 +8,8 @@ result<webrtc_vad> webrtc_vad::create(vad_config config) {
   auto fe = frontend::create({.high_pass = false,
                               .noise_suppression = false,
                               .gain_control = false,
-                              .vad_aggressiveness = config.aggressiveness});
+                              .vad_aggressiveness = config.aggressiveness,
+                              .snr_gate_db = 0.0});  // the bare verdict
   if (!fe) return fe.error();
   return webrtc_vad(std::move(*fe));
 }

@@ -69,6 +69,7 @@ struct utterance {
   std::string id, file, text, category, voice, condition;
   double speech_start_ms = 0, speech_end_ms = 0;
   std::vector<std::int16_t> samples;  // cut at speech end + tail
+  std::uint64_t channel = 0;          // recognizer_events::channel (auto: one per voice × condition)
 };
 
 struct decoded {
@@ -139,13 +140,57 @@ std::vector<utterance> read_corpus(const std::string& manifest, double tail_ms) 
   return out;
 }
 
-/// The front-end settings --denoise accepts, in the order of the levels.
-const std::vector<std::string> k_denoise_names = {"none", "hp", "low", "moderate", "high", "very_high"};
+/// The front-end settings --denoise accepts, in the order of the levels; "auto" is what a session
+/// does by default (raw audio, or the cleaned one when the input's SNR is low; see auto_denoised).
+const std::vector<std::string> k_denoise_names = {"none", "hp", "low", "moderate", "high", "very_high", "auto"};
+double g_auto_snr_db = parley::audio::k_asr_denoise_below_snr_db;  // --auto-snr-db
+
+/// "auto": each file through a session's default front-end (noise suppression high, level gate) in
+/// 20 ms frames; at the point where the endpointer would start the turn (3 voiced frames in a
+/// row) the front-end's snr_db() decides, as the session does, whether the recognizer hears the
+/// cleaned audio (SNR below g_auto_snr_db) or the raw input. Prints how many files chose each.
+std::vector<utterance> auto_denoised(const std::vector<utterance>& corpus) {
+  std::vector<utterance> out = corpus;
+  std::map<std::string, std::pair<int, int>> chosen;  // condition → (cleaned, raw)
+  for (auto& u : out) {
+    auto fe = parley::audio::frontend::create({});
+    if (!fe) throw std::runtime_error(fe.error().describe());
+    std::vector<std::int16_t> cleaned = u.samples;
+    constexpr std::size_t frame = 320;
+    int run = 0;
+    std::optional<bool> use_cleaned;
+    for (std::size_t k = 0; k < cleaned.size(); k += frame) {
+      std::array<std::int16_t, frame> buf{};
+      const std::size_t n = std::min(frame, cleaned.size() - k);
+      std::copy_n(cleaned.begin() + static_cast<std::ptrdiff_t>(k), n, buf.begin());
+      auto r = fe->process(buf);
+      if (!r) throw std::runtime_error(r.error().describe());
+      std::copy_n(buf.begin(), n, cleaned.begin() + static_cast<std::ptrdiff_t>(k));
+      run = *r >= 0.5 ? run + 1 : 0;
+      if (!use_cleaned && run >= 3) use_cleaned = fe->snr_db() < g_auto_snr_db;
+    }
+    auto& c = chosen[u.condition];
+    // As a session would be: one channel per voice and condition (a speaker in a room), raw and
+    // cleaned audio apart.
+    u.channel = 2 * (std::hash<std::string>{}(u.voice + "/" + u.condition) >> 1) + (use_cleaned.value_or(false) ? 1 : 0);
+    if (use_cleaned.value_or(false)) {
+      u.samples = std::move(cleaned);
+      ++c.first;
+    } else {
+      ++c.second;
+    }
+  }
+  std::cerr << "auto: cleaned audio below " << g_auto_snr_db << " dB SNR:";
+  for (const auto& [condition, n] : chosen) std::cerr << " " << condition << " " << n.first << "/" << (n.first + n.second);
+  std::cerr << "\n";
+  return out;
+}
 
 /// A copy of `corpus` cleaned by the audio front-end (`name` from k_denoise_names), each file
 /// through a fresh front-end in 20 ms frames, as a session's input path does.
 std::vector<utterance> denoised(const std::vector<utterance>& corpus, const std::string& name) {
   if (name == "none") return corpus;
+  if (name == "auto") return auto_denoised(corpus);
   parley::audio::frontend_config cfg;
   cfg.high_pass = true;
   cfg.gain_control = false;
@@ -229,7 +274,8 @@ system_run run_streaming(const std::vector<utterance>& corpus, ps::pocketsphinx_
                                     w->text = std::move(text);
                                     w->done = true;
                                     w->cv.notify_all();
-                                  }},
+                                  },
+                              .channel = u.channel},
                              [w](const ps::final_detail& detail) {
                                std::lock_guard lock(w->m);
                                w->detail = detail;
@@ -651,7 +697,9 @@ int main(int argc, char** argv) {
   app.add_option("--model-dir", model_dir, "pocketsphinx model folder");
   app.add_option("--denoise", denoise,
                  "comma-separated front-end settings, one streaming run each: none | hp | low | moderate | high | "
-                 "very_high");
+                 "very_high | auto (a session's default: cleaned audio only when the SNR is low)");
+  app.add_option("--auto-snr-db", g_auto_snr_db, "with --denoise auto: the SNR below which the cleaned audio is used")
+      ->capture_default_str();
   app.add_option("--order", order, "decoding order: manifest | reverse | grouped (by voice and condition)")
       ->check(CLI::IsMember({"manifest", "reverse", "grouped"}));
   app.add_option("--markdown", markdown_path, "write the WER table (markdown) here");

@@ -4,6 +4,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <algorithm>
+#include <cmath>
+#include <optional>
+#include <random>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -445,6 +448,133 @@ TEST(session, timelines_hold_transcripts_with_personal_data_redacted) {
   const auto i = rec.first<user_turn_committed>();
   ASSERT_NE(i, SIZE_MAX);
   EXPECT_EQ(std::get<user_turn_committed>(rec.events[i].body).text, "my email is jane.doe@example.com");
+}
+
+// ---- what the recognizer hears -------------------------------------------------------------------
+
+// Wraps the mock recognizer and records, per opened utterance, the channel it named and the
+// loudest sample it was fed (raw noisy audio keeps its noise; the cleaned copy is much quieter
+// outside speech, and the first 300 ms of pre-roll are mostly noise).
+class listening_recognizer final : public engine::recognizer {
+ public:
+  explicit listening_recognizer(std::shared_ptr<mock::mock_recognizer> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "listening"; }
+  engine::recognizer_caps caps() const override { return inner_->caps(); }
+  result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override {
+    {
+      std::lock_guard lock(mutex_);
+      channels_.push_back(events.channel);
+      first_fed_.emplace_back();
+    }
+    auto stream = inner_->open(std::move(events));
+    if (!stream) return stream;
+    return std::unique_ptr<engine::recognizer_stream>(std::make_unique<stream_tap>(*this, first_fed_.size() - 1, std::move(*stream)));
+  }
+  std::vector<std::uint64_t> channels() {
+    std::lock_guard lock(mutex_);
+    return channels_;
+  }
+  /// The first 100 ms the utterance was fed (the pre-roll's oldest part: before the speech).
+  std::vector<std::int16_t> first_fed(std::size_t utterance) {
+    std::lock_guard lock(mutex_);
+    return first_fed_.at(utterance);
+  }
+
+ private:
+  struct stream_tap final : engine::recognizer_stream {
+    stream_tap(listening_recognizer& r, std::size_t i, std::unique_ptr<engine::recognizer_stream> s)
+        : owner(r), index(i), inner(std::move(s)) {}
+    void feed(std::span<const std::int16_t> samples) override {
+      {
+        std::lock_guard lock(owner.mutex_);
+        auto& kept = owner.first_fed_[index];
+        const auto room = std::min<std::size_t>(samples.size(), 1600 - std::min<std::size_t>(kept.size(), 1600));
+        kept.insert(kept.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(room));
+      }
+      inner->feed(samples);
+    }
+    void finish() override { inner->finish(); }
+    void cancel() override { inner->cancel(); }
+    listening_recognizer& owner;
+    std::size_t index;
+    std::unique_ptr<engine::recognizer_stream> inner;
+  };
+  std::shared_ptr<mock::mock_recognizer> inner_;
+  std::mutex mutex_;
+  std::vector<std::uint64_t> channels_;
+  std::vector<std::vector<std::int16_t>> first_fed_;
+};
+
+double rms_of(const std::vector<std::int16_t>& x) {
+  double e = 0;
+  for (auto v : x) e += static_cast<double>(v) * v;
+  return x.empty() ? 0.0 : std::sqrt(e / static_cast<double>(x.size()));
+}
+
+// One question in steady white noise `snr_db` below the speech (none: the clean script).
+std::vector<std::int16_t> question_in_noise(std::optional<double> snr_db) {
+  auto pcm = script_audio({std::pair{'.', 1500.0}, std::pair{'S', 1200.0}, std::pair{'.', 1000.0}});
+  if (!snr_db) return pcm;
+  const auto speech = mock::speechlike_pcm(19200, k_input_rate_hz, 800);
+  const double noise_rms = rms_of(speech) / std::pow(10.0, *snr_db / 20.0);
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0.0, noise_rms);
+  for (auto& v : pcm) v = static_cast<std::int16_t>(std::clamp(v + noise(rng), -32768.0, 32767.0));
+  return pcm;
+}
+
+TEST(session_asr_input, clean_input_is_heard_as_it_came_and_noisy_input_cleaned) {
+  for (const std::optional<double> snr : {std::optional<double>{}, std::optional<double>{10.0}}) {
+    SCOPED_TRACE(snr ? "10 dB SNR" : "clean");
+    io_threads io;
+    auto engines = make_engines(io.executor());
+    auto listening = std::make_shared<listening_recognizer>(engines.asr);
+    recorder rec;
+    session_options options;
+    options.input_queue_chunks = 100'000;
+    auto s = session::create(io.executor(), {listening, engines.llm, engines.tts}, options, rec.callbacks());
+    ASSERT_TRUE(s);
+    const auto input = question_in_noise(snr);
+    push_in_frames(**s, input);
+    (*s)->end_input();
+    ASSERT_TRUE(rec.wait_end());
+    ASSERT_EQ(listening->channels().size(), 1u) << "one utterance";
+    ASSERT_EQ(rec.turns.size(), 1u);
+    const bool cleaned = listening->channels()[0] % 2 == 1;
+    const auto fed = listening->first_fed(0);
+    if (!snr) {
+      EXPECT_FALSE(cleaned) << "clean input: the recognizer hears it as it came";
+      EXPECT_FALSE(rec.turns[0].has_note(obs::note_name::asr_cleaned));
+    } else {
+      EXPECT_TRUE(cleaned) << "10 dB SNR: the recognizer hears the cleaned audio";
+      EXPECT_TRUE(rec.turns[0].has_note(obs::note_name::asr_cleaned));
+      // The pre-roll's noise reached the recognizer suppressed (the raw noise is far louder).
+      const std::vector<std::int16_t> raw_noise(input.begin(), input.begin() + 1600);
+      EXPECT_LT(rms_of(fed), rms_of(raw_noise) / 3.0);
+    }
+    (*s)->close();
+  }
+}
+
+TEST(session_asr_input, zero_threshold_keeps_raw_audio_and_the_flag_forces_cleaned) {
+  for (const bool force : {false, true}) {
+    io_threads io;
+    auto engines = make_engines(io.executor());
+    auto listening = std::make_shared<listening_recognizer>(engines.asr);
+    recorder rec;
+    session_options options;
+    options.input_queue_chunks = 100'000;
+    options.recognizer_denoised_below_snr_db = 0.0;
+    options.recognizer_hears_denoised = force;
+    auto s = session::create(io.executor(), {listening, engines.llm, engines.tts}, options, rec.callbacks());
+    ASSERT_TRUE(s);
+    push_in_frames(**s, question_in_noise(10.0));
+    (*s)->end_input();
+    ASSERT_TRUE(rec.wait_end());
+    ASSERT_EQ(listening->channels().size(), 1u);
+    EXPECT_EQ(listening->channels()[0] % 2 == 1, force);
+    (*s)->close();
+  }
 }
 
 // ---- routed turns (session_options::router) ---------------------------------------------------

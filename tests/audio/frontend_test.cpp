@@ -162,6 +162,27 @@ TEST(frontend_gate, ends_speech_on_time_in_ten_db_noise) {
   }
   EXPECT_GT(n_speech_voiced, n_speech / 3) << n_speech_voiced << " of " << n_speech;
   EXPECT_EQ(n_after_voiced, 0);
+  // The SNR it estimates is near the 10 dB mixed in (speech level is that of its voiced steps).
+  EXPECT_GT(fe->snr_db(), 5.0);
+  EXPECT_LT(fe->snr_db(), k_asr_denoise_below_snr_db) << "a session's recognizer would hear the cleaned audio";
+}
+
+TEST(frontend_gate, estimates_a_high_snr_for_clean_speech_and_none_before_speech) {
+  test::temp_dir dir;
+  const auto wav = test::synthesize("flite", "what time is it", dir.file("q.wav"));
+  if (!wav) GTEST_SKIP() << "flite is not installed";
+  auto clip = read_audio_file(*wav);
+  ASSERT_TRUE(clip);
+  auto fe = frontend::create();
+  ASSERT_TRUE(fe);
+  std::vector<std::int16_t> silence(320, 0);
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(fe->process(silence));
+  EXPECT_TRUE(std::isinf(fe->snr_db())) << "no speech heard yet";
+  std::vector<std::int16_t> speech = clip->samples;
+  speech.resize(speech.size() / 320 * 320);
+  for (std::size_t i = 0; i < speech.size(); i += 320) ASSERT_TRUE(fe->process(std::span<std::int16_t>(speech).subspan(i, 320)));
+  EXPECT_GT(fe->snr_db(), 40.0) << "clean speech after digital silence";
+  EXPECT_TRUE(std::isinf(frontend::create({.snr_gate_db = 0.0})->snr_db())) << "no estimate without the gate";
 }
 
 TEST(frontend_gate, is_off_at_zero_and_validated) {

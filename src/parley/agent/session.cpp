@@ -42,6 +42,7 @@ struct user_turn {
   turn_id id;
   obs::turn_timeline timeline;
   std::unique_ptr<engine::recognizer_stream> asr;
+  bool asr_hears_cleaned = false;  // decided when the turn starts (session_options)
 };
 
 // One reply attempt (DESIGN §4): everything working on it shares `stop` and stamps `id`.
@@ -197,15 +198,16 @@ class session_core : public std::enable_shared_from_this<session_core> {
     // The recognizer hears the frame before noise suppression unless asked otherwise: suppression
     // helps the VAD in noise but costs recognition accuracy on clean speech (docs/benchmarks.md).
     const std::span<const std::int16_t> cleaned = frame;
-    const auto heard = options_.recognizer_hears_denoised ? cleaned : raw;
-    remember_preroll(heard);
-    if (turn_) turn_->asr->feed(heard);
+    remember_preroll(raw, cleaned);
+    if (turn_) turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
 
     handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), clock_.now());
   }
 
-  void remember_preroll(std::span<const std::int16_t> frame) {
-    preroll_.emplace_back(frame.begin(), frame.end());
+  // Both versions of the recent frames: the turn about to start decides which one the
+  // recognizer hears.
+  void remember_preroll(std::span<const std::int16_t> raw, std::span<const std::int16_t> cleaned) {
+    preroll_.push_back({{raw.begin(), raw.end()}, {cleaned.begin(), cleaned.end()}});
     const auto max_frames = static_cast<std::size_t>(options_.preroll_ms / audio::k_frame_ms) + 1;
     while (preroll_.size() > max_frames) preroll_.pop_front();
   }
@@ -227,6 +229,13 @@ class session_core : public std::enable_shared_from_this<session_core> {
     const turn_id tid = turn_->id;
     emit(tid, generation_id{}, speech_started{}, d.t_speech_start);
 
+    // Raw or cleaned audio for the recognizer, by how noisy the input is now; each is its own
+    // channel for the recognizer's adaptation (their cepstral means differ).
+    const double snr = frontend_.snr_db();
+    turn_->asr_hears_cleaned = options_.recognizer_hears_denoised || snr < options_.recognizer_denoised_below_snr_db;
+    if (turn_->asr_hears_cleaned && !options_.recognizer_hears_denoised) {
+      turn_->timeline.add_note(obs::note_name::asr_cleaned, std::round(snr * 10.0) / 10.0);
+    }
     auto stream = engines_.asr->open({
         .on_partial = to_strand<std::string, double>([tid](session_core& s, time_point, std::string text, double stability) {
           if (s.turn_ && s.turn_->id == tid) s.emit(tid, generation_id{}, transcript_partial{std::move(text), stability});
@@ -234,6 +243,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
         .on_final = to_strand<result<std::string>>([tid](session_core& s, time_point t, result<std::string> text) {
           s.on_asr_final(tid, std::move(text), t);
         }),
+        .channel = id_.value * 2 + (turn_->asr_hears_cleaned ? 1 : 0),
     });
     if (!stream) {
       emit(tid, generation_id{}, error_event{stream.error()});
@@ -241,7 +251,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
       return;
     }
     turn_->asr = std::move(*stream);
-    for (const auto& frame : preroll_) turn_->asr->feed(frame);
+    for (const auto& frame : preroll_) turn_->asr->feed(turn_->asr_hears_cleaned ? frame.cleaned : frame.raw);
   }
 
   // The endpoint was decided: the turn waits for its final transcript while the next one may begin.
@@ -783,7 +793,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
   media_time t_media_ = 0;
   static constexpr std::size_t k_arrivals_kept = 50;  // 1 s of frames: covers the VAD hangover
   std::deque<std::pair<media_time, time_point>> recent_arrivals_;  // (end of frame, arrival)
-  std::deque<std::vector<std::int16_t>> preroll_;
+  struct preroll_frame {
+    std::vector<std::int16_t> raw, cleaned;
+  };
+  std::deque<preroll_frame> preroll_;
   std::optional<user_turn> turn_;          // the turn being spoken now
   std::deque<user_turn> awaiting_final_;   // turns whose endpoint was decided, waiting for their transcript
   std::optional<generation> generation_;

@@ -61,6 +61,10 @@ struct session_options {
   /// the VAD only; true: the recognizer hears the cleaned frame too. Measured in
   /// docs/benchmarks.md: suppression fixes endpointing in noise but costs recognition on clean speech.
   bool recognizer_hears_denoised = false;
+  /// Per turn, when the input's SNR (audio::frontend::snr_db) is below this at the start of the
+  /// turn, the recognizer hears the cleaned frame for that turn: suppression helps recognition in
+  /// noise and hurts it on clean speech (docs/benchmarks.md). 0: never (raw unless the flag above).
+  double recognizer_denoised_below_snr_db = audio::k_asr_denoise_below_snr_db;
   text::chunker_config chunking;
   std::string system_prompt = "You are a helpful voice assistant. Answer briefly, in plain spoken sentences.";
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.

@@ -25,6 +25,7 @@ struct pipeline_flags {
   int noise_suppression = 2;       // WebRTC noise suppression level 0..3, or -1 for off
   bool asr_denoised = false;       // the recognizer hears the noise-suppressed audio too
   double snr_gate_db = 8.0;        // voiced steps must stand this far above the noise floor (<= 0: off)
+  double asr_denoise_below_snr_db = audio::k_asr_denoise_below_snr_db;  // per turn: cleaned audio for the ASR below this SNR
 };
 
 /// The session options those flags describe.

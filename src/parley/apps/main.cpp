@@ -127,9 +127,14 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
                  "noise; 0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 40.0));
+  cmd.add_option("--asr-denoise-below-snr", p.asr_denoise_below_snr_db,
+                 "per turn, the recognizer hears the noise-suppressed audio when the input's SNR is below this "
+                 "(dB; 0: never, it hears the input as it came)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   cmd.add_flag("--asr-denoised", p.asr_denoised,
-               "feed the recognizer the noise-suppressed audio too (default: it hears the input as it came, "
-               "which recognises clean speech better)");
+               "feed the recognizer the noise-suppressed audio always (default: only in turns whose input SNR is "
+               "below --asr-denoise-below-snr; clean speech is recognised better as it came)");
 }
 
 }  // namespace
@@ -251,6 +256,11 @@ int main(int argc, char** argv) {
                         "in loud noise; 0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 40.0));
+  serve_cmd->add_option("--asr-denoise-below-snr", serve.pipeline.asr_denoise_below_snr_db,
+                        "per turn, the recognizer hears the noise-suppressed audio when the input's SNR is below "
+                        "this (dB; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
   serve_cmd->add_option("--transcripts", serve.engines.transcripts,
                         "mock recognizer: the transcript of each utterance, in turn (repeatable)");
   add_engine_flags(*serve_cmd, serve.engines);

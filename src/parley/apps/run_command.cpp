@@ -75,6 +75,7 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
   options.frontend.noise_suppression_level = std::max(0, flags.noise_suppression);
   options.frontend.snr_gate_db = flags.snr_gate_db;
   options.recognizer_hears_denoised = flags.asr_denoised;
+  options.recognizer_denoised_below_snr_db = flags.asr_denoise_below_snr_db;
   return options;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "parley/core/clock.hpp"
@@ -45,6 +46,10 @@ struct frontend::impl {
   std::array<float, k_floor_steps> scratch{};
   std::size_t n_levels = 0;
   std::size_t next_level = 0;
+  // The same for the raw input's levels, and the slow average of the raw level of gated speech.
+  std::array<float, k_floor_steps> raw_levels{};
+  double speech_db = 0.0;
+  bool heard_speech = false;
 
   /// Records a cleaned step's level; true when it stands snr_gate_db above the noise floor.
   bool above_floor(const std::int16_t* samples) {
@@ -82,6 +87,8 @@ struct frontend::impl {
 
   /// Runs one 10 ms step in place; returns 1 voiced, 0 not voiced, < 0 a webrtc error code.
   int process_step(std::int16_t* samples) {
+    const double raw_db = level_db(samples, k_step_samples);
+    raw_levels[next_level] = static_cast<float>(raw_db);  // same slot as the cleaned level below
     frame.UpdateFrame(0, 0, samples, k_step_samples, k_input_rate_hz, webrtc::AudioFrame::kNormalSpeech,
                       webrtc::AudioFrame::kVadUnknown, 1);
     const int err = apm->ProcessStream(&frame);
@@ -90,6 +97,10 @@ struct frontend::impl {
     const bool voiced = apm->voice_detection()->stream_has_voice();
     if (config.snr_gate_db <= 0.0) return voiced ? 1 : 0;
     const bool loud = above_floor(samples);  // every step feeds the floor, voiced or not
+    if (voiced && loud) {
+      speech_db = heard_speech ? speech_db + 0.1 * (raw_db - speech_db) : raw_db;
+      heard_speech = true;
+    }
     return voiced && loud ? 1 : 0;
   }
 };
@@ -147,6 +158,16 @@ void frontend::reset() {
   (void)impl_->configure();
   impl_->n_levels = 0;
   impl_->next_level = 0;
+  impl_->heard_speech = false;
+}
+
+double frontend::snr_db() const {
+  if (!impl_ || !impl_->heard_speech || impl_->n_levels == 0) return std::numeric_limits<double>::infinity();
+  std::array<float, k_floor_steps> sorted{};
+  std::copy_n(impl_->raw_levels.begin(), impl_->n_levels, sorted.begin());
+  const auto k = static_cast<std::ptrdiff_t>(k_floor_quantile * static_cast<double>(impl_->n_levels - 1));
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.begin() + static_cast<std::ptrdiff_t>(impl_->n_levels));
+  return impl_->speech_db - sorted[static_cast<std::size_t>(k)];
 }
 
 }  // namespace parley::audio

@@ -23,6 +23,10 @@
 
 namespace parley::audio {
 
+/// Below this input SNR (frontend::snr_db) a session's recognizer hears the cleaned audio instead
+/// of the raw input (chosen with parley_asr_bench --denoise auto; docs/benchmarks.md).
+inline constexpr double k_asr_denoise_below_snr_db = 25.0;
+
 struct frontend_config {
   bool high_pass = true;           // high-pass filter (~80 Hz)
   bool noise_suppression = true;   // stationary noise suppression
@@ -47,8 +51,13 @@ class frontend {
   /// Cleans one frame (10, 20 or 30 ms at 16 kHz) in place; returns the fraction of its 10 ms
   /// steps the VAD found voiced. A wrong frame length is errc::invalid_argument (frame untouched).
   result<double> process(std::span<std::int16_t> frame);
-  /// Forgets the adapted noise model, gain and VAD state.
+  /// Forgets the adapted noise model, gain, VAD state and level history.
   void reset();
+  /// The input's signal-to-noise ratio as heard so far, in dB: the level of recent speech (a slow
+  /// average of the raw level of steps that passed the gate) less the raw noise floor (10th
+  /// percentile of the last 1.5 s). +infinity before any speech, or with the gate off. The
+  /// session uses it to decide, per turn, whether the recognizer hears the cleaned audio.
+  double snr_db() const;
   const frontend_config& config() const { return config_; }
   /// How long the verdict keeps saying "speech" after speech stops: WebRTC's built-in overhang,
   /// or 0 with the level gate (the overhang's steps are at the noise floor, so the gate drops them).

@@ -35,6 +35,10 @@ struct recognizer_events {
   std::function<void(std::string text, double stability)> on_partial;
   /// The final transcript (possibly empty: nothing recognisable) or an error. Exactly once after finish().
   std::function<void(result<std::string> text)> on_final;
+  /// Where the audio comes from: utterances of one channel (one session's microphone, raw or
+  /// cleaned) share a recognizer's adaptation to it (pocketsphinx: the cepstral mean), so one
+  /// session's noisy room does not shift another's. 0: no channel (recognizer-wide state only).
+  std::uint64_t channel = 0;
 };
 
 class recognizer_stream {

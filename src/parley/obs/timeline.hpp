@@ -117,6 +117,7 @@ inline constexpr std::string_view hedge_to = "hedge_to";            // the provi
 inline constexpr std::string_view hedge_won = "hedge_won";          // 1 when the hedge's reply was kept, else 0
 inline constexpr std::string_view fallback_to = "fallback_to";      // the provider a failed request moved to
 inline constexpr std::string_view tool_call = "tool_call";          // a tool the model called
+inline constexpr std::string_view asr_cleaned = "asr_cleaned_snr_db";  // the recognizer heard cleaned audio: the input SNR that decided
 }  // namespace note_name
 
 /// The timeline of one turn: stamps plus annotations.

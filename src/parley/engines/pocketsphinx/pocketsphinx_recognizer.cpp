@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "parley/core/clock.hpp"
 #include "parley/core/log.hpp"
@@ -281,6 +282,17 @@ struct pocketsphinx_recognizer::core {
   // exists; then the model's prior, moving towards each completed utterance's mean).
   std::mutex cmn_mutex;
   std::vector<float> cmn_shared_prior;
+  // ... and per channel (recognizer_events::channel): the channel's own prior, how many of its
+  // utterances shaped it, and when it was last used (the least recently used goes beyond
+  // k_max_channels).
+  struct channel_prior {
+    std::vector<float> mean;
+    int n_utterances = 0;
+    std::uint64_t last_used = 0;
+  };
+  static constexpr std::size_t k_max_channels = 4096;
+  std::unordered_map<std::uint64_t, channel_prior> cmn_channels;
+  std::uint64_t cmn_clock = 0;
 
   std::size_t piece_samples = 3200;    // decoded between two partials
   std::size_t slice_samples = 16000;   // decoded per turn on a worker before yielding
@@ -484,7 +496,14 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
         prior_.assign(decoder_->cmn_prior.begin(), decoder_->cmn_prior.end());
         if (mode == cmn_mode::adaptive) {
           std::lock_guard lock(core_->cmn_mutex);
-          if (core_->cmn_shared_prior.size() == prior_.size()) prior_ = core_->cmn_shared_prior;
+          // The channel's own prior once it has one; a new channel starts from the shared one.
+          const auto it = channel_ != 0 ? core_->cmn_channels.find(channel_) : core_->cmn_channels.end();
+          if (it != core_->cmn_channels.end() && it->second.mean.size() == prior_.size()) {
+            prior_ = it->second.mean;
+            it->second.last_used = ++core_->cmn_clock;
+          } else if (core_->cmn_shared_prior.size() == prior_.size()) {
+            prior_ = core_->cmn_shared_prior;
+          }
         }
         // The prior mean, worth `prior_weight_` frames of evidence (cmn_t is a public sphinxbase
         // struct: current mean, running sum, frame count).
@@ -524,6 +543,24 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
     std::lock_guard lock(core_->cmn_mutex);
     auto& shared = core_->cmn_shared_prior;
     if (shared.size() != mean.size()) return;
+    if (channel_ != 0) {
+      // The channel's prior follows its own utterances quickly (an average over the first ones,
+      // then the shared rate): it is one microphone, so its history is the best guess.
+      auto [it, added] = core_->cmn_channels.try_emplace(channel_);
+      auto& c = it->second;
+      if (added || c.mean.size() != mean.size()) c = {prior_, 0, 0};
+      const float channel_rate = std::max(rate, 1.0f / static_cast<float>(c.n_utterances + 2));
+      for (std::size_t i = 0; i < mean.size(); ++i) c.mean[i] = (1.0f - channel_rate) * c.mean[i] + channel_rate * mean[i];
+      ++c.n_utterances;
+      c.last_used = ++core_->cmn_clock;
+      if (core_->cmn_channels.size() > pocketsphinx_recognizer::core::k_max_channels) {
+        auto oldest = core_->cmn_channels.begin();
+        for (auto j = core_->cmn_channels.begin(); j != core_->cmn_channels.end(); ++j) {
+          if (j->second.last_used < oldest->second.last_used) oldest = j;
+        }
+        core_->cmn_channels.erase(oldest);
+      }
+    }
     for (std::size_t i = 0; i < shared.size(); ++i) shared[i] = (1.0f - rate) * shared[i] + rate * mean[i];
   }
 
@@ -665,6 +702,7 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   std::mutex callback_mutex_;
   engine::recognizer_events events_;
   final_detail_fn on_detail_;
+  const std::uint64_t channel_ = events_.channel;  // kept: events_ is cleared once final
   final_detail detail_;  // written by the worker before deliver_final, read inside it
   bool final_delivered_ = false;
   std::atomic<std::thread::id> callback_thread_{};

@@ -88,6 +88,10 @@ enum class cmn_mode {
   /// utterances of all sessions). Until utterances complete it is the model's prior.
   /// What is shared: 13 numbers (a mean cepstrum, no content), under a mutex; it is worth
   /// `cmn_prior_frames` (1 s) of audio, so each utterance's own frames outweigh it within a second.
+  /// Utterances that name a channel (recognizer_events::channel: a session's microphone, raw or
+  /// cleaned) also keep a prior per channel, an average of that channel's utterances; a channel's
+  /// next utterance starts from it, a new channel from the shared one (up to 4096 channels, the
+  /// least recently used dropped).
   /// Consequences: a transcript depends on the utterances decoded before it (reproducible for the
   /// same history, not independent of it — tests that need that use `running`), and sessions with
   /// very different channels pull the prior apart (measured on the interleaved corpus: the espeak

@@ -502,13 +502,21 @@ std::shared_ptr<pocketsphinx_recognizer> one_decoder(cmn_mode cmn) {
   return r ? *r : nullptr;
 }
 
-TEST(pocketsphinx_cmn, running_mode_carries_nothing_between_utterances) {
-  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
-  if (!have_flite()) GTEST_SKIP() << "flite not installed";
-  const auto a = speak("what's the time");
-  const auto other = quieter(speak("set a timer for five minutes"));
-  ASSERT_FALSE(a.empty());
-  ASSERT_FALSE(other.empty());
+// Two utterances through two channels: `a` as spoken, `other` 12 dB quieter.
+class pocketsphinx_cmn : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+    if (!have_flite()) GTEST_SKIP() << "flite not installed";
+    a = speak("what's the time");
+    other = quieter(speak("set a timer for five minutes"));
+    ASSERT_FALSE(a.empty());
+    ASSERT_FALSE(other.empty());
+  }
+  std::vector<std::int16_t> a, other;
+};
+
+TEST_F(pocketsphinx_cmn, running_mode_carries_nothing_between_utterances) {
 
   // Each utterance starts from the model's prior, so another session's utterance on the same
   // decoder (a different channel) changes nothing, to the last bit of the path score.
@@ -541,13 +549,7 @@ TEST(pocketsphinx_cmn, running_mode_carries_nothing_between_utterances) {
       << carry_first.n_frames << " then " << carry_again.n_frames;
 }
 
-TEST(pocketsphinx_cmn, adaptive_prior_follows_the_channel_and_is_reproducible) {
-  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
-  if (!have_flite()) GTEST_SKIP() << "flite not installed";
-  const auto a = speak("what's the time");
-  const auto other = quieter(speak("set a timer for five minutes"));
-  ASSERT_FALSE(a.empty());
-  ASSERT_FALSE(other.empty());
+TEST_F(pocketsphinx_cmn, adaptive_prior_follows_the_channel_and_is_reproducible) {
   // The shared prior moves with completed utterances (so a later decode of the same audio
   // differs), and the same history gives the same result: no dependence on anything else.
   std::vector<std::int64_t> scores;
@@ -563,13 +565,7 @@ TEST(pocketsphinx_cmn, adaptive_prior_follows_the_channel_and_is_reproducible) {
   EXPECT_EQ(scores[0], scores[1]);
 }
 
-TEST(pocketsphinx_cmn, a_channel_keeps_its_own_prior_whatever_other_channels_say) {
-  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
-  if (!have_flite()) GTEST_SKIP() << "flite not installed";
-  const auto a = speak("what's the time");
-  const auto other = quieter(speak("set a timer for five minutes"));
-  ASSERT_FALSE(a.empty());
-  ASSERT_FALSE(other.empty());
+TEST_F(pocketsphinx_cmn, a_channel_keeps_its_own_prior_whatever_other_channels_say) {
   // Channel 1 says `a` twice; in between, channel 2 (another session, another microphone) says
   // something else three times — or nothing. Channel 1's second decode is the same either way:
   // it starts from channel 1's own prior. Without channels (0) the shared prior moves instead.

@@ -106,14 +106,18 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
       ->check(CLI::IsMember({"pii_local_only", "allow_cloud"}));
 }
 
-void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help) {
+// The session's pipeline flags (run, bench, serve). `paced_input`: the command reads files, so
+// --speed applies (serve's audio arrives from its clients at their own pace).
+void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help, bool paced_input = true) {
   cmd.add_option("--mode", p.mode, mode_help)->capture_default_str();
   cmd.add_option("--silence-ms", p.silence_ms, "trailing silence that ends the user's turn (ms)")
       ->capture_default_str()
       ->check(CLI::Range(50.0, 5000.0));
-  cmd.add_option("--speed", p.speed, "feed the audio at this multiple of real time (TTFA is only meaningful at 1)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 1000.0));
+  if (paced_input) {
+    cmd.add_option("--speed", p.speed, "feed the audio at this multiple of real time (TTFA is only meaningful at 1)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 1000.0));
+  }
   cmd.add_option("--vad-aggressiveness", p.vad_aggressiveness,
                  "WebRTC VAD mode: 0 (hears speech most readily) .. 3 (rejects non-speech most)")
       ->capture_default_str()
@@ -237,30 +241,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10000.0));
   serve_cmd->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  serve_cmd->add_option("--mode", serve.pipeline.mode,
-                        "streaming or sequential (default for every session; a client may choose per session)")
-      ->capture_default_str();
-  serve_cmd->add_option("--silence-ms", serve.pipeline.silence_ms, "trailing silence that ends the user's turn (ms)")
-      ->capture_default_str()
-      ->check(CLI::Range(50.0, 5000.0));
-  serve_cmd->add_option("--vad-aggressiveness", serve.pipeline.vad_aggressiveness,
-                        "WebRTC VAD mode: 0 (hears speech most readily) .. 3 (rejects non-speech most)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3));
-  serve_cmd->add_option("--noise-suppression", serve.pipeline.noise_suppression,
-                        "WebRTC noise suppression level: 0 low, 1 moderate, 2 high, 3 very high, -1 off")
-      ->capture_default_str()
-      ->check(CLI::Range(-1, 3));
-  serve_cmd->add_option("--snr-gate-db", serve.pipeline.snr_gate_db,
-                        "a voiced 10 ms step must stand this many dB above the noise floor (ends turns on time "
-                        "in loud noise; 0: off)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 40.0));
-  serve_cmd->add_option("--asr-denoise-below-snr", serve.pipeline.asr_denoise_below_snr_db,
-                        "per turn, the recognizer hears the noise-suppressed audio when the input's SNR is below "
-                        "this (dB; 0: never)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 100.0));
+  add_pipeline_flags(*serve_cmd, serve.pipeline,
+                     "streaming or sequential (default for every session; a client may choose per session)",
+                     /*paced_input=*/false);
   serve_cmd->add_option("--transcripts", serve.engines.transcripts,
                         "mock recognizer: the transcript of each utterance, in turn (repeatable)");
   add_engine_flags(*serve_cmd, serve.engines);

@@ -680,7 +680,7 @@ int main(int argc, char** argv) {
   double tail_ms = 400.0, weight = -1.0, language_weight = 0.0;
   int workers = 0, lanes = 0;
   bool second_pass = false, no_baseline = false, verbose = false;
-  std::vector<std::string> only_conditions, only_voices;
+  std::vector<std::string> only_conditions, only_voices, ps_options;
   app.add_option("--manifest", manifest, "corpus manifest (JSONL)");
   app.add_option("--phrases", phrases_path, "domain phrases, one per line ('#' comments)");
   app.add_option("--json", json_path, "write the full results here");
@@ -690,6 +690,7 @@ int main(int argc, char** argv) {
   app.add_option("--bias", bias, "none | domain_only | interpolate")->check(CLI::IsMember({"none", "domain_only", "interpolate"}));
   app.add_option("--weight", weight, "domain LM weight for interpolate (default: the recognizer's)");
   app.add_option("--lw", language_weight, "pocketsphinx language weight (default: the recognizer's)");
+  app.add_option("--ps-option", ps_options, "extra pocketsphinx option as -name=value (repeatable), e.g. -pl_window=0");
   app.add_flag("--second-pass", second_pass, "enable pocketsphinx's second (fwdflat) pass");
   app.add_option("--cmn", cmn, "adaptive | running | fixed | carry")->check(CLI::IsMember({"adaptive", "running", "fixed", "carry"}));
   app.add_option("--tail-ms", tail_ms, "audio kept after the true end of speech (the endpointer's silence)");
@@ -747,6 +748,11 @@ int main(int argc, char** argv) {
                                         : ps::bias_mode::interpolate;
     if (weight > 0) base.domain_weight = weight;
     base.language_weight = language_weight;
+    for (const auto& o : ps_options) {
+      const auto eq = o.find('=');
+      if (o.empty() || o[0] != '-' || eq == std::string::npos) throw std::runtime_error("--ps-option wants -name=value, got " + o);
+      base.decoder_options.emplace_back(o.substr(0, eq), o.substr(eq + 1));
+    }
 
     std::cout << "parley_asr_bench  " << machine_info() << "\n"
               << "corpus: " << corpus.size() << " files from " << manifest << ", cut at speech end + " << tail_ms
@@ -860,7 +866,7 @@ int main(int argc, char** argv) {
         if (runs.empty()) {
           std::cout << "recognizer: " << st.n_decoders << " decoders, " << st.n_workers << " workers; bias "
                     << ps::to_string(st.bias) << " (domain weight " << st.domain_weight << "), second pass "
-                    << (base.second_pass ? "on" : "off") << ", cmn " << cmn << "\n"
+                    << (base.second_pass ? "on" : "off") << ", cmn " << cmn << (ps_options.empty() ? std::string() : ", options " + CLI::detail::join(ps_options, " ")) << "\n"
                     << "start-up: " << std::fixed << std::setprecision(0) << st.startup_ms << " ms; per decoder "
                     << st.decoder_init_ms << " ms, ~" << st.decoder_rss_mb << " MB resident; phrase LM "
                     << st.n_domain_phrases << " phrases, " << st.n_domain_words << " words; "

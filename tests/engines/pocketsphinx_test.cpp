@@ -290,6 +290,16 @@ TEST(pocketsphinx_create, missing_model_is_a_clear_not_found) {
   ASSERT_FALSE(r3);
   EXPECT_EQ(r3.error().code, errc::invalid_argument);
 
+  for (auto bad_search : {+[](pocketsphinx_config& c) { c.lookahead_frames = -1; },
+                          +[](pocketsphinx_config& c) { c.max_hmms_per_frame = 0; },
+                          +[](pocketsphinx_config& c) { c.max_words_per_frame = -2; }}) {
+    pocketsphinx_config c;
+    bad_search(c);
+    auto r4 = pocketsphinx_recognizer::create(c);
+    ASSERT_FALSE(r4);
+    EXPECT_EQ(r4.error().code, errc::invalid_argument) << r4.error().message;
+  }
+
   auto b = pocketsphinx_batch_decoder::create("/nonexistent/pocketsphinx-model");
   ASSERT_FALSE(b);
   EXPECT_EQ(b.error().code, errc::not_found);

@@ -110,6 +110,8 @@ result<std::unique_ptr<decoder>> make_decoder(const pocketsphinx_config& cfg, co
       {"-fwdflat", cfg.second_pass ? "yes" : "no"},
       {"-bestpath", cfg.bestpath ? "yes" : "no"},
       {"-maxwpf", std::to_string(cfg.max_words_per_frame)},
+      {"-pl_window", std::to_string(cfg.lookahead_frames)},
+      {"-maxhmmpf", std::to_string(cfg.max_hmms_per_frame)},
   };
   double lw = cfg.language_weight;
   if (lw <= 0.0) lw = plan.bias == bias_mode::none ? 6.5 : 8.0;
@@ -874,6 +876,10 @@ result<std::shared_ptr<pocketsphinx_recognizer>> pocketsphinx_recognizer::create
     return make_error(errc::invalid_argument, "pocketsphinx: language_weight must be in [0, 50]");
   if (config.max_words_per_frame == 0 || config.max_words_per_frame < -1)
     return make_error(errc::invalid_argument, "pocketsphinx: max_words_per_frame must be positive or -1");
+  if (config.lookahead_frames < 0)
+    return make_error(errc::invalid_argument, "pocketsphinx: lookahead_frames must be 0 or more");
+  if (config.max_hmms_per_frame == 0 || config.max_hmms_per_frame < -1)
+    return make_error(errc::invalid_argument, "pocketsphinx: max_hmms_per_frame must be positive or -1");
   if (config.n_workers < 0 || config.n_decoders < 0)
     return make_error(errc::invalid_argument, "pocketsphinx: n_workers and n_decoders must not be negative");
 

@@ -150,6 +150,18 @@ struct pocketsphinx_config {
   /// and cut the CPU time of ps_end_utt at p95 from 117 to 72 ms (max 340 → 193 ms) and decoding
   /// by 8 %. -1: unlimited (pocketsphinx's default).
   int max_words_per_frame = 10;
+  /// pocketsphinx -pl_window: frames the phone-loop lookahead runs ahead of the word search, to
+  /// prune it. The last `lookahead_frames` frames of an utterance have no lookahead and are
+  /// searched unpruned inside ps_end_utt, after the endpoint; in noisy audio that made each of
+  /// them cost up to ~12 ms. 3 (pocketsphinx's default is 5) with `max_hmms_per_frame` 4000 cut
+  /// ps_end_utt p95 from 49 to 19 ms and max from 111 to 34 ms over the corpus, and decoding CPU
+  /// by ~45 %, with WER unchanged or better (docs/benchmarks.md, ASR finalisation). 0 disables
+  /// the lookahead (decoding ~3× slower).
+  int lookahead_frames = 3;
+  /// pocketsphinx -maxhmmpf: active HMMs kept per frame (the best ones). Bounds the cost of the
+  /// frames where noise keeps the search wide; 4000 (pocketsphinx's default is 30000) left WER
+  /// unchanged. -1: unlimited.
+  int max_hmms_per_frame = 4000;
   cmn_mode cmn = cmn_mode::adaptive;
   int cmn_prior_frames = 100;   // weight of the prior mean (adaptive, running), in 10 ms frames
   double cmn_adapt_rate = 0.1;  // adaptive: how far one utterance moves the shared prior

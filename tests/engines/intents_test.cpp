@@ -918,6 +918,14 @@ TEST(timers, many_sessions_answer_concurrently) {
 TEST_F(responder_test, domain_phrases_cover_intents_and_every_faq_question) {
   const auto phrases = responder_->domain_phrases();
   EXPECT_NE(std::find(phrases.begin(), phrases.end(), "set a timer for five minutes"), phrases.end());
+  // Arithmetic: every number word follows every operator somewhere (the LM must expect a number).
+  for (const std::string op : {"times", "plus", "minus", "divided by"}) {
+    for (const std::string n : {"eight", "twelve", "seventy", "a hundred"}) {
+      EXPECT_TRUE(std::any_of(phrases.begin(), phrases.end(), [&](const std::string& p) {
+        return p.ends_with(" " + op + " " + n);
+      })) << op << " " << n;
+    }
+  }
   for (const auto& e : responder_->faq()->entries()) {
     for (const auto& q : e.questions) EXPECT_NE(std::find(phrases.begin(), phrases.end(), q), phrases.end()) << q;
   }

@@ -1,6 +1,7 @@
 #include "parley/engines/intents/local_responder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -858,6 +859,26 @@ std::vector<std::string> local_responder::domain_phrases() const {
       "stop", "be quiet", "cancel", "never mind", "repeat that", "say that again", "what can you do",
       "yes", "no", "no thanks",
   };
+  // Arithmetic over spoken numbers: every number word in both operands of every operator, so the
+  // biasing LM expects a number after "times" or "divided by" (the generic LM prefers "twelve
+  // times a"). Measured on 15 spoken sums in three flite voices: 15 → 9 word errors; on the
+  // corpus clean flite i+f+s 8.2 → 6.4 %, everything 31.7 → 32.3 % (docs/benchmarks.md).
+  static constexpr std::array<std::string_view, 29> k_numbers = {
+      "zero",     "one",     "two",     "three",   "four",    "five",   "six",    "seven",
+      "eight",    "nine",    "ten",     "eleven",  "twelve",  "thirteen", "fourteen", "fifteen",
+      "sixteen",  "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty",  "fifty",
+      "sixty",    "seventy", "eighty",  "ninety",  "a hundred"};
+  static constexpr std::array<std::string_view, 4> k_operators = {"times", "plus", "minus", "divided by"};
+  for (std::size_t o = 0; o < k_operators.size(); ++o) {
+    for (std::size_t k = 0; k < k_numbers.size(); ++k) {
+      // A second operand that walks the list in another order (never zero: no division by it).
+      const std::string_view other = k_numbers[1 + (k * 7 + 3 + o * 5) % (k_numbers.size() - 1)];
+      const std::string op(k_operators[o]);
+      phrases.push_back("what is " + std::string(k_numbers[k]) + " " + op + " " + std::string(other));
+      if (k == 0 && op == "divided by") continue;
+      phrases.push_back("what's " + std::string(other) + " " + op + " " + std::string(k_numbers[k]));
+    }
+  }
   if (const faq_index* f = faq()) {
     for (const auto& e : f->entries()) phrases.insert(phrases.end(), e.questions.begin(), e.questions.end());
   }

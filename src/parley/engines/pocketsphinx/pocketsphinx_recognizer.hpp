@@ -155,8 +155,8 @@ struct pocketsphinx_config {
   /// searched unpruned inside ps_end_utt, after the endpoint; in noisy audio that made each of
   /// them cost up to ~12 ms. 3 (pocketsphinx's default is 5) with `max_hmms_per_frame` 4000 cut
   /// ps_end_utt p95 from 49 to 19 ms and max from 111 to 34 ms over the corpus, and decoding CPU
-  /// by ~45 %, with WER unchanged or better (docs/benchmarks.md, ASR finalisation). 0 disables
-  /// the lookahead (decoding ~3× slower).
+  /// by 30-45 %, with WER unchanged or better (docs/benchmarks.md, ASR finalisation). 0 disables
+  /// the lookahead (decoding ~2× slower).
   int lookahead_frames = 3;
   /// pocketsphinx -maxhmmpf: active HMMs kept per frame (the best ones). Bounds the cost of the
   /// frames where noise keeps the search wide; 4000 (pocketsphinx's default is 30000) left WER

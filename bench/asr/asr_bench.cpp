@@ -612,6 +612,14 @@ struct sweep_spec {
   std::vector<std::pair<std::string, std::string>> options;
 };
 
+// "-name=value" (a pocketsphinx option, as --ps-option and a sweep's opt= take it).
+std::pair<std::string, std::string> parse_ps_option(const std::string& text) {
+  const auto eq = text.find('=');
+  if (text.empty() || text[0] != '-' || eq == std::string::npos)
+    throw std::runtime_error("a pocketsphinx option is -name=value, got " + text);
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
 sweep_spec parse_spec(const std::string& text, const ps::pocketsphinx_config& defaults) {
   sweep_spec s;
   s.label = text;
@@ -659,9 +667,7 @@ sweep_spec parse_spec(const std::string& text, const ps::pocketsphinx_config& de
     } else if (part.rfind("lw=", 0) == 0) {
       s.language_weight = std::stod(part.substr(3));
     } else if (part.rfind("opt=", 0) == 0) {  // opt=-name=value
-      const auto eq = part.find('=', 4);
-      if (eq == std::string::npos) throw std::runtime_error("bad option " + part);
-      s.options.emplace_back(part.substr(4, eq - 4), part.substr(eq + 1));
+      s.options.push_back(parse_ps_option(part.substr(4)));
     } else {
       throw std::runtime_error("unknown sweep option " + part);
     }
@@ -748,11 +754,7 @@ int main(int argc, char** argv) {
                                         : ps::bias_mode::interpolate;
     if (weight > 0) base.domain_weight = weight;
     base.language_weight = language_weight;
-    for (const auto& o : ps_options) {
-      const auto eq = o.find('=');
-      if (o.empty() || o[0] != '-' || eq == std::string::npos) throw std::runtime_error("--ps-option wants -name=value, got " + o);
-      base.decoder_options.emplace_back(o.substr(0, eq), o.substr(eq + 1));
-    }
+    for (const auto& o : ps_options) base.decoder_options.push_back(parse_ps_option(o));
 
     std::cout << "parley_asr_bench  " << machine_info() << "\n"
               << "corpus: " << corpus.size() << " files from " << manifest << ", cut at speech end + " << tail_ms

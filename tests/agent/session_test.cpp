@@ -13,6 +13,7 @@
 
 #include "filler_test_util.hpp"
 #include "parley/agent/session.hpp"
+#include "parley/audio/framer.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 
 namespace parley::agent {
@@ -568,11 +569,23 @@ TEST(session_asr_input, zero_threshold_keeps_raw_audio_and_the_flag_forces_clean
     options.recognizer_hears_denoised = force;
     auto s = session::create(io.executor(), {listening, engines.llm, engines.tts}, options, rec.callbacks());
     ASSERT_TRUE(s);
-    push_in_frames(**s, question_in_noise(10.0));
+    const auto input = question_in_noise(10.0);
+    push_in_frames(**s, input);
     (*s)->end_input();
     ASSERT_TRUE(rec.wait_end());
     ASSERT_EQ(listening->channels().size(), 1u);
     EXPECT_EQ(listening->channels()[0] % 2 == 1, force);
+    if (!force) {
+      // The raw pre-roll reached the recognizer in order: its first 100 ms are one stretch of the
+      // input, starting on a frame boundary (the pre-roll ring returns its frames oldest first).
+      const auto fed = listening->first_fed(0);
+      ASSERT_EQ(fed.size(), 1600u);
+      bool found = false;
+      for (std::size_t at = 0; at + fed.size() <= input.size() && !found; at += audio::k_frame_samples) {
+        found = std::equal(fed.begin(), fed.end(), input.begin() + static_cast<std::ptrdiff_t>(at));
+      }
+      EXPECT_TRUE(found) << "the pre-roll is not a contiguous stretch of the input";
+    }
     (*s)->close();
   }
 }

@@ -53,6 +53,10 @@ TEST(frontend, high_pass_removes_rumble_and_keeps_voice_band) {
   const auto tone = run(*fe2, sine(1000.0, 16000, 16000 * 2, 0.3));
   EXPECT_LT(rms_dbfs(last_second(rumble)), rms_dbfs(last_second(sine(30.0, 16000, 16000, 0.3))) - 6.0);
   EXPECT_NEAR(rms_dbfs(last_second(tone)), rms_dbfs(last_second(sine(1000.0, 16000, 16000, 0.3))), 1.0);
+  // A DC offset (a cheap microphone's) is gone after the filter settles.
+  auto fe3 = frontend::create({.high_pass = true, .noise_suppression = false});
+  const auto dc = run(*fe3, std::vector<std::int16_t>(16000 * 2, 3000));
+  EXPECT_LT(rms_dbfs(last_second(dc)), -60.0);
 }
 
 TEST(frontend, gain_control_raises_a_quiet_voice_band_signal) {

@@ -192,6 +192,11 @@ TEST(protocol, server_audio_frames_round_trip) {
   ASSERT_EQ(frame.size(), k_audio_header_bytes + 2 * pcm.size());
   const auto* p = reinterpret_cast<const std::uint8_t*>(frame.data());
   EXPECT_EQ(p[0], 7);  // little-endian generation first
+  // ... and little-endian samples after the header, whatever the host's byte order
+  EXPECT_EQ(p[k_audio_header_bytes + 2], 1);
+  EXPECT_EQ(p[k_audio_header_bytes + 3], 0);
+  EXPECT_EQ(p[k_audio_header_bytes + 6], 0xff);
+  EXPECT_EQ(p[k_audio_header_bytes + 7], 0x7f);
   auto view = decode_audio_frame(std::span(p, frame.size()));
   ASSERT_TRUE(view);
   EXPECT_EQ(view->generation, 7u);

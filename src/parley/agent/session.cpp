@@ -37,6 +37,45 @@ struct input_chunk {
   time_point t_arrival;  // when the chunk reached parley (its last sample was captured)
 };
 
+// The last few input frames, raw and cleaned, oldest first. Storage grows to `capacity` frames
+// and is then reused in place: remembering a frame allocates nothing once the ring is full (it
+// runs for every 20 ms frame of every session).
+class preroll_ring {
+ public:
+  explicit preroll_ring(std::size_t capacity) : capacity_(std::max<std::size_t>(1, capacity)) {}
+
+  void push(std::span<const std::int16_t> raw, std::span<const std::int16_t> cleaned) {
+    frame* f = nullptr;
+    if (frames_.size() < capacity_) {
+      f = &frames_.emplace_back();
+    } else {
+      f = &frames_[oldest_];
+      oldest_ = (oldest_ + 1) % capacity_;
+    }
+    f->n = std::min({raw.size(), cleaned.size(), f->raw.size()});
+    std::copy_n(raw.begin(), f->n, f->raw.begin());
+    std::copy_n(cleaned.begin(), f->n, f->cleaned.begin());
+  }
+
+  /// Calls fn(raw, cleaned) for each frame, oldest first.
+  template <class Fn>
+  void for_each(Fn fn) const {
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const frame& f = frames_[(oldest_ + i) % frames_.size()];
+      fn(std::span<const std::int16_t>(f.raw.data(), f.n), std::span<const std::int16_t>(f.cleaned.data(), f.n));
+    }
+  }
+
+ private:
+  struct frame {
+    std::array<std::int16_t, audio::k_frame_samples> raw, cleaned;
+    std::size_t n = 0;
+  };
+  std::size_t capacity_;
+  std::vector<frame> frames_;
+  std::size_t oldest_ = 0;  // where the oldest frame is once the ring is full
+};
+
 // The user's side of a turn, from speech onset to the final transcript.
 struct user_turn {
   turn_id id;
@@ -114,10 +153,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
   session_id id() const { return id_; }
 
   // ---- any thread -------------------------------------------------------------------------
-  void push_audio(std::span<const std::int16_t> samples) {
+  void push_audio(std::vector<std::int16_t> samples) {
     if (closed_.load(std::memory_order_acquire) || samples.empty()) return;
     n_input_chunks_.fetch_add(1, std::memory_order_relaxed);
-    input_.push(input_chunk{{samples.begin(), samples.end()}, clock_.now()});
+    input_.push(input_chunk{std::move(samples), clock_.now()});
     if (!drain_scheduled_.exchange(true, std::memory_order_acq_rel)) {
       boost::asio::post(strand_, [self = shared_from_this()] { self->drain_input(); });
     }
@@ -207,9 +246,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // Both versions of the recent frames: the turn about to start decides which one the
   // recognizer hears.
   void remember_preroll(std::span<const std::int16_t> raw, std::span<const std::int16_t> cleaned) {
-    preroll_.push_back({{raw.begin(), raw.end()}, {cleaned.begin(), cleaned.end()}});
-    const auto max_frames = static_cast<std::size_t>(options_.preroll_ms / audio::k_frame_ms) + 1;
-    while (preroll_.size() > max_frames) preroll_.pop_front();
+    preroll_.push(raw, cleaned);
   }
 
   void handle_decision(const endpoint_decision& d, time_point t_now) {
@@ -251,7 +288,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
       return;
     }
     turn_->asr = std::move(*stream);
-    for (const auto& frame : preroll_) turn_->asr->feed(turn_->asr_hears_cleaned ? frame.cleaned : frame.raw);
+    preroll_.for_each([this](std::span<const std::int16_t> raw, std::span<const std::int16_t> cleaned) {
+      turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
+    });
   }
 
   // The endpoint was decided: the turn waits for its final transcript while the next one may begin.
@@ -793,10 +832,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   media_time t_media_ = 0;
   static constexpr std::size_t k_arrivals_kept = 50;  // 1 s of frames: covers the VAD hangover
   std::deque<std::pair<media_time, time_point>> recent_arrivals_;  // (end of frame, arrival)
-  struct preroll_frame {
-    std::vector<std::int16_t> raw, cleaned;
-  };
-  std::deque<preroll_frame> preroll_;
+  preroll_ring preroll_{static_cast<std::size_t>(std::max(0.0, options_.preroll_ms) / audio::k_frame_ms) + 1};
   std::optional<user_turn> turn_;          // the turn being spoken now
   std::deque<user_turn> awaiting_final_;   // turns whose endpoint was decided, waiting for their transcript
   std::optional<generation> generation_;
@@ -840,7 +876,8 @@ result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor ex
 session::session(std::shared_ptr<session_core> core) : core_(std::move(core)) {}
 session::~session() { close(); }
 session_id session::id() const { return core_->id(); }
-void session::push_audio(std::span<const std::int16_t> samples) { core_->push_audio(samples); }
+void session::push_audio(std::span<const std::int16_t> samples) { core_->push_audio({samples.begin(), samples.end()}); }
+void session::push_audio(std::vector<std::int16_t>&& samples) { core_->push_audio(std::move(samples)); }
 void session::end_input() { core_->end_input(); }
 void session::submit_text(std::string text) { core_->submit_text(std::move(text)); }
 void session::announce(std::string text) { core_->announce(std::move(text)); }

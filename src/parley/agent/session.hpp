@@ -34,6 +34,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "parley/agent/budget.hpp"
 #include "parley/agent/endpointer.hpp"
@@ -115,6 +116,8 @@ class session {
   session_id id() const;
   /// Input audio, 16 kHz mono PCM16, in order, any chunk size (20 ms is typical). Never blocks.
   void push_audio(std::span<const std::int16_t> samples);
+  /// The same, taking the buffer over instead of copying it.
+  void push_audio(std::vector<std::int16_t>&& samples);
   /// No more audio: a turn in progress ends now; `end_of_stream` is emitted once all replies are done.
   void end_input();
   /// A user turn given as text (no audio, no ASR).

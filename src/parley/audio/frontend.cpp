@@ -41,9 +41,10 @@ struct frontend::impl {
   std::unique_ptr<webrtc::AudioProcessing> apm;
   webrtc::AudioFrame frame;  // reused: ~8 KB, kept off the caller's stack
   frontend_config config;
-  // The level gate's history: the last k_floor_steps step levels (a ring), and a scratch copy.
+  // The level gate's history: the last k_floor_steps step levels (a ring), and the same levels
+  // kept sorted, so the floor (a quantile) is read off directly instead of selected every step.
   std::array<float, k_floor_steps> levels{};
-  std::array<float, k_floor_steps> scratch{};
+  std::array<float, k_floor_steps> sorted_levels{};
   std::size_t n_levels = 0;
   std::size_t next_level = 0;
   // The same for the raw input's levels, and the slow average of the raw level of gated speech.
@@ -54,13 +55,22 @@ struct frontend::impl {
   /// Records a cleaned step's level; true when it stands snr_gate_db above the noise floor.
   bool above_floor(const std::int16_t* samples) {
     const auto level = static_cast<float>(level_db(samples, k_step_samples));
+    const auto sorted_begin = sorted_levels.begin();
+    if (n_levels == k_floor_steps) {  // the oldest level leaves the window
+      const auto end = sorted_begin + static_cast<std::ptrdiff_t>(n_levels);
+      const auto gone = std::lower_bound(sorted_begin, end, levels[next_level]);
+      std::copy(gone + 1, end, gone);
+      --n_levels;
+    }
+    const auto end = sorted_begin + static_cast<std::ptrdiff_t>(n_levels);
+    const auto at = std::upper_bound(sorted_begin, end, level);
+    std::copy_backward(at, end, end + 1);
+    *at = level;
+    ++n_levels;
     levels[next_level] = level;
     next_level = (next_level + 1) % k_floor_steps;
-    n_levels = std::min(n_levels + 1, k_floor_steps);
-    std::copy_n(levels.begin(), n_levels, scratch.begin());
-    const auto k = static_cast<std::ptrdiff_t>(k_floor_quantile * static_cast<double>(n_levels - 1));
-    std::nth_element(scratch.begin(), scratch.begin() + k, scratch.begin() + static_cast<std::ptrdiff_t>(n_levels));
-    return level > scratch[static_cast<std::size_t>(k)] + config.snr_gate_db;
+    const auto k = static_cast<std::size_t>(k_floor_quantile * static_cast<double>(n_levels - 1));
+    return level > sorted_levels[k] + config.snr_gate_db;
   }
 
   /// (Re)initialises the chain (which also resets its state): 16 kHz mono, 10 ms VAD frames.

@@ -782,7 +782,7 @@ void ws_connection<Stream>::push_input(std::vector<std::int16_t> pcm_16k) {
   n_input_samples_ += static_cast<media_time>(pcm_16k.size());
   arrivals_.emplace_back(n_input_samples_, steady_clock::now());
   while (arrivals_.size() > 200) arrivals_.pop_front();  // ~4 s of 20 ms chunks
-  session_->push_audio(pcm_16k);
+  session_->push_audio(std::move(pcm_16k));
 }
 
 template <class Stream>

@@ -101,8 +101,14 @@ const std::vector<std::int16_t>& voice_loop(int rate_hz) {
 
 std::vector<std::int16_t> speechlike_pcm(std::size_t n_samples, int rate_hz, std::size_t offset_samples) {
   const auto& loop = voice_loop(rate_hz);
-  std::vector<std::int16_t> pcm(n_samples);
-  for (std::size_t i = 0; i < n_samples; ++i) pcm[i] = loop[(offset_samples + i) % loop.size()];
+  std::vector<std::int16_t> pcm;
+  pcm.reserve(n_samples);
+  std::size_t at = offset_samples % loop.size();
+  while (pcm.size() < n_samples) {  // whole runs of the loop: a copy, not a modulo per sample
+    const std::size_t n = std::min(n_samples - pcm.size(), loop.size() - at);
+    pcm.insert(pcm.end(), loop.begin() + static_cast<std::ptrdiff_t>(at), loop.begin() + static_cast<std::ptrdiff_t>(at + n));
+    at = 0;
+  }
   return pcm;
 }
 

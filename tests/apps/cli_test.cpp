@@ -87,6 +87,15 @@ TEST_F(cli, serve_refuses_jwt_options_that_cannot_apply) {
   EXPECT_NE(range.output.find("--jwt-leeway-s"), std::string::npos) << range.output;
 }
 
+TEST_F(cli, a_hedge_budget_needs_hedging_and_a_fraction) {
+  const auto alone = parley("run " + write_question("q3.wav") + " --engines mock --speed 50 --hedge-budget 0.1");
+  EXPECT_EQ(alone.exit_code, 1) << alone.output;
+  EXPECT_NE(alone.output.find("--hedge-budget requires --hedge-ms"), std::string::npos) << alone.output;
+  const auto range = parley("run " + write_question("q4.wav") + " --engines mock --speed 50 --hedge-ms 500 --hedge-budget 2");
+  EXPECT_EQ(range.exit_code, 1) << range.output;
+  EXPECT_NE(range.output.find("--hedge-budget"), std::string::npos) << range.output;
+}
+
 TEST_F(cli, missing_file_is_a_one_line_error) {
   const auto r = parley("run " + path("absent.wav"));
   EXPECT_EQ(r.exit_code, 2);

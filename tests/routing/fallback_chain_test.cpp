@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <cmath>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -607,6 +608,44 @@ TEST(fallback_chain, rejects_a_bad_configuration) {
   io_threads io;
   EXPECT_THROW(fallback_chain({.executor = io.executor()}, {}), std::invalid_argument);
   EXPECT_THROW(fallback_chain({.executor = io.executor()}, {{"a", nullptr, nullptr}}), std::invalid_argument);
+  auto m = std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = io.executor()});
+  const auto with_budget = [&](double budget, double burst) {
+    hedge_policy h = fixed_hedge(10);
+    h.budget = budget;
+    h.budget_burst = burst;
+    return fallback_chain({.executor = io.executor(), .hedge = h}, {{"a", m, nullptr}, {"b", m, nullptr}});
+  };
+  EXPECT_THROW(with_budget(-0.1, 10), std::invalid_argument);
+  EXPECT_THROW(with_budget(std::nan(""), 10), std::invalid_argument);
+  EXPECT_THROW(with_budget(0.1, 0.5), std::invalid_argument);
+  EXPECT_NO_THROW(with_budget(0.0, 0.0));  // no budget: the burst is not used
+}
+
+TEST(fallback_chain, the_hedge_budget_caps_hedges_at_its_fraction_of_requests) {
+  // Every request is late on `a` (the hedge timer fires long before its answer), and `b` answers
+  // at once. With a budget of 1/4 and an empty bucket, requests 4 and 8 may hedge; the others
+  // wait for `a` alone.
+  fixture f;
+  auto a = f.model({.delay_ms = 200, .tokens = {"A"}});
+  auto b = f.model({.tokens = {"B"}});
+  hedge_policy h = fixed_hedge(5);
+  h.budget = 0.25;
+  fallback_chain chain(f.config(h), {{"a", a, nullptr}, {"b", b, nullptr}});
+  std::string texts;
+  for (int i = 0; i < 8; ++i) {
+    collector c;
+    chain.stream(hello(), c.events(), {});
+    ASSERT_TRUE(c.wait());
+    texts += c.text();
+    // The caller hears why it was not hedged (the session notes it in the turn timeline).
+    const bool denied = i != 3 && i != 7;
+    ASSERT_FALSE(c.progress().empty());
+    EXPECT_EQ(c.progress().front().rfind(denied ? "hedge_denied:" : "hedge:b", 0), 0u) << c.progress().front();
+  }
+  EXPECT_EQ(texts, "AAABAAAB");
+  EXPECT_EQ(chain.stats().n_hedges_sent, 2u);
+  EXPECT_EQ(chain.stats().n_hedges_denied, 6u);
+  EXPECT_EQ(b->counters->n_requests.load(), 2);
 }
 
 TEST(hedge_delay, follows_the_policy) {

@@ -470,6 +470,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
         tl.flags.hedge = true;
         tl.add_note(obs::note_name::hedge_to, p.name);
         break;
+      case kind::hedge_denied:
+        tl.add_note(obs::note_name::hedge_denied, 1.0);
+        break;
       case kind::fallback:
         tl.flags.fallback = true;
         tl.add_note(obs::note_name::fallback_to, p.name);

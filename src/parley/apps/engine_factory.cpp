@@ -172,7 +172,9 @@ result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice
   auto fallback = build_openai_model(choice, choice.llm_fallback_url, choice.llm_tier + "-fallback");
   if (!fallback) return fallback.error();
   routing::fallback_chain_config config{.executor = executor};
-  if (choice.hedge_ms > 0.0) config.hedge = {.mode = routing::hedge_mode::fixed, .delay_ms = choice.hedge_ms};
+  if (choice.hedge_ms > 0.0) {
+    config.hedge = {.mode = routing::hedge_mode::fixed, .delay_ms = choice.hedge_ms, .budget = choice.hedge_budget};
+  }
   const auto& clk = steady_clock_source::instance();
   std::vector<routing::chain_provider> providers{
       {"primary", *primary, std::make_shared<routing::provider_health>(clk)},

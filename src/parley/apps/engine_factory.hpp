@@ -50,6 +50,7 @@ struct engine_choice {
   std::string llm_key_env = "OPENAI_API_KEY";  // environment variable holding the API key
   std::string llm_fallback_url;             // a second server, same model and key: used when the first fails
   double hedge_ms = 0.0;                    // > 0: no first token after this long → ask the fallback too
+  double hedge_budget = 0.0;                // > 0: hedges at most this fraction of requests
   std::string llm_tier = "cloud";           // local (this machine: PII may go there) | cloud
   double llm_first_token_budget_ms = 800.0;  // turns prefer the other LLM tier when this one's p95 TTFT is over it;
                                              // a turn over it plays a filler (session budgets: docs/latency.md §8)

@@ -24,11 +24,17 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--llm-fallback-url", e.llm_fallback_url,
                  "a second server with the same model: turns move there when the first fails before its first "
                  "token (never after text has streamed)");
-  cmd.add_option("--hedge-ms", e.hedge_ms,
+  auto* hedge_ms = cmd.add_option("--hedge-ms", e.hedge_ms,
                  "with --llm-fallback-url: when the first server has sent no token after this long, ask the second "
                  "too and keep whichever answers first (0: no hedging)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--hedge-budget", e.hedge_budget,
+                 "with --hedge-ms: hedges may add at most this fraction of LLM requests, e.g. 0.1 for 10% "
+                 "(a token bucket that starts empty; 0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
+      ->needs(hedge_ms);
   cmd.add_option("--llm-key-env", e.llm_key_env, "environment variable holding the LLM server's API key")
       ->capture_default_str();
   cmd.add_option("--llm-tier", e.llm_tier,

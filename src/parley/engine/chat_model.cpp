@@ -18,6 +18,7 @@ std::string_view to_string(chat_progress::kind what) {
     case chat_progress::kind::tool_finished: return "tool_finished";
     case chat_progress::kind::fallback: return "fallback";
     case chat_progress::kind::hedge: return "hedge";
+    case chat_progress::kind::hedge_denied: return "hedge_denied";
     case chat_progress::kind::served: return "served";
   }
   return "served";

@@ -63,6 +63,7 @@ struct chat_progress {
     tool_finished,  // tool `name` returned
     fallback,       // a provider failed before its first token; the request moved to provider `name`
     hedge,          // no first token yet: the same request also went to provider `name`
+    hedge_denied,   // a hedge was due but the chain's hedge budget was spent: none was sent
     served,         // sent once, just before on_done: `name` is the provider whose reply was kept
                     // ("" when none was); `hedge_won` when that reply came from a hedge request
   };

@@ -115,6 +115,7 @@ inline constexpr std::string_view filler_overhang_ms = "filler_overhang_ms";  //
 inline constexpr std::string_view llm_provider = "llm_provider";    // the provider whose reply was kept
 inline constexpr std::string_view hedge_to = "hedge_to";            // the provider a hedge request went to
 inline constexpr std::string_view hedge_won = "hedge_won";          // 1 when the hedge's reply was kept, else 0
+inline constexpr std::string_view hedge_denied = "hedge_denied";    // 1: a hedge was due, the hedge budget was spent
 inline constexpr std::string_view fallback_to = "fallback_to";      // the provider a failed request moved to
 inline constexpr std::string_view tool_call = "tool_call";          // a tool the model called
 inline constexpr std::string_view asr_cleaned = "asr_cleaned_snr_db";  // the recognizer heard cleaned audio: the input SNR that decided

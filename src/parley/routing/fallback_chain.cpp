@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <stop_token>
 
@@ -45,8 +47,31 @@ struct fallback_chain::shared_state {
   std::atomic<std::uint64_t> n_skipped{0};
   std::atomic<std::uint64_t> n_hedges_sent{0};
   std::atomic<std::uint64_t> n_hedges_won{0};
+  std::atomic<std::uint64_t> n_hedges_denied{0};
   std::atomic<std::uint64_t> n_failed{0};
   std::atomic<std::uint64_t> n_cancelled{0};
+  // The hedge budget's bucket (hedge_policy::budget), in hedges.
+  std::mutex budget_mutex;
+  double budget_tokens = 0.0;
+
+  void earn_hedge() {
+    const hedge_policy& h = config.hedge;
+    if (h.budget <= 0.0) return;
+    std::lock_guard lock(budget_mutex);
+    budget_tokens = std::min(h.budget_burst, budget_tokens + h.budget);
+  }
+  bool take_hedge() {
+    if (config.hedge.budget <= 0.0) return true;
+    std::lock_guard lock(budget_mutex);
+    if (budget_tokens < 1.0) return false;
+    budget_tokens -= 1.0;
+    return true;
+  }
+  void refund_hedge() {
+    if (config.hedge.budget <= 0.0) return;
+    std::lock_guard lock(budget_mutex);
+    budget_tokens = std::min(config.hedge.budget_burst, budget_tokens + 1.0);
+  }
 };
 
 namespace {
@@ -198,7 +223,15 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
 
   void on_hedge_timer(std::uint64_t epoch, std::size_t primary) {
     if (done_ || winner_ || epoch != hedge_epoch_ || n_hedges_ >= shared_->config.hedge.max_hedges) return;
-    if (!launch_next(true) && !resend_hedge()) return;
+    if (!shared_->take_hedge()) {
+      bump(shared_->n_hedges_denied);
+      progress({.what = engine::chat_progress::kind::hedge_denied});
+      return;
+    }
+    if (!launch_next(true) && !resend_hedge()) {
+      shared_->refund_hedge();
+      return;
+    }
     ++n_hedges_;
     bump(shared_->n_hedges_sent);
     report_launched(engine::chat_progress::kind::hedge);
@@ -369,6 +402,13 @@ fallback_chain::fallback_chain(fallback_chain_config config, std::vector<chain_p
     if (!p.model) throw std::invalid_argument("fallback_chain: provider '" + p.name + "' has no model");
   }
   if (!config.executor) throw std::invalid_argument("fallback_chain: no executor");
+  const hedge_policy& h = config.hedge;
+  if (!std::isfinite(h.budget) || h.budget < 0.0) {
+    throw std::invalid_argument("fallback_chain: the hedge budget must be a fraction of requests >= 0 (0: none)");
+  }
+  if (h.budget > 0.0 && !(h.budget_burst >= 1.0 && std::isfinite(h.budget_burst))) {
+    throw std::invalid_argument("fallback_chain: the hedge budget's burst must be at least one hedge");
+  }
   if (config.clk == nullptr) config.clk = &steady_clock_source::instance();
   shared_->config = std::move(config);
   shared_->providers = std::move(providers);
@@ -397,6 +437,7 @@ engine::chat_caps fallback_chain::caps() const {
 
 void fallback_chain::stream(engine::chat_request request, engine::chat_events events, std::stop_token stop) {
   bump(shared_->n_requests);
+  shared_->earn_hedge();
   auto job = std::make_shared<chain_request>(shared_, std::move(request), std::move(events), std::move(stop));
   job->start();
 }
@@ -405,7 +446,7 @@ chain_stats fallback_chain::stats() const {
   const auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   return chain_stats{load(shared_->n_requests),    load(shared_->n_attempts), load(shared_->n_fallbacks),
                      load(shared_->n_skipped),     load(shared_->n_hedges_sent), load(shared_->n_hedges_won),
-                     load(shared_->n_failed),      load(shared_->n_cancelled)};
+                     load(shared_->n_hedges_denied), load(shared_->n_failed),   load(shared_->n_cancelled)};
 }
 
 }  // namespace parley::routing

@@ -80,6 +80,13 @@ struct hedge_policy {
   /// once the chain has no unused provider, a hedge re-sends the request to the first provider
   /// that has not failed it (a fresh request: another replica, another latency draw).
   std::size_t max_hedges = 1;
+  /// > 0: hedges may add at most this fraction of the chain's requests, across all its sessions.
+  /// A token bucket: every request earns `budget` of a hedge, every hedge spends one, and at most
+  /// `budget_burst` are saved up. The bucket starts empty, so at any moment hedges sent <=
+  /// budget × requests. When the primary slows down for everyone, this keeps hedging from
+  /// doubling the load on the next provider. 0: no budget (every late request is hedged).
+  double budget = 0.0;
+  double budget_burst = 100.0;
 };
 
 /// The hedge delay for a primary with `health` (null: no samples) under `policy`;
@@ -106,6 +113,7 @@ struct chain_stats {
   std::uint64_t n_skipped = 0;
   std::uint64_t n_hedges_sent = 0;
   std::uint64_t n_hedges_won = 0;
+  std::uint64_t n_hedges_denied = 0;  // hedges not sent: the hedge budget was spent
   std::uint64_t n_failed = 0;     // ended with an error other than cancelled
   std::uint64_t n_cancelled = 0;
 };
@@ -124,7 +132,8 @@ struct fallback_chain_config {
 
 class fallback_chain final : public engine::chat_model {
  public:
-  /// Throws std::invalid_argument when `providers` is empty, a model is null or no executor is given.
+  /// Throws std::invalid_argument when `providers` is empty, a model is null, no executor is given
+  /// or the hedge budget is negative, not finite, or has a burst below one hedge.
   fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers);
   ~fallback_chain() override;
 

@@ -50,27 +50,23 @@ struct fallback_chain::shared_state {
   std::atomic<std::uint64_t> n_hedges_denied{0};
   std::atomic<std::uint64_t> n_failed{0};
   std::atomic<std::uint64_t> n_cancelled{0};
-  // The hedge budget's bucket (hedge_policy::budget), in hedges.
+  // The hedge budget's bucket (hedge_policy::budget), in hedges; unused when the budget is 0.
   std::mutex budget_mutex;
   double budget_tokens = 0.0;
 
-  void earn_hedge() {
-    const hedge_policy& h = config.hedge;
-    if (h.budget <= 0.0) return;
+  bool has_budget() const { return config.hedge.budget > 0.0; }
+  // Adds `hedges` to the bucket, up to its burst: a request's earning, or a hedge given back.
+  void deposit(double hedges) {
+    if (!has_budget()) return;
     std::lock_guard lock(budget_mutex);
-    budget_tokens = std::min(h.budget_burst, budget_tokens + h.budget);
+    budget_tokens = std::min(config.hedge.budget_burst, budget_tokens + hedges);
   }
   bool take_hedge() {
-    if (config.hedge.budget <= 0.0) return true;
+    if (!has_budget()) return true;
     std::lock_guard lock(budget_mutex);
     if (budget_tokens < 1.0) return false;
     budget_tokens -= 1.0;
     return true;
-  }
-  void refund_hedge() {
-    if (config.hedge.budget <= 0.0) return;
-    std::lock_guard lock(budget_mutex);
-    budget_tokens = std::min(config.hedge.budget_burst, budget_tokens + 1.0);
   }
 };
 
@@ -229,7 +225,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
       return;
     }
     if (!launch_next(true) && !resend_hedge()) {
-      shared_->refund_hedge();
+      shared_->deposit(1.0);  // not sent after all: give the hedge back
       return;
     }
     ++n_hedges_;
@@ -437,7 +433,7 @@ engine::chat_caps fallback_chain::caps() const {
 
 void fallback_chain::stream(engine::chat_request request, engine::chat_events events, std::stop_token stop) {
   bump(shared_->n_requests);
-  shared_->earn_hedge();
+  shared_->deposit(shared_->config.hedge.budget);
   auto job = std::make_shared<chain_request>(shared_, std::move(request), std::move(events), std::move(stop));
   job->start();
 }

@@ -90,7 +90,9 @@ struct session_options {
 };
 
 struct session_callbacks {
-  std::function<void(const event&)> on_event;
+  /// Each event is handed over by value: a callback that passes it on to another thread may move
+  /// it (a reply's audio chunk is then never copied); one taking `const event&` works as well.
+  std::function<void(event)> on_event;
   std::function<void(const obs::turn_timeline&)> on_turn;
 };
 

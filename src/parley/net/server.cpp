@@ -828,8 +828,8 @@ void ws_connection<Stream>::start_session(const session_update& u) {
   auto created = agent::session::create(
       server_->executor(), server_->engines(), options,
       {.on_event =
-           [weak, strand](const event& e) {
-             asio::post(strand, [weak, e] {
+           [weak, strand](event e) {
+             asio::post(strand, [weak, e = std::move(e)] {
                if (auto c = weak.lock()) c->on_session_event(e);
              });
            },

@@ -203,8 +203,8 @@ class slow_store final : public cache::entry_store {
   status put(const std::string& k, std::string_view v, std::chrono::seconds ttl) override { return inner.put(k, v, ttl); }
   status erase(const std::string& k) override { return inner.erase(k); }
   status erase_prefix(const std::string& p) override { return inner.erase_prefix(p); }
-  status append(const std::string& k, std::string_view v) override { return inner.append(k, v); }
-  result<std::vector<std::string>> range(const std::string& k, std::size_t from) override { return inner.range(k, from); }
+  status append(const std::string& k, std::string_view v, std::size_t keep) override { return inner.append(k, v, keep); }
+  result<cache::list_slice> range(const std::string& k, std::size_t from) override { return inner.range(k, from); }
   cache::memory_store inner;
 };
 

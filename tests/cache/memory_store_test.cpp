@@ -98,13 +98,34 @@ TEST(memory_store, lists_and_prefix_erase) {
   ASSERT_TRUE(s.put("p:b:e:x", "2", 0s));
   auto r = s.range("p:a:feed", 1);
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, (std::vector<std::string>{"r1", "r2"}));
-  EXPECT_TRUE(s.range("p:a:feed", 3)->empty());
-  EXPECT_TRUE(s.range("nothing", 0)->empty());
+  EXPECT_EQ(r->first, 1u);
+  EXPECT_EQ(r->items, (std::vector<std::string>{"r1", "r2"}));
+  EXPECT_TRUE(s.range("p:a:feed", 3)->items.empty());
+  EXPECT_TRUE(s.range("nothing", 0)->items.empty());
   ASSERT_TRUE(s.erase_prefix("p:a:"));
-  EXPECT_TRUE(s.range("p:a:feed", 0)->empty());
+  EXPECT_TRUE(s.range("p:a:feed", 0)->items.empty());
   EXPECT_FALSE(get(s, "p:a:e:x"));
   EXPECT_EQ(get(s, "p:b:e:x"), "2");
+}
+
+TEST(memory_store, a_capped_list_keeps_its_newest_elements_at_their_indexes) {
+  memory_store s;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(s.append("feed", "r" + std::to_string(i), 3));
+  auto all = s.range("feed", 0);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->first, 2u) << "r0 and r1 were dropped; r2 keeps index 2";
+  EXPECT_EQ(all->items, (std::vector<std::string>{"r2", "r3", "r4"}));
+  auto tail = s.range("feed", 3);
+  EXPECT_EQ(tail->first, 3u);
+  EXPECT_EQ(tail->items, (std::vector<std::string>{"r3", "r4"}));
+  EXPECT_EQ(s.range("feed", 5)->items.size(), 0u);
+  EXPECT_EQ(s.size_bytes(), std::string("feed").size() + 3 * 2) << "dropped elements are no longer counted";
+  // A list without a cap keeps everything, and the store's own limit still applies to it.
+  memory_store_config cfg;
+  cfg.max_list_elements = 2;
+  memory_store capped(cfg);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(capped.append("l", "x", 2)) << "the append's cap makes room first";
+  EXPECT_EQ(capped.range("l", 0)->first, 2u);
 }
 
 TEST(memory_store, list_cap) {

@@ -32,8 +32,8 @@ class failing_store final : public entry_store {
   status put(const std::string&, std::string_view, std::chrono::seconds) override { return fail(); }
   status erase(const std::string&) override { return fail(); }
   status erase_prefix(const std::string&) override { return fail(); }
-  status append(const std::string&, std::string_view) override { return fail(); }
-  result<std::vector<std::string>> range(const std::string&, std::size_t) override { return fail(); }
+  status append(const std::string&, std::string_view, std::size_t) override { return fail(); }
+  result<list_slice> range(const std::string&, std::size_t) override { return fail(); }
   int n_calls = 0;
 
  private:
@@ -258,6 +258,41 @@ TEST_F(two_instances, invalidation_reaches_the_other_instance) {
   ASSERT_TRUE(a.store("who painted the mona lisa", {}, reply("Leonardo.")));  // the feed restarts
   EXPECT_EQ(b.lookup("who wrote hamlet", {}).kind, match_kind::miss);
   EXPECT_EQ(b.lookup("who painted the mona lisa", {}).kind, match_kind::exact);
+}
+
+TEST(two_instances_with_a_short_feed, a_trimmed_feed_is_rebuilt_from_what_it_keeps_and_stays_bounded) {
+  manual_clock clk;
+  auto embedder = std::make_shared<ngram::ngram_embedder>();
+  auto shared = std::make_shared<memory_store>(memory_store_config{.name = "shared"}, clk);
+  response_cache_config cfg;
+  cfg.max_feed_records = 2;
+  response_cache a{cfg, embedder, std::make_shared<memory_store>(memory_store_config{}, clk), shared, clk};
+  response_cache b{cfg, embedder, std::make_shared<memory_store>(memory_store_config{}, clk), shared, clk};
+
+  ASSERT_TRUE(a.store("how do i reset my password", {}, reply("Use the forgot password link.")));
+  ASSERT_EQ(b.lookup("i forgot my password", {}).kind, match_kind::semantic);  // b has read the feed
+  // a publishes three more (and invalidates the first) while b is not looking: the feed keeps two.
+  ASSERT_TRUE(a.store("who wrote hamlet", {}, reply("Shakespeare.")));
+  ASSERT_TRUE(a.invalidate("how do i reset my password", {}));
+  ASSERT_TRUE(a.store("who painted the mona lisa", {}, reply("Leonardo.")));
+  ASSERT_TRUE(a.store("how far away is the moon", {}, reply("About 384,000 km.")));
+  std::string feed_key = a.entry_key("", {});  // the scope's prefix + "e:"
+  feed_key.replace(feed_key.size() - 2, 2, "feed");
+  auto feed = shared->range(feed_key, 0);
+  ASSERT_TRUE(feed);
+  EXPECT_EQ(feed->items.size(), 2u);
+  EXPECT_EQ(feed->first, 3u) << "five records published, the oldest three dropped";
+
+  // b missed the removal record, so it must not trust its local copy: it rebuilds the scope.
+  EXPECT_EQ(b.lookup("i forgot my password", {}).kind, match_kind::miss);
+  EXPECT_EQ(b.stats().n_feed_rebuilds, 1u);
+  EXPECT_EQ(b.lookup("how far away is the moon from earth", {}).kind, match_kind::semantic)
+      << "records still in the feed are learnt";
+  EXPECT_EQ(b.lookup("who wrote hamlet", {}).kind, match_kind::exact) << "entries stay reachable by their key";
+  // In step again: later records arrive without another rebuild.
+  ASSERT_TRUE(a.store("what is the capital of france", {}, reply("Paris.")));
+  EXPECT_EQ(b.lookup("what's the capital city of france", {}).kind, match_kind::semantic);
+  EXPECT_EQ(b.stats().n_feed_rebuilds, 1u);
 }
 
 TEST(classify, table) {

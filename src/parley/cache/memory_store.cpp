@@ -1,5 +1,7 @@
 #include "parley/cache/memory_store.hpp"
 
+#include <algorithm>
+
 namespace parley::cache {
 
 memory_store::memory_store(memory_store_config config, const clock& clk) : config_(std::move(config)), clock_(clk) {}
@@ -71,7 +73,7 @@ status memory_store::erase_prefix(const std::string& prefix) {
   }
   for (auto it = lists_.begin(); it != lists_.end();) {
     if (it->first.compare(0, prefix.size(), prefix) == 0) {
-      for (const auto& v : it->second) list_bytes_ -= v.size();
+      for (const auto& v : it->second.items) list_bytes_ -= v.size();
       list_bytes_ -= it->first.size();
       it = lists_.erase(it);
     } else {
@@ -81,23 +83,35 @@ status memory_store::erase_prefix(const std::string& prefix) {
   return {};
 }
 
-status memory_store::append(const std::string& key, std::string_view value) {
+status memory_store::append(const std::string& key, std::string_view value, std::size_t keep_last) {
   std::lock_guard lock(mutex_);
   auto [it, inserted] = lists_.try_emplace(key);
   if (inserted) list_bytes_ += key.size();
-  if (it->second.size() >= config_.max_list_elements)
+  list& l = it->second;
+  if (keep_last > 0) {  // make room first: the cap below is only for lists that keep everything
+    while (l.items.size() >= keep_last) {
+      list_bytes_ -= l.items.front().size();
+      l.items.pop_front();
+      ++l.first;
+    }
+  }
+  if (l.items.size() >= config_.max_list_elements)
     return make_error(errc::unavailable, "memory_store: list is full (" + std::to_string(config_.max_list_elements) +
                                              " elements)");
-  it->second.emplace_back(value);
+  l.items.emplace_back(value);
   list_bytes_ += value.size();
   return {};
 }
 
-result<std::vector<std::string>> memory_store::range(const std::string& key, std::size_t from) {
+result<list_slice> memory_store::range(const std::string& key, std::size_t from) {
   std::lock_guard lock(mutex_);
   auto it = lists_.find(key);
-  if (it == lists_.end() || from >= it->second.size()) return std::vector<std::string>{};
-  return std::vector<std::string>(it->second.begin() + static_cast<std::ptrdiff_t>(from), it->second.end());
+  if (it == lists_.end()) return list_slice{from, {}};
+  const list& l = it->second;
+  const std::size_t first = std::max(from, l.first);
+  const std::size_t skip = first - l.first;
+  if (skip >= l.items.size()) return list_slice{first, {}};
+  return list_slice{first, {l.items.begin() + static_cast<std::ptrdiff_t>(skip), l.items.end()}};
 }
 
 std::size_t memory_store::size_bytes() const {

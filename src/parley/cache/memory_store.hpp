@@ -8,7 +8,7 @@
 // Lists (append/range) are the semantic-index feed of the response cache: they are counted in
 // size_bytes() but never evicted by the LRU (dropping a feed's head would desynchronise readers);
 // erase_prefix() removes them, and each list is capped at `max_list_elements` (append fails with
-// errc::unavailable beyond it).
+// errc::unavailable beyond it, unless the append's own `keep_last` drops the oldest first).
 // Threading: thread-safe (one mutex; every call is O(1) amortised except erase_prefix, which is
 // O(entries)). Never blocks on I/O; never fails except for the limits above.
 // Units: bytes (key + value + a fixed per-entry overhead), TTLs in seconds.
@@ -18,6 +18,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <unordered_map>
@@ -46,8 +47,8 @@ class memory_store final : public entry_store {
   status put(const std::string& key, std::string_view value, std::chrono::seconds ttl) override;
   status erase(const std::string& key) override;
   status erase_prefix(const std::string& prefix) override;
-  status append(const std::string& key, std::string_view value) override;
-  result<std::vector<std::string>> range(const std::string& key, std::size_t from) override;
+  status append(const std::string& key, std::string_view value, std::size_t keep_last = 0) override;
+  result<list_slice> range(const std::string& key, std::size_t from) override;
 
   std::size_t size_bytes() const;
   std::size_t n_entries() const;
@@ -71,7 +72,11 @@ class memory_store final : public entry_store {
   mutable std::mutex mutex_;
   lru_list lru_;  // front = most recently used
   std::unordered_map<std::string, lru_list::iterator> index_;
-  std::unordered_map<std::string, std::vector<std::string>> lists_;
+  struct list {
+    std::size_t first = 0;  // index of items.front() (elements dropped by keep_last before it)
+    std::deque<std::string> items;
+  };
+  std::unordered_map<std::string, list> lists_;
   std::size_t entry_bytes_ = 0;
   std::size_t list_bytes_ = 0;
   std::atomic<std::uint64_t> n_evictions_{0};

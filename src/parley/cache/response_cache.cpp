@@ -467,7 +467,7 @@ void response_cache::publish(const std::string& prefix, std::uint8_t kind, const
                              const std::vector<float>& v) {
   if (!shared_usable()) return;
   feed_record rec{kind, random_nonce(), key, kind == k_feed_add ? v : std::vector<float>{}};
-  if (shared_->append(prefix + "feed", encode_feed(rec))) shared_ok();
+  if (shared_->append(prefix + "feed", encode_feed(rec), config_.max_feed_records)) shared_ok();
   else shared_failed();
 }
 
@@ -479,7 +479,8 @@ void response_cache::sync_feed(const std::string& prefix, scope_state& state) {
     return;
   if (!shared_usable()) return;
   // Re-read the last record seen: if it is gone or different, the feed was wiped (a scope
-  // invalidation somewhere) and everything this instance knows of the scope is stale.
+  // invalidation somewhere) or trimmed past it (records this instance never read were dropped),
+  // and everything this instance knows of the scope may be stale.
   const std::size_t from = state.feed_offset > 0 ? state.feed_offset - 1 : 0;
   auto got = shared_->range(prefix + "feed", from);
   if (!got) {
@@ -489,27 +490,28 @@ void response_cache::sync_feed(const std::string& prefix, scope_state& state) {
   shared_ok();
   state.synced_once = true;
   state.last_sync = now;
-  std::vector<std::string> records = std::move(*got);
-  std::size_t base = from;
+  list_slice slice = std::move(*got);
   if (state.feed_offset > 0) {
-    std::optional<feed_record> first = records.empty() ? std::nullopt : decode_feed(records.front());
+    std::optional<feed_record> first =
+        slice.first != from || slice.items.empty() ? std::nullopt : decode_feed(slice.items.front());
     if (!first || first->nonce != state.last_nonce) {
       state.index.clear();
       (void)local_->erase_prefix(prefix);
       state.feed_offset = 0;
       state.last_nonce = 0;
+      ++counters_.n_feed_rebuilds;
       auto again = shared_->range(prefix + "feed", 0);
       if (!again) {
         shared_failed();
         return;
       }
-      records = std::move(*again);
-      base = 0;
+      slice = std::move(*again);
     } else {
-      records.erase(records.begin());
-      base = state.feed_offset;
+      slice.items.erase(slice.items.begin());
+      slice.first = state.feed_offset;
     }
   }
+  const std::vector<std::string>& records = slice.items;
   const std::size_t dims = config_.semantic ? embedder_->dims() : 0;
   for (const auto& raw : records) {
     auto rec = decode_feed(raw);
@@ -526,7 +528,7 @@ void response_cache::sync_feed(const std::string& prefix, scope_state& state) {
       (void)state.index.add(rec->key, rec->embedding);
     }
   }
-  state.feed_offset = base + records.size();
+  state.feed_offset = slice.first + records.size();
 }
 
 bool response_cache::quick(const cache_scope& scope) {
@@ -748,6 +750,7 @@ response_cache_stats response_cache::stats() const {
   s.n_not_stored = counters_.n_not_stored.load();
   s.n_invalidations = counters_.n_invalidations.load();
   s.n_feed_records = counters_.n_feed_records.load();
+  s.n_feed_rebuilds = counters_.n_feed_rebuilds.load();
   return s;
 }
 

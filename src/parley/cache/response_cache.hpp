@@ -24,7 +24,11 @@
 // feed list in the shared store; lookup() first pulls the records it has not seen (range from its
 // last offset) into its own semantic index, so an answer stored by one instance is found,
 // semantically, by all. invalidate()/invalidate_scope() reach other instances through the same
-// feed (a removal record; a scope wipe is detected when the feed restarts).
+// feed (a removal record; a scope wipe is detected when the feed restarts). The feed keeps only
+// its newest `max_feed_records` records; an instance that finds records it had not read yet
+// dropped (it fell that far behind, or starts up after the feed has been trimmed) rebuilds the
+// scope from what the feed holds, exactly as after a wipe, so a removal it never saw cannot leave
+// a stale copy in its local tier.
 // Stored bytes: a small versioned binary format (encode_entry/decode_entry) with a checksum; a
 // corrupt or foreign blob is a miss (n_corrupt_entries) and is erased, never served.
 // Threading: every member is thread-safe and blocking (store I/O, embedding): call from a worker,
@@ -120,6 +124,10 @@ struct response_cache_config {
   std::shared_ptr<engine::embedder> word_embedder;
   std::size_t max_candidates = 4;       // semantic candidates checked per scope
   std::size_t max_index_entries = 200'000;  // per scope (FIFO beyond)
+  /// Records kept in a scope's feed on the shared tier (the oldest are dropped). Each holds an
+  /// embedding (2 KiB at 512 dims), so this bounds the feed's memory on the shared server: ~200 MiB
+  /// per scope at the default; an instance starting up learns at most this many entries. 0: no limit.
+  std::size_t max_feed_records = 100'000;
   /// quick() holds while a scope's index has at most this many entries (a search of 10k entries
   /// takes ~0.4 ms; beyond that a lookup belongs on a worker, not on a session strand).
   std::size_t quick_index_entries = 10'000;
@@ -144,6 +152,7 @@ struct response_cache_stats {
   std::uint64_t n_not_stored = 0;        // class with ttl <= 0, or nothing left after normalising
   std::uint64_t n_invalidations = 0;
   std::uint64_t n_feed_records = 0;      // index records pulled from the shared feed
+  std::uint64_t n_feed_rebuilds = 0;     // scopes rebuilt because their feed was wiped or trimmed past
 };
 
 /// One stored entry as it is serialised into a store value.
@@ -244,7 +253,7 @@ class response_cache {
   struct counters {
     std::atomic<std::uint64_t> n_lookups{0}, n_exact_hits{0}, n_semantic_hits{0}, n_misses{0}, n_shared_hits{0},
         n_shared_errors{0}, n_shared_skipped{0}, n_corrupt_entries{0}, n_embed_errors{0}, n_stores{0},
-        n_not_stored{0}, n_invalidations{0}, n_feed_records{0};
+        n_not_stored{0}, n_invalidations{0}, n_feed_records{0}, n_feed_rebuilds{0};
   } counters_;
 };
 

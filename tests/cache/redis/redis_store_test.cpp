@@ -222,22 +222,47 @@ TEST_F(redis_store_test, lists_append_and_range_from_an_index) {
   redis_store store(config());
   auto r = store.range("absent", 0);
   ASSERT_TRUE(r);
-  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(r->items.empty());
 
   const std::vector<std::string> items = {"one", std::string("t\0o", 3), "", "four", "five"};
   for (const auto& it : items) ASSERT_TRUE(store.append("index", it));
   r = store.range("index", 0);
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, items);
+  EXPECT_EQ(r->first, 0u);
+  EXPECT_EQ(r->items, items);
   r = store.range("index", 3);
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, (std::vector<std::string>{"four", "five"}));
+  EXPECT_EQ(r->first, 3u);
+  EXPECT_EQ(r->items, (std::vector<std::string>{"four", "five"}));
   r = store.range("index", 5);
   ASSERT_TRUE(r);
-  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(r->items.empty());
   r = store.range("index", std::size_t{1} << 62);
   ASSERT_TRUE(r);
-  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(r->items.empty());
+}
+
+TEST_F(redis_store_test, a_capped_list_keeps_its_newest_elements_at_their_indexes) {
+  redis_store store(config());
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(store.append("feed", "r" + std::to_string(i), 3));
+  auto r = store.range("feed", 0);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->first, 4u);
+  EXPECT_EQ(r->items, (std::vector<std::string>{"r4", "r5", "r6"}));
+  r = store.range("feed", 5);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 5u);
+  EXPECT_EQ(r->items, (std::vector<std::string>{"r5", "r6"}));
+  EXPECT_TRUE(store.range("feed", 7)->items.empty());
+  // Redis itself holds only the newest three.
+  EXPECT_EQ(server_.query("LLEN parley:feed"), ":3");
+  EXPECT_EQ(server_.query("GET parley:feed:first"), "$1") << "the counter of dropped elements, a bulk reply";
+  // erase_prefix removes the list and its counter: it starts again at index 0.
+  ASSERT_TRUE(store.erase_prefix("fe"));
+  ASSERT_TRUE(store.append("feed", "again", 3));
+  r = store.range("feed", 0);
+  EXPECT_EQ(r->first, 0u);
+  EXPECT_EQ(r->items, (std::vector<std::string>{"again"}));
 }
 
 TEST_F(redis_store_test, erase_prefix_removes_many_keys_and_lists_and_nothing_else) {
@@ -265,7 +290,7 @@ TEST_F(redis_store_test, erase_prefix_removes_many_keys_and_lists_and_nothing_el
   EXPECT_TRUE(v->has_value());
   auto r = store.range("scope:a:index", 0);
   ASSERT_TRUE(r);
-  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(r->items.empty());
 
   // Glob characters in the prefix match only themselves.
   ASSERT_TRUE(store.put("g*[1]?\\:k", "literal", 0s));
@@ -306,7 +331,7 @@ TEST_F(redis_store_test, concurrent_calls_from_many_threads_share_a_small_pool) 
   EXPECT_EQ(n_failed.load(), 0);
   auto r = store.range("shared", 0);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->size(), static_cast<std::size_t>(n_threads * n_iter));
+  EXPECT_EQ(r->items.size(), static_cast<std::size_t>(n_threads * n_iter));
   const auto s = store.stats();
   EXPECT_EQ(s.n_calls, static_cast<std::uint64_t>(n_threads * n_iter * 3 + 1));
   EXPECT_EQ(s.n_errors, 0u);

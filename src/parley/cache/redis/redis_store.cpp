@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -464,34 +463,76 @@ status redis_store::erase_prefix(const std::string& prefix) {
   });
 }
 
-status redis_store::append(const std::string& key, std::string_view value) {
+namespace {
+
+// A capped list: KEYS[1] the list, KEYS[2] how many of its elements were ever dropped (the index
+// of its first element); ARGV[1] the value, ARGV[2] how many elements to keep.
+constexpr const char* k_append_capped = R"lua(
+local n = redis.call('RPUSH', KEYS[1], ARGV[1])
+local keep = tonumber(ARGV[2])
+if n > keep then
+  redis.call('LTRIM', KEYS[1], n - keep, -1)
+  redis.call('INCRBY', KEYS[2], n - keep)
+end
+return n
+)lua";
+
+// The elements from index ARGV[1] on (counted since the list was created), and the index of the
+// first one returned: {first, {elements}}.
+constexpr const char* k_range_from = R"lua(
+local dropped = tonumber(redis.call('GET', KEYS[2]) or '0')
+local skip = tonumber(ARGV[1]) - dropped
+if skip < 0 then skip = 0 end
+return {dropped + skip, redis.call('LRANGE', KEYS[1], skip, -1)}
+)lua";
+
+std::string first_index_key(const std::string& list_key) { return list_key + ":first"; }
+
+}  // namespace
+
+status redis_store::append(const std::string& key, std::string_view value, std::size_t keep_last) {
   const std::string k = full_key(key);
+  if (keep_last == 0) {
+    return call<status>([&](connection& c) -> status {
+      auto r = c.command({"RPUSH", k, value});
+      if (!r) return r.error();
+      if ((*r)->type != REDIS_REPLY_INTEGER) return c.unexpected("RPUSH");
+      return {};
+    });
+  }
+  const std::string first_key = first_index_key(k);
+  const std::string keep = std::to_string(keep_last);
   return call<status>([&](connection& c) -> status {
-    auto r = c.command({"RPUSH", k, value});
+    auto r = c.command({"EVAL", k_append_capped, "2", k, first_key, value, keep});
     if (!r) return r.error();
-    if ((*r)->type != REDIS_REPLY_INTEGER) return c.unexpected("RPUSH");
+    if ((*r)->type != REDIS_REPLY_INTEGER) return c.unexpected("EVAL (capped RPUSH)");
     return {};
   });
 }
 
-result<std::vector<std::string>> redis_store::range(const std::string& key, std::size_t from) {
-  using R = result<std::vector<std::string>>;
+result<list_slice> redis_store::range(const std::string& key, std::size_t from) {
+  using R = result<list_slice>;
   const std::string k = full_key(key);
-  if (from > static_cast<std::size_t>(LLONG_MAX)) {
+  if (from > static_cast<std::size_t>(1) << 53) {  // beyond what the script's numbers hold exactly
     n_calls_.fetch_add(1, std::memory_order_relaxed);
-    return std::vector<std::string>{};  // no list is that long
+    return list_slice{from, {}};  // no list is that long
   }
+  const std::string first_key = first_index_key(k);
   const std::string start = std::to_string(from);
   return call<R>([&](connection& c) -> R {
-    auto r = c.command({"LRANGE", k, start, "-1"});
+    auto r = c.command({"EVAL", k_range_from, "2", k, first_key, start});
     if (!r) return r.error();
     const redisReply* rep = r->get();
-    if (rep->type != REDIS_REPLY_ARRAY) return c.unexpected("LRANGE");
-    std::vector<std::string> out;
-    out.reserve(rep->elements);
-    for (std::size_t i = 0; i < rep->elements; ++i) {
-      if (rep->element[i]->type != REDIS_REPLY_STRING) return c.unexpected("LRANGE");
-      out.emplace_back(rep->element[i]->str, rep->element[i]->len);
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_INTEGER ||
+        rep->element[0]->integer < 0 || rep->element[1]->type != REDIS_REPLY_ARRAY)
+      return c.unexpected("EVAL (LRANGE)");
+    list_slice out;
+    out.first = static_cast<std::size_t>(rep->element[0]->integer);
+    const redisReply* items = rep->element[1];
+    out.items.reserve(items->elements);
+    for (std::size_t i = 0; i < items->elements; ++i) {
+      if (items->element[i]->type != REDIS_REPLY_STRING) return c.unexpected("EVAL (LRANGE)");
+      out.items.emplace_back(items->element[i]->str, items->element[i]->len);
     }
     return out;
   });

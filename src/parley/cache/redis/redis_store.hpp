@@ -9,7 +9,9 @@
 // Keys: every key is stored as key_prefix + key (a namespace, e.g. "parley:"); erase_prefix()
 // walks the namespace with SCAN … MATCH and UNLINKs in batches (never KEYS). Values and keys are
 // binary-safe (commands are sent as argv with explicit lengths). TTLs use SET … EX/PX; lists use
-// RPUSH/LRANGE.
+// RPUSH/LRANGE, and a capped list (append's keep_last) is one Lua script per call (EVAL: RPUSH,
+// LTRIM, and INCRBY of the counter of dropped elements kept beside it under `<list>:first`), so an
+// element's index survives the trim; range() reads the counter and the elements in one script.
 // Threading: thread-safe. hiredis contexts are not, so each call checks out one connection from
 // a pool of at most pool_size (connected lazily on first use; a connection that saw an I/O error
 // or a timeout is dropped, and so are the idle ones, since they likely point at the same dead
@@ -110,8 +112,8 @@ class redis_store final : public entry_store {
   status put(const std::string& key, std::string_view value, std::chrono::seconds ttl) override;
   status erase(const std::string& key) override;
   status erase_prefix(const std::string& prefix) override;
-  status append(const std::string& key, std::string_view value) override;
-  result<std::vector<std::string>> range(const std::string& key, std::size_t from) override;
+  status append(const std::string& key, std::string_view value, std::size_t keep_last = 0) override;
+  result<list_slice> range(const std::string& key, std::size_t from) override;
 
   /// put() with a millisecond TTL (SET … PX; 0 = no expiry).
   status put_for(const std::string& key, std::string_view value, std::chrono::milliseconds ttl);

@@ -465,12 +465,12 @@ status redis_store::erase_prefix(const std::string& prefix) {
 
 namespace {
 
-// A capped list: KEYS[1] the list, KEYS[2] how many of its elements were ever dropped (the index
-// of its first element); ARGV[1] the value, ARGV[2] how many elements to keep.
-constexpr const char* k_append_capped = R"lua(
+// KEYS[1] the list, KEYS[2] how many of its elements were ever dropped (the index of its first
+// element); ARGV[1] the value, ARGV[2] how many elements to keep (0: all).
+constexpr const char* k_append = R"lua(
 local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 local keep = tonumber(ARGV[2])
-if n > keep then
+if keep > 0 and n > keep then
   redis.call('LTRIM', KEYS[1], n - keep, -1)
   redis.call('INCRBY', KEYS[2], n - keep)
 end
@@ -492,20 +492,12 @@ std::string first_index_key(const std::string& list_key) { return list_key + ":f
 
 status redis_store::append(const std::string& key, std::string_view value, std::size_t keep_last) {
   const std::string k = full_key(key);
-  if (keep_last == 0) {
-    return call<status>([&](connection& c) -> status {
-      auto r = c.command({"RPUSH", k, value});
-      if (!r) return r.error();
-      if ((*r)->type != REDIS_REPLY_INTEGER) return c.unexpected("RPUSH");
-      return {};
-    });
-  }
   const std::string first_key = first_index_key(k);
   const std::string keep = std::to_string(keep_last);
   return call<status>([&](connection& c) -> status {
-    auto r = c.command({"EVAL", k_append_capped, "2", k, first_key, value, keep});
+    auto r = c.command({"EVAL", k_append, "2", k, first_key, value, keep});
     if (!r) return r.error();
-    if ((*r)->type != REDIS_REPLY_INTEGER) return c.unexpected("EVAL (capped RPUSH)");
+    if ((*r)->type != REDIS_REPLY_INTEGER) return c.unexpected("EVAL (RPUSH)");
     return {};
   });
 }

@@ -8,10 +8,10 @@
 // (half-open): success closes the breaker, failure opens it for another cooldown.
 // Keys: every key is stored as key_prefix + key (a namespace, e.g. "parley:"); erase_prefix()
 // walks the namespace with SCAN … MATCH and UNLINKs in batches (never KEYS). Values and keys are
-// binary-safe (commands are sent as argv with explicit lengths). TTLs use SET … EX/PX; lists use
-// RPUSH/LRANGE, and a capped list (append's keep_last) is one Lua script per call (EVAL: RPUSH,
-// LTRIM, and INCRBY of the counter of dropped elements kept beside it under `<list>:first`), so an
-// element's index survives the trim; range() reads the counter and the elements in one script.
+// binary-safe (commands are sent as argv with explicit lengths). TTLs use SET … EX/PX. A list
+// op is one Lua script (EVAL): append() is RPUSH, and with keep_last also LTRIM and an INCRBY of
+// the count of dropped elements kept beside the list under `<list>:first`, so an element's index
+// survives the trim; range() reads that count and LRANGEs the rest in one script.
 // Threading: thread-safe. hiredis contexts are not, so each call checks out one connection from
 // a pool of at most pool_size (connected lazily on first use; a connection that saw an I/O error
 // or a timeout is dropped, and so are the idle ones, since they likely point at the same dead

@@ -74,6 +74,7 @@ struct engine_knobs {
   mock::llm_profile llm{"test", mock::latency_dist::fixed(5), 400.0, 0.0};  // 2.5 ms per token
   double tts_rtf = 0.0;
   mock::reply_fn reply;
+  std::vector<double> finalize_ms;  // per utterance; empty: every transcript at once
 };
 
 struct mock_set {
@@ -84,7 +85,8 @@ struct mock_set {
 };
 
 mock_set make_engines(boost::asio::any_io_executor ex, engine_knobs k = {}) {
-  return {std::make_shared<mock::mock_recognizer>(mock::recognizer_config{.executor = ex, .transcripts = k.transcripts}),
+  return {std::make_shared<mock::mock_recognizer>(mock::recognizer_config{
+              .executor = ex, .transcripts = k.transcripts, .finalize_ms = k.finalize_ms}),
           std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = ex, .profile = k.llm, .reply = k.reply}),
           std::make_shared<mock::mock_synthesizer>(
               mock::synthesizer_config{.executor = ex, .realtime_factor = k.tts_rtf})};
@@ -295,6 +297,33 @@ TEST(session, a_new_turn_interrupts_the_reply_in_progress) {
   const auto interrupts = rec.indices<interrupt_event>();
   ASSERT_EQ(interrupts.size(), 1u);
   EXPECT_EQ(std::get<interrupt_event>(rec.events[interrupts[0]].body).reason, "new_turn");
+}
+
+// A recognizer may finish a later utterance first (finalisation runs off the session's strand):
+// turns are still committed in the order they were spoken.
+TEST(session, transcripts_arriving_out_of_order_are_committed_in_spoken_order) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.transcripts = {"first", "second"};
+  knobs.finalize_ms = {300.0, 0.0};  // the second transcript arrives long before the first
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio({{'.', 300}, {'S', 800}, {'.', 600}, {'S', 800}, {'.', 800}}));
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+
+  ASSERT_EQ(rec.turns.size(), 2u);
+  EXPECT_EQ(rec.turns[0].transcript, "first");
+  EXPECT_EQ(rec.turns[1].transcript, "second");
+  EXPECT_TRUE(rec.turns[0].flags.interrupted);
+  EXPECT_FALSE(rec.turns[1].flags.interrupted);
+  std::vector<std::string> committed;
+  for (const auto i : rec.indices<user_turn_committed>()) {
+    committed.push_back(std::get<user_turn_committed>(rec.events[i].body).text);
+  }
+  EXPECT_EQ(committed, (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(rec.indices<reply_done>().size(), 1u);
 }
 
 TEST(session, two_turns_are_both_answered_with_history) {

@@ -82,6 +82,8 @@ struct user_turn {
   obs::turn_timeline timeline;
   std::unique_ptr<engine::recognizer_stream> asr;
   bool asr_hears_cleaned = false;  // decided when the turn starts (session_options)
+  bool transcribed = false;                     // its transcript arrived (it may wait for earlier turns)
+  result<std::string> transcript = std::string();
 };
 
 // One reply attempt (DESIGN §4): everything working on it shares `stop` and stamps `id`.
@@ -318,12 +320,24 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_.reset();
   }
 
+  // A recognizer may finish a later utterance before an earlier one; turns are committed in the
+  // order they were spoken, so a transcript that overtook another waits for it.
   void on_asr_final(turn_id tid, result<std::string> text, time_point t) {
     auto it = std::find_if(awaiting_final_.begin(), awaiting_final_.end(), [tid](const user_turn& u) { return u.id == tid; });
     if (it == awaiting_final_.end()) return;
-    user_turn turn = std::move(*it);
-    awaiting_final_.erase(it);
-    turn.timeline.mark(obs::stamp::asr_final, t);
+    it->timeline.mark(obs::stamp::asr_final, t);
+    it->transcribed = true;
+    it->transcript = std::move(text);
+    while (!awaiting_final_.empty() && awaiting_final_.front().transcribed) {
+      user_turn turn = std::move(awaiting_final_.front());
+      awaiting_final_.pop_front();
+      commit_transcribed_turn(std::move(turn));
+    }
+  }
+
+  void commit_transcribed_turn(user_turn turn) {
+    const turn_id tid = turn.id;
+    auto& text = turn.transcript;
     if (!text) {
       emit(tid, generation_id{}, error_event{text.error()});
       complete_turn(turn.timeline);

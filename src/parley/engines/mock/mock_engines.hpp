@@ -31,6 +31,9 @@ struct recognizer_config {
   /// Transcript of utterance i is transcripts[i % size()]; empty list: every utterance is "".
   std::vector<std::string> transcripts;
   latency_dist finalize = latency_dist::fixed(0.0);  // finish() → on_final
+  /// When not empty, utterance i finalises after finalize_ms[i % size()] ms instead (tests that
+  /// need transcripts to arrive in a given order).
+  std::vector<double> finalize_ms;
   /// Emit partials revealing one more word per this much fed audio (0: no partials).
   double partial_every_ms = 300.0;
 };

@@ -109,6 +109,9 @@ void push_in_frames(session& s, const std::vector<std::int16_t>& pcm) {
 }
 
 const auto k_one_question = {std::pair{'.', 500.0}, std::pair{'S', 1200.0}, std::pair{'.', 1000.0}};
+// Two utterances 600 ms apart: the second ends its turn while the first one's reply streams.
+const auto k_two_quick_utterances = {std::pair{'.', 300.0}, std::pair{'S', 800.0}, std::pair{'.', 600.0},
+                                     std::pair{'S', 800.0}, std::pair{'.', 800.0}};
 
 // ---- tests ---------------------------------------------------------------------------------
 
@@ -287,7 +290,7 @@ TEST(session, a_new_turn_interrupts_the_reply_in_progress) {
   auto engines = make_engines(io.executor(), knobs);
   recorder rec;
   auto s = make_session(io.executor(), engines, rec);
-  push_in_frames(*s, script_audio({{'.', 300}, {'S', 800}, {'.', 600}, {'S', 800}, {'.', 800}}));
+  push_in_frames(*s, script_audio(k_two_quick_utterances));
   s->end_input();
   ASSERT_TRUE(rec.wait_end());
   ASSERT_EQ(rec.turns.size(), 2u);
@@ -309,7 +312,7 @@ TEST(session, transcripts_arriving_out_of_order_are_committed_in_spoken_order) {
   auto engines = make_engines(io.executor(), knobs);
   recorder rec;
   auto s = make_session(io.executor(), engines, rec);
-  push_in_frames(*s, script_audio({{'.', 300}, {'S', 800}, {'.', 600}, {'S', 800}, {'.', 800}}));
+  push_in_frames(*s, script_audio(k_two_quick_utterances));
   s->end_input();
   ASSERT_TRUE(rec.wait_end());
 

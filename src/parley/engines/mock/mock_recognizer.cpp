@@ -28,14 +28,14 @@ struct stop_owner {
 class mock_stream final : public engine::recognizer_stream, private stop_owner, public detail::timed_job {
  public:
   mock_stream(const recognizer_config& config, std::string transcript, engine::recognizer_events events,
-              std::uint64_t index)
+              latency_dist finalize, std::uint64_t seed)
       : timed_job(config.executor, stop_source_.get_token()),
         config_(config),
-        finalize_ms_(config.finalize_ms.empty() ? -1.0 : config.finalize_ms[index % config.finalize_ms.size()]),
+        finalize_(finalize),
         transcript_(std::move(transcript)),
         words_(words_of(transcript_)),
         events_(std::move(events)),
-        rng_(index + 7) {}
+        rng_(seed) {}
 
   ~mock_stream() override { stop_source_.request_stop(); }
 
@@ -54,7 +54,7 @@ class mock_stream final : public engine::recognizer_stream, private stop_owner, 
 
   void finish() override {
     watch_stop();
-    after(finalize_ms_ >= 0.0 ? finalize_ms_ : config_.finalize.sample(rng_), [this] { deliver(transcript_); });
+    after(finalize_.sample(rng_), [this] { deliver(transcript_); });
   }
 
   void cancel() override {
@@ -74,7 +74,7 @@ class mock_stream final : public engine::recognizer_stream, private stop_owner, 
   }
 
   recognizer_config config_;
-  double finalize_ms_;  // < 0: drawn from config_.finalize
+  latency_dist finalize_;  // this utterance's: config.finalize, or its finalize_ms entry
   std::string transcript_;
   std::vector<std::string> words_;
   std::mutex mutex_;
@@ -98,7 +98,10 @@ result<std::unique_ptr<engine::recognizer_stream>> mock_recognizer::open(engine:
                                                        : config_.transcripts[index % config_.transcripts.size()];
   // The stream is owned by the caller but its pending timer needs shared ownership: the job keeps
   // a shared_ptr to itself while waiting. We hand out a unique_ptr facade over the shared job.
-  auto job = std::make_shared<mock_stream>(config_, std::move(transcript), std::move(events), index);
+  const latency_dist finalize = config_.finalize_ms.empty()
+                                    ? config_.finalize
+                                    : latency_dist::fixed(config_.finalize_ms[index % config_.finalize_ms.size()]);
+  auto job = std::make_shared<mock_stream>(config_, std::move(transcript), std::move(events), finalize, index + 7);
   struct owner final : engine::recognizer_stream {
     explicit owner(std::shared_ptr<mock_stream> s) : stream(std::move(s)) {}
     ~owner() override { stream->cancel(); }

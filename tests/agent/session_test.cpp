@@ -329,6 +329,34 @@ TEST(session, transcripts_arriving_out_of_order_are_committed_in_spoken_order) {
   EXPECT_EQ(rec.indices<reply_done>().size(), 1u);
 }
 
+// Typing while a spoken turn waits for its transcript: the typed turn comes after the spoken one.
+TEST(session, a_typed_turn_waits_for_the_transcript_of_the_spoken_turn_before_it) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.transcripts = {"spoken"};
+  knobs.finalize_ms = {300.0};  // the spoken turn's transcript is still pending when the text comes
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  auto s = make_session(io.executor(), engines, rec);
+  push_in_frames(*s, script_audio(k_one_question));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<speech_stopped>(); }));
+  s->submit_text("typed");
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+
+  ASSERT_EQ(rec.turns.size(), 2u);
+  EXPECT_EQ(rec.turns[0].transcript, "spoken");
+  EXPECT_EQ(rec.turns[1].transcript, "typed");
+  EXPECT_TRUE(rec.turns[0].flags.interrupted);
+  std::vector<std::string> committed;
+  for (const auto i : rec.indices<user_turn_committed>()) {
+    committed.push_back(std::get<user_turn_committed>(rec.events[i].body).text);
+  }
+  EXPECT_EQ(committed, (std::vector<std::string>{"spoken", "typed"}));
+  EXPECT_EQ(rec.indices<transcript_final>().size(), 1u);  // typed text is not a transcript
+  EXPECT_EQ(rec.indices<reply_done>().size(), 1u);
+}
+
 TEST(session, two_turns_are_both_answered_with_history) {
   io_threads io;
   engine_knobs knobs;

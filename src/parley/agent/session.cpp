@@ -80,10 +80,11 @@ class preroll_ring {
 struct user_turn {
   turn_id id;
   obs::turn_timeline timeline;
-  std::unique_ptr<engine::recognizer_stream> asr;
+  std::unique_ptr<engine::recognizer_stream> asr;  // null for a typed turn
   bool asr_hears_cleaned = false;  // decided when the turn starts (session_options)
   bool transcribed = false;                     // its transcript arrived (it may wait for earlier turns)
   result<std::string> transcript = std::string();
+  bool typed = false;  // submit_text: its text is the transcript, no transcript events
 };
 
 // One reply attempt (DESIGN §4): everything working on it shares `stop` and stamps `id`.
@@ -338,6 +339,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void commit_transcribed_turn(user_turn turn) {
     const turn_id tid = turn.id;
     auto& text = turn.transcript;
+    if (turn.typed) {
+      commit_user_turn(std::move(*text), std::move(turn.timeline));
+      return;
+    }
     if (!text) {
       emit(tid, generation_id{}, error_event{text.error()});
       complete_turn(turn.timeline);
@@ -353,6 +358,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     commit_user_turn(std::move(*text), std::move(turn.timeline));
   }
 
+  // A typed turn is complete when it arrives, but it still comes after any spoken turn that ended
+  // before it and waits for that turn's transcript.
   void handle_text_turn(std::string text) {
     obs::turn_timeline timeline;
     timeline.session = id_;
@@ -362,7 +369,17 @@ class session_core : public std::enable_shared_from_this<session_core> {
     const auto now = clock_.now();
     timeline.mark(obs::stamp::turn_end, now);
     timeline.mark(obs::stamp::asr_final, now);
-    commit_user_turn(std::move(text), std::move(timeline));
+    if (awaiting_final_.empty()) {
+      commit_user_turn(std::move(text), std::move(timeline));
+      return;
+    }
+    user_turn typed;
+    typed.id = timeline.turn;
+    typed.timeline = std::move(timeline);
+    typed.transcribed = true;
+    typed.transcript = std::move(text);
+    typed.typed = true;
+    awaiting_final_.push_back(std::move(typed));
   }
 
   void handle_end_input() {
@@ -820,7 +837,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
       generation_.reset();
     }
     abandon_user_turn();
-    for (auto& turn : awaiting_final_) turn.asr->cancel();
+    for (auto& turn : awaiting_final_) {
+      if (turn.asr) turn.asr->cancel();
+    }
     awaiting_final_.clear();
     callbacks_ = {};
     if (options_.router) options_.router->session_ended(id_);
@@ -851,7 +870,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   std::deque<std::pair<media_time, time_point>> recent_arrivals_;  // (end of frame, arrival)
   preroll_ring preroll_{static_cast<std::size_t>(std::max(0.0, options_.preroll_ms) / audio::k_frame_ms) + 1};
   std::optional<user_turn> turn_;          // the turn being spoken now
-  std::deque<user_turn> awaiting_final_;   // turns whose endpoint was decided, waiting for their transcript
+  std::deque<user_turn> awaiting_final_;   // ended turns, in order, waiting for their (or an earlier) transcript
   std::optional<generation> generation_;
   std::vector<engine::chat_message> history_;
   std::deque<std::string> pending_announcements_;

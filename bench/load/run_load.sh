@@ -28,7 +28,7 @@ LLM_PROFILE=${LLM_PROFILE:-cloud-fast-tier}
 TTS_PROFILE=${TTS_PROFILE:-piper-cpu}
 ASR_FINAL_MS=${ASR_FINAL_MS:-40}
 SERVER_FLAGS=${SERVER_FLAGS:-}   # e.g. "--noise-suppression -1"
-CLIENT_FLAGS=${CLIENT_FLAGS:-}   # e.g. "--no-stream-silence"
+CLIENT_FLAGS=${CLIENT_FLAGS:-}   # e.g. "--no-stream-silence", "--no-room-tone" (digital zeros between turns)
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/parley-load.XXXXXX)}
 mkdir -p "$OUT_DIR"
 

@@ -101,7 +101,16 @@ struct clip {
   std::string name;
   std::shared_ptr<const std::vector<std::int16_t>> pcm;  // 16 kHz mono
   media_time speech_end_sample = 0;                      // the true end of speech in it
+  media_time room_samples = 0;  // its background before the speech starts (the room tone), in whole frames
 };
+
+// The room tone of a clip: its audio before the speech, less a margin before the onset, in whole
+// 20 ms frames (0 when shorter than a frame).
+media_time room_samples_before(double speech_start_ms, media_time n_samples) {
+  constexpr auto frame = static_cast<media_time>(k_frame_samples);
+  const media_time before = std::min(ms_to_samples(std::max(0.0, speech_start_ms - 50.0)), n_samples);
+  return before / frame * frame;
+}
 
 // Without a manifest: 500 ms of silence, 1.2 s of speech-like voice, 1 s of silence.
 clip synthetic_clip() {
@@ -109,7 +118,9 @@ clip synthetic_clip() {
   const auto voice = mock::speechlike_pcm(static_cast<std::size_t>(ms_to_samples(1200.0)), k_input_rate_hz, 800);
   pcm.insert(pcm.end(), voice.begin(), voice.end());
   pcm.insert(pcm.end(), static_cast<std::size_t>(ms_to_samples(1000.0)), 0);
-  return {"synthetic", std::make_shared<const std::vector<std::int16_t>>(std::move(pcm)), ms_to_samples(1700.0)};
+  const auto n = static_cast<media_time>(pcm.size());
+  return {"synthetic", std::make_shared<const std::vector<std::int16_t>>(std::move(pcm)), ms_to_samples(1700.0),
+          room_samples_before(500.0, n)};
 }
 
 // ---- small helpers ---------------------------------------------------------------------------------
@@ -333,6 +344,17 @@ class load_session {
   void on_text(std::string_view payload);
   void on_audio(std::span<const std::uint8_t> payload);
   void begin_turn();
+  // 20 ms of "silence" between turns: the room tone of the clip last spoken, looped (an open
+  // microphone in that room), or digital zeros (--no-room-tone, or a clip with no background).
+  std::span<const std::int16_t> silence_frame() {
+    static const std::array<std::int16_t, k_frame_samples> zeros{};
+    constexpr auto n = static_cast<media_time>(k_frame_samples);
+    if (!run_.options.room_tone || !clip_ || clip_->room_samples < n) return zeros;
+    if (room_pos_ + n > clip_->room_samples) room_pos_ = 0;
+    const auto frame = std::span(clip_->pcm->data() + room_pos_, k_frame_samples);
+    room_pos_ += n;
+    return frame;
+  }
   void end_turn();
   void advance_playout(time_point now);
   bool turn_complete(time_point now);
@@ -356,6 +378,7 @@ class load_session {
   phase phase_ = phase::speaking;
   const clip* clip_ = nullptr;
   media_time pos_ = 0;            // samples of the clip sent
+  media_time room_pos_ = 0;       // where the looped room tone is
   std::optional<time_point> t_true_end_;
   time_point t_clip_end_{};
   std::uint64_t target_gen_ = 0;  // the reply to this utterance
@@ -474,7 +497,6 @@ awaitable<void> load_session::main() {
   } else {
     phase_ = phase::finishing;
   }
-  static const std::array<std::int16_t, k_frame_samples> silence{};
   int tick = 0;
   while (phase_ != phase::finishing) {
     tick_.expires_at(t_next);
@@ -511,7 +533,7 @@ awaitable<void> load_session::main() {
         stats.n_unanswered.fetch_add(1);
         end_turn();
       }
-      if (phase_ != phase::speaking && o.stream_silence) frame = silence;
+      if (phase_ != phase::speaking && o.stream_silence) frame = silence_frame();
     }
 
     if (!frame.empty()) {
@@ -721,6 +743,9 @@ void add_ws_load_flags(CLI::App& bench, ws_load_options& o) {
       ->check(CLI::PositiveNumber);
   bench.add_flag("--stream-silence,!--no-stream-silence", o.stream_silence,
                  "with --target: keep streaming silence between turns, as an open microphone does (default on)");
+  bench.add_flag("--room-tone,!--no-room-tone", o.room_tone,
+                 "with --target: that silence is the room tone of the clip last spoken (its audio before the "
+                 "speech, looped: the noise of its condition), not digital zeros (default on)");
   bench.add_option("--server-pid", o.server_pid,
                    "with --target on this machine: the server's pid, to report its memory (RSS) per idle session")
       ->check(CLI::PositiveNumber);
@@ -760,7 +785,8 @@ int ws_load_command(const ws_load_options& options, const bench_options& bench) 
         if (!audio) return print_error(audio.error().message), exit_bad_input;
         pcm = std::make_shared<const std::vector<std::int16_t>>(std::move(audio->samples));
       }
-      run.clips.push_back({e.id, pcm, ms_to_samples(e.speech_end_ms)});
+      run.clips.push_back({e.id, pcm, ms_to_samples(e.speech_end_ms),
+                           room_samples_before(e.speech_start_ms, static_cast<media_time>(pcm->size()))});
     }
     audio_description = std::to_string(run.clips.size()) + " corpus files (" + bench.manifest + ")";
   } else {
@@ -784,7 +810,8 @@ int ws_load_command(const ws_load_options& options, const bench_options& bench) 
             << " turn(s) · ramp " << options.ramp_ms << " ms · " << mode << " · " << options.threads
             << " client threads · bound " << options.duration_s << " s\n"
             << "audio:   " << audio_description << ", 20 ms PCM16 frames at real-time pace"
-            << (options.stream_silence ? ", silence between turns" : "") << "\n"
+            << (options.stream_silence ? (options.room_tone ? ", room tone between turns" : ", digital silence between turns")
+                                       : "") << "\n"
             << std::flush;
 
   const auto metrics_before = fetch_metrics(run.endpoint, run.target.host, run.token);
@@ -882,7 +909,7 @@ int ws_load_command(const ws_load_options& options, const bench_options& bench) 
   report["target"] = options.target;
   report["config"] = {{"sessions", options.sessions}, {"turns", options.turns},         {"ramp_ms", options.ramp_ms},
                       {"mode", mode},                 {"threads", options.threads},     {"duration_s", options.duration_s},
-                      {"idle_s", options.idle_s},     {"stream_silence", options.stream_silence},
+                      {"idle_s", options.idle_s},     {"stream_silence", options.stream_silence}, {"room_tone", options.room_tone},
                       {"audio", audio_description},   {"elapsed_s", elapsed_s}};
   report["client"] = {{"ttfa", obs::to_json(s.ttfa.summary())}, {"send_lag", obs::to_json(s.send_lag.summary())}};
   report["server"] = obs::to_json(s.server);

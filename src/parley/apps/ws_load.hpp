@@ -46,6 +46,7 @@ struct ws_load_options {
   double idle_s = 0.0;          // once every session is connected: stay idle this long before speaking
   double turn_timeout_s = 30.0; // a turn whose reply has not finished playing by then is unanswered
   bool stream_silence = true;   // keep streaming silence between turns (an open microphone)
+  bool room_tone = true;        // that silence is the clip's own background (its audio before the speech), looped; false: digital zeros
   int server_pid = 0;           // the server's pid (same machine): report its RSS
   int threads = 2;              // client io threads
 };

@@ -93,9 +93,11 @@ mock_set make_engines(boost::asio::any_io_executor ex, engine_knobs k = {}) {
 }
 
 std::unique_ptr<session> make_session(boost::asio::any_io_executor ex, const mock_set& engines, recorder& rec,
-                                      pipeline_mode mode = pipeline_mode::streaming) {
+                                      pipeline_mode mode = pipeline_mode::streaming,
+                                      std::shared_ptr<bulk_lane> input_lane = nullptr) {
   session_options options;
   options.mode = mode;
+  options.input_lane = std::move(input_lane);
   options.input_queue_chunks = 100'000;  // the tests push audio far faster than real time
   auto s = session::create(ex, engines.set(), options, rec.callbacks());
   EXPECT_TRUE(s) << (s ? "" : s.error().describe());
@@ -172,6 +174,32 @@ TEST(session, streaming_turn_flows_in_order_and_audio_starts_before_the_llm_ends
   EXPECT_EQ(rec.events[first_audio].env.turn, t.turn);
   EXPECT_EQ(rec.events[first_audio].env.generation, t.generation);
   EXPECT_TRUE(std::get<output_audio_chunk>(rec.events[first_audio].body).first);
+}
+
+// As in the server: two sessions share one input lane; both hear every frame, in order, and answer.
+TEST(session, sessions_sharing_an_input_lane_answer_as_without_one) {
+  io_threads io;
+  auto engines = make_engines(io.executor());
+  auto lane = std::make_shared<bulk_lane>(io.executor());
+  recorder rec_a, rec_b;
+  auto a = make_session(io.executor(), engines, rec_a, pipeline_mode::streaming, lane);
+  auto b = make_session(io.executor(), engines, rec_b, pipeline_mode::streaming, lane);
+  const auto audio = script_audio(k_two_quick_utterances);
+  for (std::size_t i = 0; i < audio.size(); i += 320) {  // interleaved, as live sessions are
+    const auto frame = std::span<const std::int16_t>(audio).subspan(i, std::min<std::size_t>(320, audio.size() - i));
+    a->push_audio(frame);
+    b->push_audio(frame);
+  }
+  a->end_input();
+  b->end_input();
+  ASSERT_TRUE(rec_a.wait_end());
+  ASSERT_TRUE(rec_b.wait_end());
+  for (auto* rec : {&rec_a, &rec_b}) {
+    EXPECT_EQ(rec->turns.size(), 2u);  // both utterances found: no frame lost or reordered
+    EXPECT_GE(rec->indices<reply_done>().size(), 1u);
+  }
+  EXPECT_EQ(a->stats().n_dropped_chunks, 0u);
+  EXPECT_EQ(lane->n_queued(), 0u);
 }
 
 TEST(session, sequential_mode_runs_each_stage_to_completion_first) {

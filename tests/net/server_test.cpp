@@ -665,7 +665,8 @@ TEST(server, health_readiness_and_metrics_endpoints) {
        {"# TYPE parley_ready gauge\nparley_ready 1\n", "# TYPE parley_ws_sessions gauge\nparley_ws_sessions 1\n",
         "# TYPE parley_turns_total counter\nparley_turns_total 1\n", "# TYPE parley_turn_ttfa_milliseconds summary\n",
         "parley_turn_llm_ttft_milliseconds{quantile=\"0.99\"} ", "parley_turn_llm_ttft_milliseconds_count 1\n",
-        "# TYPE parley_protocol_errors_total counter\n", "# TYPE parley_turns_by_route_total counter\nparley_turns_by_route_total{route=\"", "parley_barge_in_time_to_interrupt_milliseconds_count 0\n"}) {
+        "# TYPE parley_protocol_errors_total counter\n", "# TYPE parley_turns_by_route_total counter\nparley_turns_by_route_total{route=\"", "parley_barge_in_time_to_interrupt_milliseconds_count 0\n",
+        "# TYPE parley_input_lane_yields_total counter\n", "# TYPE parley_input_lane_queued gauge\n"}) {
     EXPECT_NE(metrics.body.find(needle), std::string::npos) << needle;
   }
   const auto index = http_get(ts.port(), "/");

@@ -1,5 +1,6 @@
 #include "parley/agent/session.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -161,7 +162,15 @@ class session_core : public std::enable_shared_from_this<session_core> {
     n_input_chunks_.fetch_add(1, std::memory_order_relaxed);
     input_.push(input_chunk{std::move(samples), clock_.now()});
     if (!drain_scheduled_.exchange(true, std::memory_order_acq_rel)) {
-      boost::asio::post(strand_, [self = shared_from_this()] { self->drain_input(); });
+      if (options_.input_lane) {
+        // Runs in the lane's turn, behind the critical hops waiting then; straight away if the
+        // strand is free. Weak: the lane is ours (options_), so a strong reference would be a cycle.
+        options_.input_lane->submit([weak = weak_from_this()] {
+          if (auto self = weak.lock()) boost::asio::dispatch(self->strand_, [self] { self->drain_input(); });
+        });
+      } else {
+        boost::asio::post(strand_, [self = shared_from_this()] { self->drain_input(); });
+      }
     }
   }
 
@@ -196,9 +205,16 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
  private:
+  // Everything posted to the strand except input frames is on a turn's critical path: with an
+  // input lane, frame processing gives way to it until it runs.
+  bulk_lane::critical_mark critical() {
+    return options_.input_lane ? options_.input_lane->mark_critical() : bulk_lane::critical_mark();
+  }
+
   template <class F>
   void on_strand(F f) {
-    boost::asio::post(strand_, [self = shared_from_this(), f = std::move(f)]() mutable {
+    boost::asio::post(strand_, [self = shared_from_this(), f = std::move(f), mark = critical()]() mutable {
+      mark.release();
       if (!self->shut_down_) f();
     });
   }
@@ -211,7 +227,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
       auto self = weak.lock();
       if (!self) return;
       const time_point t = self->clock_.now();
-      boost::asio::post(self->strand_, [self, handler, t, ... args = to_owned(std::move(args))]() mutable {
+      boost::asio::post(self->strand_, [self, handler, t, mark = self->critical(),
+                                        ... args = to_owned(std::move(args))]() mutable {
+        mark.release();
         if (!self->shut_down_) handler(*self, t, std::move(args)...);
       });
     };

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "parley/agent/budget.hpp"
+#include "parley/agent/bulk_lane.hpp"
 #include "parley/agent/endpointer.hpp"
 #include "parley/agent/filler.hpp"
 #include "parley/agent/reply_router.hpp"
@@ -87,6 +88,10 @@ struct session_options {
   /// The filler phrases' audio (build_filler_bank() at start-up, at the synthesizer's rate). Null:
   /// no fillers are played (breaches are still noted).
   std::shared_ptr<const agent::filler_bank> filler_bank;
+  /// Where input frames are processed when many sessions share the executor (the server: one
+  /// lane for all): frame processing then gives way to the turns' critical hops (bulk_lane.hpp).
+  /// Null: frames are posted straight to the session's strand.
+  std::shared_ptr<bulk_lane> input_lane;
 };
 
 struct session_callbacks {

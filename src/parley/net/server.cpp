@@ -225,6 +225,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
       : executor_(std::move(executor)),
         config_(std::move(config)),
         acceptor_(asio::make_strand(executor_)),
+        input_lane_(std::make_shared<agent::bulk_lane>(executor_)),
         jwt_({.secret = config_.jwt_secret,
               .audience = config_.jwt_audience,
               .leeway_s = static_cast<std::int64_t>(config_.jwt_leeway_s)}) {
@@ -372,6 +373,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
 
   const server_config& config() const { return config_; }
   asio::any_io_executor executor() const { return executor_; }
+  /// Every session's input frames go through this one lane (agent/bulk_lane.hpp).
+  const std::shared_ptr<agent::bulk_lane>& input_lane() const { return input_lane_; }
   std::uint16_t port() const { return port_; }
 
   std::atomic<std::uint64_t> n_http_requests_{0}, n_sessions_total_{0}, n_active_sessions_{0},
@@ -402,6 +405,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   asio::any_io_executor executor_;
   server_config config_;
   tcp::acceptor acceptor_;
+  std::shared_ptr<agent::bulk_lane> input_lane_;
   std::uint16_t port_ = 0;
   std::shared_ptr<ssl::context> tls_;  // set by listen() when TLS is configured; immutable afterwards
   jwt_checker jwt_;
@@ -791,6 +795,7 @@ void ws_connection<Stream>::start_session(const session_update& u) {
   agent::session_options options = cfg.session;
   if (auto router = server_->router()) options.router = std::move(router);
   if (options.filler.enabled && !options.filler_bank) options.filler_bank = server_->fillers();
+  if (!options.input_lane) options.input_lane = server_->input_lane();
   if (u.mode) {
     auto mode = agent::parse_pipeline_mode(*u.mode);
     if (!mode) {
@@ -1264,6 +1269,11 @@ std::string server_state::metrics_text() const {
             static_cast<double>(n_rate_limited_chunks_.load()));
   w.counter("parley_input_chunks_dropped_total", "Input audio chunks dropped by full session rings (closed sessions)",
             static_cast<double>(n_input_chunks_dropped_.load()));
+  w.counter("parley_input_lane_yields_total",
+            "Times input-frame processing gave way to a turn's critical hops with frames still queued",
+            static_cast<double>(input_lane_->n_yields()));
+  w.gauge("parley_input_lane_queued", "Sessions' input drains waiting in the input lane",
+          static_cast<double>(input_lane_->n_queued()));
   w.counter("parley_turns_total", "User turns completed", static_cast<double>(n_turns_.load()));
   w.counter("parley_barge_ins_total", "Replies interrupted because the user started speaking",
             static_cast<double>(n_barge_ins_.load()));

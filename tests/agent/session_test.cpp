@@ -57,6 +57,12 @@ struct recorder : testing::recorder {
     }
     return out;
   }
+  // The texts of the user turns committed, in order.
+  std::vector<std::string> committed_texts() {
+    std::vector<std::string> out;
+    for (const auto i : indices<user_turn_committed>()) out.push_back(std::get<user_turn_committed>(events[i].body).text);
+    return out;
+  }
   template <class T>
   std::size_t first() {
     auto v = indices<T>();
@@ -349,10 +355,7 @@ TEST(session, transcripts_arriving_out_of_order_are_committed_in_spoken_order) {
   EXPECT_EQ(rec.turns[1].transcript, "second");
   EXPECT_TRUE(rec.turns[0].flags.interrupted);
   EXPECT_FALSE(rec.turns[1].flags.interrupted);
-  std::vector<std::string> committed;
-  for (const auto i : rec.indices<user_turn_committed>()) {
-    committed.push_back(std::get<user_turn_committed>(rec.events[i].body).text);
-  }
+  const auto committed = rec.committed_texts();
   EXPECT_EQ(committed, (std::vector<std::string>{"first", "second"}));
   EXPECT_EQ(rec.indices<reply_done>().size(), 1u);
 }
@@ -376,10 +379,7 @@ TEST(session, a_typed_turn_waits_for_the_transcript_of_the_spoken_turn_before_it
   EXPECT_EQ(rec.turns[0].transcript, "spoken");
   EXPECT_EQ(rec.turns[1].transcript, "typed");
   EXPECT_TRUE(rec.turns[0].flags.interrupted);
-  std::vector<std::string> committed;
-  for (const auto i : rec.indices<user_turn_committed>()) {
-    committed.push_back(std::get<user_turn_committed>(rec.events[i].body).text);
-  }
+  const auto committed = rec.committed_texts();
   EXPECT_EQ(committed, (std::vector<std::string>{"spoken", "typed"}));
   EXPECT_EQ(rec.indices<transcript_final>().size(), 1u);  // typed text is not a transcript
   EXPECT_EQ(rec.indices<reply_done>().size(), 1u);

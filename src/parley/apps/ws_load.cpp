@@ -104,14 +104,6 @@ struct clip {
   media_time room_samples = 0;  // its background before the speech starts (the room tone), in whole frames
 };
 
-// The room tone of a clip: its audio before the speech, less a margin before the onset, in whole
-// 20 ms frames (0 when shorter than a frame).
-media_time room_samples_before(double speech_start_ms, media_time n_samples) {
-  constexpr auto frame = static_cast<media_time>(k_frame_samples);
-  const media_time before = std::min(ms_to_samples(std::max(0.0, speech_start_ms - 50.0)), n_samples);
-  return before / frame * frame;
-}
-
 // Without a manifest: 500 ms of silence, 1.2 s of speech-like voice, 1 s of silence.
 clip synthetic_clip() {
   std::vector<std::int16_t> pcm(static_cast<std::size_t>(ms_to_samples(500.0)), 0);
@@ -347,13 +339,10 @@ class load_session {
   // 20 ms of "silence" between turns: the room tone of the clip last spoken, looped (an open
   // microphone in that room), or digital zeros (--no-room-tone, or a clip with no background).
   std::span<const std::int16_t> silence_frame() {
-    static const std::array<std::int16_t, k_frame_samples> zeros{};
-    constexpr auto n = static_cast<media_time>(k_frame_samples);
-    if (!run_.options.room_tone || !clip_ || clip_->room_samples < n) return zeros;
-    if (room_pos_ + n > clip_->room_samples) room_pos_ = 0;
-    const auto frame = std::span(clip_->pcm->data() + room_pos_, k_frame_samples);
-    room_pos_ += n;
-    return frame;
+    std::span<const std::int16_t> room;
+    if (run_.options.room_tone && clip_)
+      room = std::span(*clip_->pcm).first(static_cast<std::size_t>(clip_->room_samples));
+    return next_room_tone_frame(room, room_pos_);
   }
   void end_turn();
   void advance_playout(time_point now);
@@ -712,6 +701,21 @@ void print_progress(const load_run& run, double elapsed_s, bool tty, bool final_
 }
 
 }  // namespace
+
+media_time room_samples_before(double speech_start_ms, media_time n_samples) {
+  const media_time before = std::min(ms_to_samples(std::max(0.0, speech_start_ms - 50.0)), n_samples);
+  return before / k_frame_samples * k_frame_samples;
+}
+
+std::span<const std::int16_t> next_room_tone_frame(std::span<const std::int16_t> room, media_time& pos) {
+  static const std::array<std::int16_t, k_frame_samples> zeros{};
+  const auto whole = static_cast<media_time>(room.size()) / k_frame_samples * k_frame_samples;
+  if (whole == 0) return zeros;
+  if (pos < 0 || pos + k_frame_samples > whole) pos = 0;
+  const auto frame = room.subspan(static_cast<std::size_t>(pos), static_cast<std::size_t>(k_frame_samples));
+  pos += k_frame_samples;
+  return frame;
+}
 
 void add_ws_load_flags(CLI::App& bench, ws_load_options& o) {
   bench.add_option("--target", o.target,

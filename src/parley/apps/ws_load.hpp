@@ -26,7 +26,11 @@
 // Units: ms for latencies, samples at 16 kHz on the input side.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
+
+#include "parley/core/clock.hpp"
 
 namespace CLI {
 class App;
@@ -59,5 +63,15 @@ void add_ws_load_flags(CLI::App& bench, ws_load_options& options);
 /// 0 every turn answered with no error, 1 usage, 2 bad manifest/audio, 4 errors, failed or
 /// dropped sessions, unanswered turns or input dropped by the server.
 int ws_load_command(const ws_load_options& options, const bench_options& bench);
+
+/// The room tone of a clip whose speech starts at `speech_start_ms`: how many of its first samples
+/// are background, i.e. all before the speech less a 50 ms margin before the onset, in whole 20 ms
+/// frames (0 when that is shorter than a frame). Never more than `n_samples`.
+media_time room_samples_before(double speech_start_ms, media_time n_samples);
+
+/// The next 20 ms frame (320 samples) of the room tone `room` (a clip's first
+/// room_samples_before() samples), looped: the frame at `pos`, which then moves on a frame; past
+/// the last whole frame it starts again at 0. Digital zeros when `room` holds no whole frame.
+std::span<const std::int16_t> next_room_tone_frame(std::span<const std::int16_t> room, media_time& pos);
 
 }  // namespace parley::app

@@ -44,6 +44,8 @@ TEST(phrase_words, normalises_like_the_recognizer_speaks) {
   EXPECT_EQ(number_to_words("100"), "one hundred");
   EXPECT_EQ(number_to_words("2024"), "two thousand twenty four");
   EXPECT_EQ(number_to_words("007"), "zero zero seven");
+  EXPECT_EQ(number_to_words("123456"), "one hundred twenty three thousand four hundred fifty six");
+  EXPECT_EQ(number_to_words("5551234"), "five five five one two three four");  // past six digits
   EXPECT_EQ(phrase_words("1,500 steps"), (std::vector<std::string>{"one", "thousand", "five", "hundred", "steps"}));
 }
 

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
+
+#include "parley/text/normalize.hpp"
 
 namespace parley::pocketsphinx {
 namespace {
@@ -13,48 +16,25 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-const char* const k_ones[] = {"zero",    "one",     "two",       "three",    "four",
-                              "five",    "six",     "seven",     "eight",    "nine",
-                              "ten",     "eleven",  "twelve",    "thirteen", "fourteen",
-                              "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
-const char* const k_tens[] = {"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
-
-void below_thousand(int n, std::vector<std::string>& out) {
-  if (n >= 100) {
-    out.emplace_back(k_ones[n / 100]);
-    out.emplace_back("hundred");
-    n %= 100;
-    if (n == 0) return;
-  }
-  if (n < 20) {
-    out.emplace_back(k_ones[n]);
-    return;
-  }
-  out.emplace_back(k_tens[n / 10]);
-  if (n % 10) out.emplace_back(k_ones[n % 10]);
-}
-
+// A number as the recognizer's dictionary spells it: separate words, no hyphens ("twenty one").
+// Leading zeros ("007") or long strings (phone numbers, codes) are read digit by digit.
 std::vector<std::string> number_words(std::string_view digits) {
   std::vector<std::string> out;
-  // Leading zeros ("007") or long strings (phone numbers, codes) are read digit by digit.
   if (digits.empty()) return out;
-  if (digits.size() > 6 || (digits.size() > 1 && digits.front() == '0')) {
-    for (const char c : digits) out.emplace_back(k_ones[c - '0']);
-    return out;
+  const bool digit_by_digit = digits.size() > 6 || (digits.size() > 1 && digits.front() == '0');
+  std::uint64_t n = 0;
+  for (const char c : digits) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  const std::string spoken = digit_by_digit ? text::digit_words(digits) : text::cardinal_words(n);
+  std::string word;
+  for (const char c : spoken) {
+    if (c != ' ' && c != '-') {
+      word += c;
+    } else if (!word.empty()) {
+      out.push_back(std::move(word));
+      word.clear();
+    }
   }
-  int n = 0;
-  for (const char c : digits) n = n * 10 + (c - '0');
-  if (n == 0) {
-    out.emplace_back("zero");
-    return out;
-  }
-  if (n >= 1000) {
-    below_thousand(n / 1000, out);
-    out.emplace_back("thousand");
-    n %= 1000;
-    if (n == 0) return out;
-  }
-  below_thousand(n, out);
+  if (!word.empty()) out.push_back(std::move(word));
   return out;
 }
 

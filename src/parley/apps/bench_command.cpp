@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "parley/agent/bulk_lane.hpp"
 #include "parley/agent/session.hpp"
 #include "parley/apps/commands.hpp"
 #include "parley/apps/feeder.hpp"
@@ -126,6 +127,9 @@ int bench_command(const bench_options& options) {
   }
 
   runtime rt;
+  // Every session's input frames go through one lane, as in `parley serve` (agent/bulk_lane.hpp):
+  // frame processing gives way to the turns' critical hops.
+  const auto input_lane = std::make_shared<agent::bulk_lane>(rt.executor());
   // Real engines load once and serve every session; mock engines are made per session below,
   // each with its file's reference text as the transcript.
   engine_choice choice = options.engines;
@@ -171,6 +175,7 @@ int bench_command(const bench_options& options) {
     }
     auto session_options = session_options_from(options.pipeline, j.mode, router);
     apply_budgets(session_options, options.engines, *shared);  // one filler bank for every session
+    session_options.input_lane = input_lane;
     auto session = agent::session::create(
         rt.executor(), engines, std::move(session_options),
         {.on_event =

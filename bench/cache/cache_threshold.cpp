@@ -25,6 +25,7 @@ namespace {
 struct pair_row {
   bool same = false;
   std::string topic, split, a, b;
+  std::string key_a, key_b;  // normalised, as the cache keys them
   double similarity = 0.0;
   bool exact = false;
   bool compatible = true;
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
                "with --embedder: the substitution guard compares words with that embedder too (the runtime uses "
                "the n-gram one)");
   app.add_flag("--verbose", verbose, "print every pair with its similarity");
+  std::string pairs_tsv;
+  app.add_option("--pairs-tsv", pairs_tsv,
+                 "write every pair as the cache sees it to this TSV (label, split, similarity, exact, guard, the "
+                 "normalised keys and their content words), for other tools such as probe_lexical_resources.py");
   app.add_flag("--no-stem", no_stem, "ablation: no stemming");
   app.add_flag("--no-synonyms", no_synonyms, "ablation: no synonym groups");
   app.add_flag("--no-guard", no_guard, "ablation: no substitution guard");
@@ -136,10 +141,11 @@ int main(int argc, char** argv) {
   rc_cfg.word_match_threshold = word_match;
   parley::cache::response_cache probe(rc_cfg, embedder, std::make_shared<parley::cache::memory_store>(), nullptr);
   for (auto& p : rows) {
-    const auto na = parley::cache::normalize_query(p.a), nb = parley::cache::normalize_query(p.b);
-    p.exact = na == nb;
-    p.compatible = probe.compatible(na, nb);
-    auto va = embedder->embed(na), vb = embedder->embed(nb);
+    p.key_a = parley::cache::normalize_query(p.a);
+    p.key_b = parley::cache::normalize_query(p.b);
+    p.exact = p.key_a == p.key_b;
+    p.compatible = probe.compatible(p.key_a, p.key_b);
+    auto va = embedder->embed(p.key_a), vb = embedder->embed(p.key_b);
     if (!va || !vb) {
       std::cerr << embedder->name() << ": " << (va ? vb.error() : va.error()).describe() << "\n";
       return 1;
@@ -180,6 +186,24 @@ int main(int argc, char** argv) {
   }
   std::printf("response_cache at the default %.3f: %.1f%% hits, %.1f%% false hits (%d disagreements with the sweep)\n",
               t_default, 100.0 * rt_hits / all0.n_same, 100.0 * rt_false / all0.n_diff, mismatches);
+
+  if (!pairs_tsv.empty()) {
+    std::ofstream out(pairs_tsv);
+    auto join = [](const std::vector<std::string>& words) {
+      std::string joined;
+      for (const auto& w : words) joined += (joined.empty() ? "" : " ") + w;
+      return joined;
+    };
+    out << "label\tsplit\tsimilarity\texact\tguard\tkey_a\tkey_b\tcontent_a\tcontent_b\n";
+    for (const auto& p : rows)
+      out << (p.same ? "same" : "diff") << '\t' << p.split << '\t' << p.similarity << '\t' << p.exact << '\t'
+          << p.compatible << '\t' << p.key_a << '\t' << p.key_b << '\t' << join(parley::cache::content_words(p.key_a))
+          << '\t' << join(parley::cache::content_words(p.key_b)) << '\n';
+    if (!out) {
+      std::cerr << "cannot write " << pairs_tsv << "\n";
+      return 1;
+    }
+  }
 
   if (verbose) {
     std::printf("\nlabel split sim   exact nums  a | b   (at the default threshold: MISS = same not hit, FALSE = diff hit)\n");

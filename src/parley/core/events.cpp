@@ -8,7 +8,6 @@ template <class... Fs> overloaded(Fs...) -> overloaded<Fs...>;
 
 const char* name_of(const event_body& body) {
   return std::visit(overloaded{
-      [](const input_audio_frame&) { return "input_audio_frame"; },
       [](const speech_started&) { return "speech_started"; },
       [](const speech_stopped&) { return "speech_stopped"; },
       [](const transcript_partial&) { return "transcript_partial"; },
@@ -18,11 +17,8 @@ const char* name_of(const event_body& body) {
       [](const text_segment&) { return "text_segment"; },
       [](const output_audio_chunk&) { return "output_audio_chunk"; },
       [](const reply_done&) { return "reply_done"; },
-      [](const playout_progress&) { return "playout_progress"; },
       [](const interrupt_event&) { return "interrupt"; },
-      [](const cancel_event&) { return "cancel"; },
       [](const end_of_stream&) { return "end_of_stream"; },
-      [](const tool_result&) { return "tool_result"; },
       [](const error_event&) { return "error"; },
   }, body);
 }

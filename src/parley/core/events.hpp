@@ -2,16 +2,19 @@
 //
 // Every event is an `envelope` (who/which reply/when) plus one alternative of `event_body`.
 // Four classes decide how an event moves (DESIGN §3):
-//   realtime — input audio, interrupt, cancel: handled at once, never queued behind data, never dropped;
+//   realtime — interrupt: handled at once, never queued behind data, never dropped;
 //   data     — tokens, text segments, output audio: ordered, dropped when their generation is stale;
-//   control  — VAD, transcripts, turn commits, playout progress, errors: ordered, dropped when stale;
-//   sticky   — end of stream, tool results: ordered, never dropped.
+//   control  — VAD, transcripts, turn commits, reply done, errors: ordered, dropped when stale;
+//   sticky   — end of stream: ordered, never dropped.
+// Input audio is not an event: it enters through session::push_audio() (a bounded ring), and
+// what a sink played through session::on_playout().
 // Threading: plain value types; a session emits them on its strand.
 // Units: media_time in samples on the 16 kHz input timeline; wall time from the steady clock
 // (metrics only); audio as PCM16 at the stated rate.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -22,6 +25,8 @@
 
 namespace parley {
 
+enum class event_class { realtime, data, control, sticky };
+
 struct envelope {
   session_id session;
   turn_id turn;
@@ -31,42 +36,73 @@ struct envelope {
   time_point t_wall{};          // steady clock, for metrics only
 };
 
-struct input_audio_frame { std::vector<std::int16_t> samples; };  // 16 kHz mono
-struct speech_started {};
-struct speech_stopped { media_time t_speech_end = 0; };
-struct transcript_partial { std::string text; double stability = 0.0; };
-struct transcript_final { std::string text; };
-struct user_turn_committed { std::string text; };
-struct token_chunk { std::string text; };
-struct text_segment { std::string text; bool first = false; };
-struct output_audio_chunk { std::vector<std::int16_t> samples; int rate_hz = 0; bool first = false; };
-struct reply_done { std::string text; bool interrupted = false; };
-struct playout_progress { media_time n_played_samples = 0; };
-struct interrupt_event { std::string reason; };
-struct cancel_event {};
-struct end_of_stream {};
-struct tool_result { std::string name; std::string content; };
-struct error_event { parley::error err; };
+// Each event type states its class (DESIGN §3) as `k_class`: reordering the variant changes nothing.
+struct speech_started { static constexpr event_class k_class = event_class::control; };
+struct speech_stopped {
+  static constexpr event_class k_class = event_class::control;
+  media_time t_speech_end = 0;
+};
+struct transcript_partial {
+  static constexpr event_class k_class = event_class::control;
+  std::string text;
+  double stability = 0.0;
+};
+struct transcript_final {
+  static constexpr event_class k_class = event_class::control;
+  std::string text;
+};
+struct user_turn_committed {
+  static constexpr event_class k_class = event_class::control;
+  std::string text;
+};
+struct token_chunk {
+  static constexpr event_class k_class = event_class::data;
+  std::string text;
+};
+struct text_segment {
+  static constexpr event_class k_class = event_class::data;
+  std::string text;
+  bool first = false;
+};
+struct output_audio_chunk {
+  static constexpr event_class k_class = event_class::data;
+  std::vector<std::int16_t> samples;
+  int rate_hz = 0;
+  bool first = false;
+};
+struct reply_done {
+  static constexpr event_class k_class = event_class::control;
+  std::string text;
+  bool interrupted = false;
+};
+/// The reply of the envelope's generation was cut: a sink drops what it still holds of it. Emitted
+/// once per interrupted generation, also for a reply that was fully generated but still playing.
+struct interrupt_event {
+  static constexpr event_class k_class = event_class::realtime;
+  std::string reason;                 // "barge_in", "new_turn", "client", "api", ...
+  std::uint64_t n_sent_samples = 0;   // of the reply's audio (at rate_hz), fillers included
+  std::uint64_t n_played_samples = 0; // of those, what the listener heard (reported or estimated)
+  int rate_hz = 0;
+  std::optional<time_point> t_speech_start;  // barge-in: when the interrupting speech began (arrival)
+  std::string heard_text;             // what history keeps of the reply
+};
+struct end_of_stream { static constexpr event_class k_class = event_class::sticky; };
+struct error_event {
+  static constexpr event_class k_class = event_class::control;
+  parley::error err;
+};
 
-using event_body = std::variant<input_audio_frame, speech_started, speech_stopped, transcript_partial,
-                                transcript_final, user_turn_committed, token_chunk, text_segment,
-                                output_audio_chunk, reply_done, playout_progress, interrupt_event,
-                                cancel_event, end_of_stream, tool_result, error_event>;
+using event_body = std::variant<speech_started, speech_stopped, transcript_partial, transcript_final,
+                                user_turn_committed, token_chunk, text_segment, output_audio_chunk, reply_done,
+                                interrupt_event, end_of_stream, error_event>;
 
 struct event {
   envelope env;
   event_body body;
 };
 
-enum class event_class { realtime, data, control, sticky };
-
 constexpr event_class class_of(const event_body& body) {
-  switch (body.index()) {
-    case 0: case 11: case 12: return event_class::realtime;   // input audio, interrupt, cancel
-    case 6: case 7: case 8: return event_class::data;          // tokens, segments, output audio
-    case 13: case 14: return event_class::sticky;              // end of stream, tool result
-    default: return event_class::control;
-  }
+  return std::visit([](const auto& b) { return std::decay_t<decltype(b)>::k_class; }, body);
 }
 
 /// Short stable name of an event type ("speech_started", "output_audio_chunk", ...).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paraphrase benchmark (docs/benchmarks.md, "Semantic cache: hit and false-hit rates") with a
+# The paraphrase benchmark (docs/benchmarks.md, "Paraphrases") with a
 # real sentence-embedding model instead of the built-in n-gram embedder: Google's Universal
 # Sentence Encoder, served offline on loopback by use_embeddings/serve.mjs (an OpenAI-compatible
 # /v1/embeddings endpoint, the same kind of server `--cache-embedder URL` talks to).

@@ -4,12 +4,10 @@
 // entries are closest to this query vector". Exhaustive search over a contiguous matrix: with
 // `quantize` (the default) each row is kept as int8 with a per-row scale (a quarter of the memory
 // traffic of float32) and the best few candidates of that scan are re-scored exactly from the
-// float rows, so results are exact for the candidates returned. Measured with
-// bench/micro/cache_bench (RelWithDebInfo, one core of a shared 2.4 GHz x86-64, 512 dims, CPU
-// time): int8 scan 38 us / 0.40 ms / 5.0 ms at 1k / 10k / 100k entries, against 66 us / 1.3 ms /
-// 20 ms for a float32 scan — linear, and a few ms at 100k, so no approximate structure (IVF,
-// HNSW) is needed at the sizes a response cache reaches. Memory: about 2.5 KiB per entry
-// (float rows kept for the exact re-score + int8 rows).
+// float rows, so results are exact for the candidates returned. Search time is linear in the
+// entries, a few ms at 100k (bench/micro/cache_bench; measured in docs/benchmarks.md, "Cache
+// lookup time"), so no approximate structure (IVF, HNSW) is needed at the sizes a response cache
+// reaches. Memory: about 2.5 KiB per entry (float rows kept for the exact re-score + int8 rows).
 // Removal (invalidation, expiry, eviction) is O(1): the last row moves into the hole.
 // Capacity: at most `max_entries` rows; adding beyond it drops the oldest row (FIFO).
 // Threading: thread-safe; search() takes a shared lock, add()/remove() an exclusive one.

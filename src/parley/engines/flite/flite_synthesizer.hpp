@@ -9,15 +9,14 @@
 //   awb    male (Scottish accent), clustergen, 16 kHz
 //   kal16  male,   diphone, 16 kHz — the fastest (≈30x less CPU than rms), most robotic
 //   kal    male,   diphone, 8 kHz (telephone band)
-// Default voice, chosen by measurement (35 sentences, 318 words, each voice's audio resampled to
-// 16 kHz and transcribed by pocketsphinx en-us as a stand-in listener; word error rate):
-//   rms 17.3% · awb 18.9% · kal16 19.8% · slt 23.0% · kal 55.3%
-// rms is the most intelligible, is wideband (16 kHz; kal is telephone-band 8 kHz and loses half
-// its words), is a clustergen voice (smoother, more natural prosody than the kal diphones) with a
-// US accent (awb is Scottish), and speaks a little slower (0.35 s/word vs 0.31), which suits an
-// assistant. Its first chunk for a 12-word sentence comes in ~5-10 ms (tts_bench). slt is the
-// female alternative. The ASR may favour male voices; the gap to kal is beyond doubt, the order
-// of the three clustergen voices less so.
+// Default voice, chosen by measurement: the lowest word error rate when each voice's audio is
+// transcribed by pocketsphinx en-us as a stand-in listener (measured in docs/benchmarks.md,
+// "TTS first audio"). rms is the most intelligible, is wideband (16 kHz; kal is telephone-band
+// 8 kHz and loses half its words), is a clustergen voice (smoother, more natural prosody than
+// the kal diphones) with a US accent (awb is Scottish), and speaks a little slower (0.35 s/word
+// vs 0.31), which suits an assistant. Its first chunk for a 12-word sentence comes in ~5-10 ms
+// (tts_bench). slt is the female alternative. The ASR may favour male voices; the gap to kal is
+// beyond doubt, the order of the three clustergen voices less so.
 // Text: normalised first (text/normalize.hpp: numbers, money, times, units ...; configurable),
 // then made ASCII for flite (accents folded: é → e; other non-ASCII characters become spaces).
 // Streaming detail: flite streams within an utterance, but a clustergen voice (rms, slt, awb)

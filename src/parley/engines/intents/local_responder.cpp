@@ -861,8 +861,8 @@ std::vector<std::string> local_responder::domain_phrases() const {
   };
   // Arithmetic over spoken numbers: every number word in both operands of every operator, so the
   // biasing LM expects a number after "times" or "divided by" (the generic LM prefers "twelve
-  // times a"). Measured on 15 spoken sums in three flite voices: 15 → 9 word errors; on the
-  // corpus clean flite i+f+s 8.2 → 6.4 %, everything 31.7 → 32.3 % (docs/benchmarks.md).
+  // times a"). Measured on 15 spoken sums in three flite voices: 15 → 9 word errors
+  // (docs/benchmarks.md, "ASR word error rate").
   static constexpr std::array<std::string_view, 29> k_numbers = {
       "zero",     "one",     "two",     "three",   "four",    "five",   "six",    "seven",
       "eight",    "nine",    "ten",     "eleven",  "twelve",  "thirteen", "fourteen", "fifteen",

@@ -18,6 +18,7 @@
 #include "parley/apps/commands.hpp"
 #include "parley/apps/feeder.hpp"
 #include "parley/apps/manifest.hpp"
+#include "parley/apps/player.hpp"
 #include "parley/apps/runtime.hpp"
 #include "parley/audio/framer.hpp"
 #include "parley/audio/wav.hpp"
@@ -39,10 +40,64 @@ struct job {
 
   // Filled while the job runs (on the session strand or the feeder thread; read after the end).
   std::atomic<std::int64_t> t_true_speech_end_ns{0};
-  std::optional<obs::turn_timeline> answer;  // the last turn that produced reply audio
+  std::optional<obs::turn_timeline> answer;  // the last turn that produced reply audio (the first, with an interruption)
   int n_turns = 0;
   std::unique_ptr<agent::session> session;
+  std::unique_ptr<paced_player> player;  // --barge-in: the session's loudspeaker
+  std::vector<double> barge_in_detect_ms;  // VAD onset of the interrupting speech → the session's decision
 };
+
+// The loudspeakers of every running session (--barge-in), ticked every 5 ms by one thread.
+class loudspeakers {
+ public:
+  loudspeakers() : thread_([this] { run(); }) {}
+  ~loudspeakers() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+  void add(paced_player* p) {
+    std::lock_guard lock(mutex_);
+    players_.push_back(p);
+  }
+  void remove(paced_player* p) {
+    std::lock_guard lock(mutex_);
+    std::erase(players_, p);
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        const auto now = steady_clock::now();
+        for (auto* p : players_) p->tick(now);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  std::mutex mutex_;
+  std::vector<paced_player*> players_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// An entry's audio: its file, or — with an interrupting utterance and --barge-in — the file cut or
+// padded to interrupt_at_ms, then the interrupting one.
+result<std::vector<std::int16_t>> entry_audio(const manifest_entry& e, bool barge_in) {
+  auto clip = audio::read_audio_file(e.file.string());
+  if (!clip) return clip.error();
+  if (!barge_in || e.interrupt_file.empty()) return std::move(clip->samples);
+  auto second = audio::read_audio_file(e.interrupt_file.string());
+  if (!second) return second.error();
+  auto pcm = std::move(clip->samples);
+  pcm.resize(static_cast<std::size_t>(ms_to_samples(e.interrupt_at_ms)), 0);
+  pcm.insert(pcm.end(), second->samples.begin(), second->samples.end());
+  return pcm;
+}
 
 
 class progress_bar {
@@ -104,12 +159,18 @@ int bench_command(const bench_options& options) {
   if (!entries) return print_error(entries.error().message), exit_bad_input;
   if (options.limit > 0 && static_cast<std::size_t>(options.limit) < entries->size()) entries->resize(options.limit);
 
+  const bool barge_in = options.pipeline.barge_in;
+  const auto clip_key = [barge_in](const manifest_entry& e) {
+    return e.file.string() + (barge_in && !e.interrupt_file.empty()
+                                  ? "|" + e.interrupt_file.string() + "@" + std::to_string(e.interrupt_at_ms)
+                                  : "");
+  };
   std::map<std::string, std::shared_ptr<const std::vector<std::int16_t>>> clips;
   for (const auto& e : *entries) {
-    if (clips.contains(e.file.string())) continue;
-    auto clip = audio::read_audio_file(e.file.string());
-    if (!clip) return print_error(clip.error().message), exit_bad_input;
-    clips[e.file.string()] = std::make_shared<const std::vector<std::int16_t>>(std::move(clip->samples));
+    if (clips.contains(clip_key(e))) continue;
+    auto pcm = entry_audio(e, barge_in);
+    if (!pcm) return print_error(pcm.error().message), exit_bad_input;
+    clips[clip_key(e)] = std::make_shared<const std::vector<std::int16_t>>(std::move(*pcm));
   }
 
   // Jobs: every entry in every mode, modes interleaved so both see the same machine load.
@@ -120,7 +181,7 @@ int bench_command(const bench_options& options) {
         auto& j = jobs.emplace_back();
         j.index = jobs.size() - 1;
         j.entry = &e;
-        j.clip = clips[e.file.string()];
+        j.clip = clips[clip_key(e)];
         j.mode = mode;
       }
     }
@@ -154,6 +215,10 @@ int bench_command(const bench_options& options) {
   std::condition_variable done_cv;
   std::deque<job*> finished;
   std::uint64_t n_dropped = 0, n_unanswered = 0, n_split = 0;
+  std::uint64_t n_interrupting = 0, n_cut = 0;  // --barge-in: entries with a second utterance, replies cut
+  obs::metric_set barge_in_metrics;              // barge_in_detect, barge_in_silence (ms)
+  std::optional<loudspeakers> speakers;
+  if (barge_in) speakers.emplace();
 
   paced_feeder feeder(options.pipeline.speed);
   progress_bar progress(jobs.size(), options.progress);
@@ -165,6 +230,7 @@ int bench_command(const bench_options& options) {
     if (shared->mock) {
       engine_choice per_job_choice = options.engines;
       per_job_choice.transcripts = {j.entry->text};
+      if (barge_in && !j.entry->interrupt_file.empty()) per_job_choice.transcripts.push_back(j.entry->interrupt_text);
       per_job_choice.seed = options.engines.seed + j.index;
       per_job_choice.fillers = false;  // the shared filler bank serves every session
       // Every session shares the one response cache and routing pool, as one process does.
@@ -176,22 +242,34 @@ int bench_command(const bench_options& options) {
     auto session_options = session_options_from(options.pipeline, j.mode, router);
     apply_budgets(session_options, options.engines, *shared);  // one filler bank for every session
     session_options.input_lane = input_lane;
+    if (barge_in) {
+      j.player = std::make_unique<paced_player>(options.pipeline.speed, [jp = &j](generation_id g, std::uint64_t n) {
+        if (jp->session) jp->session->on_playout(g, n);
+      });
+    }
+    const bool interrupting = barge_in && !j.entry->interrupt_file.empty();
     auto session = agent::session::create(
         rt.executor(), engines, std::move(session_options),
         {.on_event =
              [&, jp = &j](const event& e) {
+               if (jp->player) jp->player->on_event(e);
+               if (const auto* cut = std::get_if<interrupt_event>(&e.body); cut && cut->t_speech_start) {
+                 jp->barge_in_detect_ms.push_back(to_ms(e.env.t_wall - *cut->t_speech_start));
+               }
                if (!std::holds_alternative<end_of_stream>(e.body)) return;
                std::lock_guard lock(done_mutex);
                finished.push_back(jp);
                done_cv.notify_one();
              },
          .on_turn =
-             [jp = &j](const obs::turn_timeline& t) {
+             [jp = &j, interrupting](const obs::turn_timeline& t) {
                ++jp->n_turns;
-               if (t.has(obs::stamp::first_audio_out)) jp->answer = t;
+               // TTFA is measured from the first file's speech end: with an interruption, its reply.
+               if (t.has(obs::stamp::first_audio_out) && !(interrupting && jp->answer)) jp->answer = t;
              }});
     if (!session) return session.error();
     j.session = std::move(*session);
+    if (j.player) speakers->add(j.player.get());
 
     const auto speech_end_sample = ms_to_samples(j.entry->speech_end_ms);
     agent::session* s = j.session.get();
@@ -211,9 +289,20 @@ int bench_command(const bench_options& options) {
 
   auto finish_job = [&](job& j) {
     n_dropped += j.session->stats().n_dropped_chunks;
+    const bool interrupting = barge_in && !j.entry->interrupt_file.empty();
+    if (j.player) {
+      speakers->remove(j.player.get());
+      for (const auto ms : j.player->stops()) barge_in_metrics.record("barge_in_silence", ms);
+    }
+    for (const auto ms : j.barge_in_detect_ms) barge_in_metrics.record("barge_in_detect", ms);
+    if (interrupting) {
+      ++n_interrupting;
+      n_cut += j.session->stats().n_barge_ins;
+    }
     j.session->close();
     j.session.reset();
-    if (j.n_turns > 1) ++n_split;
+    j.player.reset();
+    if (j.n_turns > (interrupting ? 2 : 1)) ++n_split;
     if (!j.answer) {
       ++n_unanswered;
       return;
@@ -284,6 +373,15 @@ int bench_command(const bench_options& options) {
     std::cout << "\nresponse cache: " << c.n_lookups << " lookups · " << c.n_exact_hits << " exact + "
               << c.n_semantic_hits << " semantic hits · " << c.n_stores << " stored · " << c.n_not_stored
               << " not stored (volatile) · " << c.n_shared_errors << " shared-tier errors\n";
+  }
+  if (n_interrupting > 0) {
+    std::cout << "\nbarge-in: " << n_cut << " of " << n_interrupting
+              << " replies cut by the second utterance (ms: barge_in_detect = its VAD onset → the decision,"
+                 " barge_in_silence = the decision → the loudspeaker silent)\n"
+              << obs::render_summary_table(barge_in_metrics);
+    report["barge_in"] = obs::to_json(barge_in_metrics);
+    report["barge_in"]["n_interrupting"] = n_interrupting;
+    report["barge_in"]["n_cut"] = n_cut;
   }
   std::cout << "\n"
             << jobs.size() << " sessions · " << n_unanswered << " unanswered · " << n_split

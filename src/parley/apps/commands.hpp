@@ -26,6 +26,8 @@ struct pipeline_flags {
   bool asr_denoised = false;       // the recognizer hears the noise-suppressed audio too
   double snr_gate_db = 8.0;        // voiced steps must stand this far above the noise floor (<= 0: off)
   double asr_denoise_below_snr_db = audio::k_asr_denoise_below_snr_db;  // per turn: cleaned audio for the ASR below this SNR
+  bool barge_in = false;           // the user's speech over a playing reply cuts it (serve: on)
+  double barge_in_min_ms = 200.0;  // speech must last this long before it does
 };
 
 /// The session options those flags describe.
@@ -78,8 +80,6 @@ struct serve_options {
   double idle_timeout_s = 30.0;
   double max_input_speed = 8.0;
   double drain_s = 10.0;                  // graceful shutdown: time turns in flight get
-  bool barge_in = true;
-  double barge_in_min_ms = 200.0;
   std::string log_level = "info";
   engine_choice engines;
   pipeline_flags pipeline;

@@ -116,6 +116,12 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
 // --speed applies (serve's audio arrives from its clients at their own pace).
 void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help, bool paced_input = true) {
   cmd.add_option("--mode", p.mode, mode_help)->capture_default_str();
+  cmd.add_flag("--barge-in,!--no-barge-in", p.barge_in,
+               std::string("interrupt the reply when the user speaks over it; history keeps the words heard (default: ") +
+                   (p.barge_in ? "on)" : "off)"));
+  cmd.add_option("--barge-in-min-ms", p.barge_in_min_ms, "speech must last this long (ms) before it interrupts the reply")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
   cmd.add_option("--silence-ms", p.silence_ms, "trailing silence that ends the user's turn (ms)")
       ->capture_default_str()
       ->check(CLI::Range(50.0, 5000.0));
@@ -200,6 +206,7 @@ int main(int argc, char** argv) {
   add_default_engine_flags(*transcribe_cmd, transcribe.engines);
 
   parley::app::serve_options serve;
+  serve.pipeline.barge_in = true;  // a live client can talk over the reply
   auto* serve_cmd = app.add_subcommand(
       "serve", "Serve realtime voice sessions over WebSocket (protocol v1, docs/protocol.md), the web client, "
                "/metrics (Prometheus), /healthz and /readyz; Ctrl-C stops gracefully");
@@ -240,12 +247,6 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--drain-s", serve.drain_s, "graceful shutdown: how long turns in flight may still finish")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  serve_cmd->add_flag("--barge-in,!--no-barge-in", serve.barge_in,
-                      "interrupt the reply when the user speaks over it (default: on)");
-  serve_cmd->add_option("--barge-in-min-ms", serve.barge_in_min_ms,
-                        "speech must last this long (ms) before it interrupts the reply")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 10000.0));
   serve_cmd->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   add_pipeline_flags(*serve_cmd, serve.pipeline,
                      "streaming or sequential (default for every session; a client may choose per session)",

@@ -30,6 +30,18 @@ result<std::vector<manifest_entry>> read_manifest(const std::filesystem::path& p
     e.speech_start_ms = j.value("speech_start_ms", 0.0);
     e.speech_end_ms = j["speech_end_ms"].get<double>();
     if (e.speech_end_ms < 0.0) return make_error(errc::invalid_argument, where + ": speech_end_ms is negative");
+    if (j.contains("interrupt_file")) {
+      if (!j["interrupt_file"].is_string() || !j.contains("interrupt_at_ms") || !j["interrupt_at_ms"].is_number()) {
+        return make_error(errc::invalid_argument,
+                          where + ": \"interrupt_file\" (a string) needs \"interrupt_at_ms\" (a number)");
+      }
+      e.interrupt_file = base / j["interrupt_file"].get<std::string>();
+      e.interrupt_text = j.value("interrupt_text", "");
+      e.interrupt_at_ms = j["interrupt_at_ms"].get<double>();
+      if (e.interrupt_at_ms < e.speech_end_ms) {
+        return make_error(errc::invalid_argument, where + ": interrupt_at_ms must not be before speech_end_ms");
+      }
+    }
     entries.push_back(std::move(e));
   }
   if (entries.empty()) return make_error(errc::empty_input, "manifest '" + path.string() + "' has no entries");

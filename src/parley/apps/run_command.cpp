@@ -6,10 +6,13 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <thread>
+#include <cmath>
 
 #include "parley/agent/session.hpp"
 #include "parley/apps/commands.hpp"
 #include "parley/apps/feeder.hpp"
+#include "parley/apps/player.hpp"
 #include "parley/apps/runtime.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/obs/histogram.hpp"
@@ -36,18 +39,18 @@ result<std::vector<std::string>> read_lines(const std::string& path) {
 class reply_file {
  public:
   explicit reply_file(std::string path) : path_(std::move(path)) {}
-  status append(const output_audio_chunk& chunk) {
+  status append(std::span<const std::int16_t> samples, int rate_hz, bool first_of_reply) {
     if (!writer_) {
-      auto w = audio::wav_writer::open(path_, chunk.rate_hz);
+      auto w = audio::wav_writer::open(path_, rate_hz);
       if (!w) return w.error();
       writer_.emplace(std::move(*w));
-      rate_hz_ = chunk.rate_hz;
-    } else if (chunk.first) {
+      rate_hz_ = rate_hz;
+    } else if (first_of_reply) {
       const std::vector<std::int16_t> gap(static_cast<std::size_t>(k_gap_between_replies_ms * rate_hz_ / 1000.0));
       if (auto s = writer_->append(gap); !s) return s;
     }
-    n_samples_ += static_cast<std::int64_t>(chunk.samples.size());
-    return writer_->append(chunk.samples);
+    n_samples_ += static_cast<std::int64_t>(samples.size());
+    return writer_->append(samples);
   }
   status close() { return writer_ ? writer_->close() : status{}; }
   bool written() const { return writer_.has_value(); }
@@ -76,6 +79,8 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
   options.frontend.snr_gate_db = flags.snr_gate_db;
   options.recognizer_hears_denoised = flags.asr_denoised;
   options.recognizer_denoised_below_snr_db = flags.asr_denoise_below_snr_db;
+  options.barge_in.enabled = flags.barge_in;
+  options.barge_in.min_speech_ms = flags.barge_in_min_ms;
   return options;
 }
 
@@ -133,8 +138,21 @@ int run_command(const run_options& options) {
   std::optional<reply_file> replies;
   if (!options.output.empty()) replies.emplace(options.output);
   std::string write_error;
-  int n_turns = 0;
+  int n_turns = 0, n_barge_ins = 0;
   std::promise<void> finished;
+  // With barge-in, a paced player is the loudspeaker: it plays the replies in real time, tells the
+  // session what was heard, and the reply file holds what it played (cut where interrupted).
+  agent::session* session_ptr = nullptr;  // set once the session exists, before any audio
+  std::optional<paced_player> player;
+  if (options.pipeline.barge_in) {
+    player.emplace(
+        options.pipeline.speed,
+        [&session_ptr](generation_id g, std::uint64_t n) { session_ptr->on_playout(g, n); },
+        [&](std::span<const std::int16_t> pcm, int rate_hz, bool first) {
+          if (!replies) return;
+          if (auto s = replies->append(pcm, rate_hz, first); !s && write_error.empty()) write_error = s.error().message;
+        });
+  }
 
   auto session_options = session_options_from(options.pipeline, *mode, engines->router);
   apply_budgets(session_options, options.engines, *engines);
@@ -142,8 +160,11 @@ int run_command(const run_options& options) {
       rt.executor(), engines->set, std::move(session_options),
       {.on_event =
            [&](const event& e) {
-             if (const auto* audio = std::get_if<output_audio_chunk>(&e.body); audio && replies) {
-               if (auto s = replies->append(*audio); !s && write_error.empty()) write_error = s.error().message;
+             if (player) player->on_event(e);
+             if (const auto* audio = std::get_if<output_audio_chunk>(&e.body); audio && replies && !player) {
+               if (auto s = replies->append(audio->samples, audio->rate_hz, audio->first); !s && write_error.empty()) {
+                 write_error = s.error().message;
+               }
              } else if (std::holds_alternative<end_of_stream>(e.body)) {
                finished.set_value();
              } else if (const auto* err = std::get_if<error_event>(&e.body)) {
@@ -161,13 +182,41 @@ int run_command(const run_options& options) {
              }
              std::cout << "\n── turn " << t.turn.value << (t.flags.interrupted ? " (interrupted)" : "") << "\n"
                        << "  you:    " << (t.transcript.empty() ? "(nothing recognised)" : t.transcript) << "\n";
-             if (!t.reply.empty()) std::cout << "  parley: " << t.reply << "\n";
+             if (!t.reply.empty()) std::cout << "  parley: " << t.reply << (t.flags.interrupted ? " …" : "") << "\n";
+             if (t.has_note(obs::note_name::interrupt_reason, std::string("barge_in"))) {
+               ++n_barge_ins;
+               const auto heard = t.note_number(obs::note_name::heard_ms);
+               std::cout << "  (cut when you spoke over it";
+               if (heard) std::cout << " · heard " << std::round(*heard / 100.0) / 10.0 << " s";
+               if (const auto total = t.reply_audio_ms()) std::cout << " of " << std::round(*total / 100.0) / 10.0 << " s";
+               std::cout << ")\n";
+             }
              std::cout << obs::render_waterfall(t, {.width = 72, .color = options.color}) << std::flush;
            }});
   if (!session) return print_error(session.error().message), exit_failure;
+  session_ptr = session->get();
 
-  auto samples = std::make_shared<const std::vector<std::int16_t>>(std::move(clip->samples));
+  // The wait below is bounded by the input's own duration (read before its samples move out).
   const auto clip_wall = from_ms(clip->duration_ms() / options.pipeline.speed);
+  auto samples = std::make_shared<const std::vector<std::int16_t>>(std::move(clip->samples));
+  std::atomic<bool> playing{true};
+  std::thread loudspeaker;
+  if (player) {
+    loudspeaker = std::thread([&] {
+      while (playing.load()) {  // bounded: stopped below once the session has finished
+        player->tick(steady_clock::now());
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+  struct join_at_exit {
+    std::atomic<bool>& flag;
+    std::thread& t;
+    ~join_at_exit() {
+      flag = false;
+      if (t.joinable()) t.join();
+    }
+  } join_loudspeaker{playing, loudspeaker};
   {
     paced_feeder feeder(options.pipeline.speed);
     agent::session& s = **session;
@@ -180,6 +229,10 @@ int run_command(const run_options& options) {
       print_error("the session did not finish within 120 s after the input ended");
       return exit_failure;
     }
+  }
+  if (player) {  // the last reply's audio still in the loudspeaker (bounded by its length)
+    const auto t_end = steady_clock::now() + player->remaining() + std::chrono::seconds(1);
+    while (!player->idle() && steady_clock::now() < t_end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const auto stats = (*session)->stats();
   (*session)->close();
@@ -203,6 +256,13 @@ int run_command(const run_options& options) {
   if (replies && replies->written()) std::cout << " · reply audio: " << options.output << " (" << replies->seconds() << " s)";
   if (trace) std::cout << " · trace: " << options.trace;
   std::cout << "\n";
+  if (player && n_barge_ins > 0) {
+    const auto stops = player->stops();
+    const double worst = stops.empty() ? 0.0 : *std::max_element(stops.begin(), stops.end());
+    std::cout << "barge-in: " << n_barge_ins << " repl" << (n_barge_ins == 1 ? "y" : "ies")
+              << " cut; the loudspeaker went silent at most " << std::round(worst * 100.0) / 100.0
+              << " ms after the decision\n";
+  }
   return exit_ok;
 }
 

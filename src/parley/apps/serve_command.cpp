@@ -90,8 +90,8 @@ int serve_command(const serve_options& options) {
   // Budgets from the flags; the filler audio is built with the engines, after the server listens,
   // and reaches the sessions through net::server::set_engines.
   apply_budgets(config.session, options.engines, built_engines{});
-  config.barge_in.enabled = options.barge_in;
-  config.barge_in.min_speech_ms = options.barge_in_min_ms;
+  config.barge_in.enabled = options.pipeline.barge_in;
+  config.barge_in.min_speech_ms = options.pipeline.barge_in_min_ms;
 
   // SIGINT/SIGTERM are taken synchronously by this thread (sigwait), so block them before any
   // other thread starts: every thread inherits the mask.

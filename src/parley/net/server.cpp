@@ -445,8 +445,7 @@ class ws_connection : public std::enable_shared_from_this<ws_connection<Stream>>
         ws_(std::move(stream)),
         strand_(strand_of(ws_.get_executor())),
         wake_(strand_),
-        drain_timer_(strand_),
-        detector_(server_->config().barge_in) {}
+        drain_timer_(strand_) {}
 
   awaitable<void> run(http::request<http::string_body> request);
 
@@ -529,14 +528,7 @@ class ws_connection : public std::enable_shared_from_this<ws_connection<Stream>>
     announced_generation_ = generation;
     send(response_created{turn, generation});
   }
-  void interrupt_generation(std::uint64_t generation, std::string reason, std::optional<time_point> t_speech_start);
-  void check_barge_in();
-  time_point arrival_of(media_time t) const {
-    for (const auto& [end, arrival] : arrivals_) {
-      if (end >= t) return arrival;
-    }
-    return arrivals_.empty() ? steady_clock::now() : arrivals_.back().second;
-  }
+  void interrupt_generation(std::uint64_t generation, const interrupt_event& cut);
 
   // ---- shutdown ----
   void drain();
@@ -565,12 +557,10 @@ class ws_connection : public std::enable_shared_from_this<ws_connection<Stream>>
   std::optional<opus_output> opus_out_;  // the encoder of the generation being sent
   bool input_ended_ = false;
   media_time n_input_samples_ = 0;  // 16 kHz samples pushed: the input timeline's present
-  std::deque<std::pair<media_time, time_point>> arrivals_;  // (end of pushed chunk, arrival)
   time_point t_connected_{};
   time_point t_last_rate_error_{};
 
-  barge_in_detector detector_;
-  std::optional<time_point> t_speech_start_;  // wall time of the pending speech onset
+  int session_audio_rate_hz_ = 0;             // rate of the session's audio for audio_generation_
   std::uint64_t announced_generation_ = 0;    // response.created sent up to this generation
   std::uint64_t interrupted_upto_ = 0;        // generations ≤ this are interrupted: their audio is dropped
   std::uint64_t audio_generation_ = 0;        // generation whose audio is being sent
@@ -723,15 +713,17 @@ void ws_connection<Stream>::on_text(std::string_view payload) {
         } else if constexpr (std::is_same_v<T, text_input>) {
           session_->submit_text(std::move(m.text));
         } else if constexpr (std::is_same_v<T, playout_report>) {
-          if (!detector_.on_playout(m.generation, m.played_samples) &&
-              (m.generation == 0 || m.generation > announced_generation_)) {
+          if (m.generation == 0 || m.generation > announced_generation_) {
             send_error({wire_errc::unknown_generation, "playout.progress for a generation that was never sent",
                         m.event_id});
+          } else if (m.generation == audio_generation_ && audio_rate_hz_ > 0) {
+            // The client counts samples at the rate it was sent; the session at its own.
+            const auto played = static_cast<std::uint64_t>(static_cast<double>(m.played_samples) *
+                                                           session_audio_rate_hz_ / audio_rate_hz_);
+            session_->on_playout(generation_id{m.generation}, played);
           }
         } else if constexpr (std::is_same_v<T, response_cancel>) {
-          const auto now = steady_clock::now();
-          session_->interrupt("client");
-          if (detector_.playing(now)) interrupt_generation(detector_.generation(), "client", std::nullopt);
+          session_->interrupt("client");  // the session cuts the reply generating or playing, if any
         }
       },
       ev);
@@ -778,14 +770,11 @@ void ws_connection<Stream>::on_binary(std::span<const std::uint8_t> payload) {
   } else {
     push_input(std::move(pcm));
   }
-  check_barge_in();
 }
 
 template <class Stream>
 void ws_connection<Stream>::push_input(std::vector<std::int16_t> pcm_16k) {
   n_input_samples_ += static_cast<media_time>(pcm_16k.size());
-  arrivals_.emplace_back(n_input_samples_, steady_clock::now());
-  while (arrivals_.size() > 200) arrivals_.pop_front();  // ~4 s of 20 ms chunks
   session_->push_audio(std::move(pcm_16k));
 }
 
@@ -804,10 +793,10 @@ void ws_connection<Stream>::start_session(const session_update& u) {
     }
     options.mode = *mode;
   }
-  barge_in_config barge = cfg.barge_in;
+  agent::barge_in_config& barge = options.barge_in;
+  barge = cfg.barge_in;
   if (u.barge_in.enabled) barge.enabled = *u.barge_in.enabled;
   if (u.barge_in.min_speech_ms) barge.min_speech_ms = *u.barge_in.min_speech_ms;
-  detector_ = barge_in_detector(barge);
 
   input_rate_hz_ = u.input_sample_rate_hz;
   if (u.input_audio_format == audio_format::opus) {
@@ -883,14 +872,9 @@ void ws_connection<Stream>::on_session_event(const event& e) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, speech_started>) {
           last_turn_ = turn;
-          detector_.on_speech_started(e.env.t_media);
-          t_speech_start_ = arrival_of(e.env.t_media);
           send(speech_started_message{turn, samples_to_ms(e.env.t_media)});
-          check_barge_in();
         } else if constexpr (std::is_same_v<T, speech_stopped>) {
-          detector_.on_speech_stopped(body.t_speech_end);
           send(speech_stopped_message{turn, samples_to_ms(body.t_speech_end)});
-          check_barge_in();
         } else if constexpr (std::is_same_v<T, transcript_partial>) {
           send(transcription_delta{turn, body.text, body.stability});
         } else if constexpr (std::is_same_v<T, transcript_final>) {
@@ -914,10 +898,9 @@ void ws_connection<Stream>::on_session_event(const event& e) {
             emit_audio(gen, tail, true);
             send(audio_done{gen, audio_offset_samples_});
           }
-          detector_.on_reply_done(gen);
           send(response_done{turn, gen, body.text});
         } else if constexpr (std::is_same_v<T, interrupt_event>) {
-          interrupt_generation(gen, body.reason, std::nullopt);
+          interrupt_generation(gen, body);
         } else if constexpr (std::is_same_v<T, end_of_stream>) {
           finished_ = true;
           send(session_finished{});
@@ -940,6 +923,7 @@ void ws_connection<Stream>::on_output_audio(const event& e, const output_audio_c
     output_resampler_.reset();
     opus_out_.reset();
     audio_rate_hz_ = chunk.rate_hz;
+    session_audio_rate_hz_ = chunk.rate_hz;
     int rate_hz = output_rate_hz_.value_or(chunk.rate_hz);
     if (opus_output_requested_ && !is_opus_rate(rate_hz)) rate_hz = 48000;  // Opus runs at its own rates only
     if (rate_hz != chunk.rate_hz) {
@@ -970,7 +954,6 @@ void ws_connection<Stream>::on_output_audio(const event& e, const output_audio_c
 // (`last`: the reply's audio is complete, so the partial frame is padded and sent).
 template <class Stream>
 void ws_connection<Stream>::emit_audio(std::uint64_t generation, std::span<const std::int16_t> pcm, bool last) {
-  const auto now = steady_clock::now();
   if (opus_out_) {
     auto packets = opus_out_->push(pcm);
     if (last) {
@@ -980,14 +963,12 @@ void ws_connection<Stream>::emit_audio(std::uint64_t generation, std::span<const
       if (p.bytes.empty()) continue;
       enqueue({encode_opus_frame(generation, audio_offset_samples_, p.bytes), true, generation, std::nullopt});
       audio_offset_samples_ += p.n_samples;
-      detector_.on_audio_sent(generation, p.n_samples, audio_rate_hz_, now);
     }
     return;
   }
   if (pcm.empty()) return;
   enqueue({encode_audio_frame(generation, audio_offset_samples_, pcm), true, generation, std::nullopt});
   audio_offset_samples_ += pcm.size();
-  detector_.on_audio_sent(generation, pcm.size(), audio_rate_hz_, now);
 }
 
 template <class Stream>
@@ -996,30 +977,22 @@ void ws_connection<Stream>::on_turn(const obs::turn_timeline& t) {
   send(turn_metrics{t.turn.value, t.generation.value, obs::to_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
 }
 
+// The session cut a reply (barge-in, a new turn, the client's response.cancel): nothing more of
+// it leaves, and the client is told how much it had and, by the session's account, heard.
 template <class Stream>
-void ws_connection<Stream>::check_barge_in() {
-  if (!session_) return;
-  const auto now = steady_clock::now();
-  if (auto gen = detector_.poll(now, n_input_samples_)) {
-    server_->n_barge_ins_.fetch_add(1, std::memory_order_relaxed);
-    session_->interrupt("barge_in");  // fences at once; a no-op if the reply is fully generated
-    interrupt_generation(*gen, "barge_in", t_speech_start_);
-  }
-}
-
-template <class Stream>
-void ws_connection<Stream>::interrupt_generation(std::uint64_t generation, std::string reason,
-                                         std::optional<time_point> t_speech_start) {
+void ws_connection<Stream>::interrupt_generation(std::uint64_t generation, const interrupt_event& cut) {
   if (generation == 0 || generation <= interrupted_upto_) return;  // already done: idempotent
-  const auto now = steady_clock::now();
-  const bool followed = generation == detector_.generation();
-  const std::uint64_t sent = followed ? detector_.sent_samples() : 0;
-  const std::uint64_t played = followed ? detector_.played_samples(now) : 0;
-  detector_.on_interrupted(generation, now);
+  const bool sent_any = generation == audio_generation_;
+  const std::uint64_t sent = sent_any ? audio_offset_samples_ : 0;
+  const std::uint64_t played =
+      sent_any && cut.rate_hz > 0
+          ? std::min(sent, static_cast<std::uint64_t>(static_cast<double>(cut.n_played_samples) * audio_rate_hz_ / cut.rate_hz))
+          : 0;
   interrupted_upto_ = generation;
   purge_generation(generation);
-  server_->count_interrupt(reason);
-  send(response_interrupted{generation, std::move(reason), sent, played}, t_speech_start);
+  server_->count_interrupt(cut.reason);
+  if (cut.reason == "barge_in") server_->n_barge_ins_.fetch_add(1, std::memory_order_relaxed);
+  send(response_interrupted{generation, cut.reason, sent, played}, cut.t_speech_start);
 }
 
 template <class Stream>

@@ -42,7 +42,6 @@
 #include "parley/agent/session.hpp"
 #include "parley/core/error.hpp"
 #include "parley/engine/engine_set.hpp"
-#include "parley/net/barge_in.hpp"
 
 namespace parley::net {
 
@@ -76,7 +75,9 @@ struct server_config {
   double drain_timeout_s = 10.0;    // stop(): how long turns in flight may still finish
 
   agent::session_options session;   // base options of every session (mode may be changed per session)
-  barge_in_config barge_in;         // defaults; a client may change enabled/min_speech_ms
+  /// Barge-in defaults (on); a client may change enabled/min_speech_ms. The session decides it
+  /// (agent/barge_in.hpp) from the client's playout reports.
+  agent::barge_in_config barge_in{.enabled = true};
 };
 
 /// Counters since start (all monotonic except n_active_sessions).

@@ -33,6 +33,13 @@ bool turn_timeline::has_note(std::string_view name, std::optional<std::variant<d
   return false;
 }
 
+std::optional<double> turn_timeline::note_number(std::string_view name) const {
+  for (const auto& n : notes) {
+    if (const auto* v = std::get_if<double>(&n.value); v && n.name == name) return *v;
+  }
+  return std::nullopt;
+}
+
 bool turn_timeline::mark(stamp s, time_point t) {
   auto& slot = stamps_[index(s)];
   if (slot) return false;

@@ -145,6 +145,8 @@ class turn_timeline {
   }
   /// Whether a note named `name` (with value `value`, when given) exists.
   bool has_note(std::string_view name, std::optional<std::variant<double, std::string>> value = std::nullopt) const;
+  /// The value of the first numeric note named `name`, if any.
+  std::optional<double> note_number(std::string_view name) const;
 
   /// Reply audio duration from n_output_samples; absent when the rate is unknown.
   std::optional<double> reply_audio_ms() const;

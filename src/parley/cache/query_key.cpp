@@ -1,10 +1,10 @@
 #include "parley/cache/query_key.hpp"
 
 #include <array>
-#include <cstdint>
 #include <optional>
-#include <unordered_map>
 #include <unordered_set>
+
+#include "parley/text/spoken.hpp"
 
 namespace parley::cache {
 namespace {
@@ -112,51 +112,17 @@ std::vector<token> tokenize(std::string_view in) {
   return out;
 }
 
-const std::unordered_map<std::string_view, std::vector<std::string_view>>& contractions() {
-  static const std::unordered_map<std::string_view, std::vector<std::string_view>> table = {
-      {"what's", {"what", "is"}},   {"whats", {"what", "is"}},    {"it's", {"it", "is"}},
-      {"that's", {"that", "is"}},   {"there's", {"there", "is"}}, {"here's", {"here", "is"}},
-      {"how's", {"how", "is"}},     {"where's", {"where", "is"}}, {"wheres", {"where", "is"}},
-      {"who's", {"who", "is"}},     {"when's", {"when", "is"}},   {"he's", {"he", "is"}},
-      {"she's", {"she", "is"}},     {"let's", {"let", "us"}},     {"i'm", {"i", "am"}},
-      {"you're", {"you", "are"}},   {"we're", {"we", "are"}},     {"they're", {"they", "are"}},
-      {"i've", {"i", "have"}},      {"you've", {"you", "have"}},  {"we've", {"we", "have"}},
-      {"i'll", {"i", "will"}},      {"you'll", {"you", "will"}},  {"it'll", {"it", "will"}},
-      {"i'd", {"i", "would"}},      {"you'd", {"you", "would"}},  {"can't", {"can", "not"}},
-      {"cant", {"can", "not"}},     {"cannot", {"can", "not"}},   {"won't", {"will", "not"}},
-      {"don't", {"do", "not"}},     {"dont", {"do", "not"}},      {"doesn't", {"does", "not"}},
-      {"doesnt", {"does", "not"}},  {"didn't", {"did", "not"}},   {"didnt", {"did", "not"}},
-      {"isn't", {"is", "not"}},     {"isnt", {"is", "not"}},      {"aren't", {"are", "not"}},
-      {"wasn't", {"was", "not"}},   {"weren't", {"were", "not"}}, {"haven't", {"have", "not"}},
-      {"hasn't", {"has", "not"}},   {"couldn't", {"could", "not"}}, {"wouldn't", {"would", "not"}},
-      {"shouldn't", {"should", "not"}}, {"o'clock", {"oclock"}}, {"gonna", {"going", "to"}},
-      {"wanna", {"want", "to"}},    {"y'all", {"you"}},           {"ya", {"you"}},
-      {"u", {"you"}},               {"ur", {"your"}},             {"pls", {"please"}},
-      {"plz", {"please"}},          {"thx", {"thanks"}},
-  };
-  return table;
-}
-
-std::vector<token> expand_contractions(std::vector<token> in) {
+// Contractions, apostrophe-less and informal spellings expanded ("what's" → "what is", "u" →
+// "you"), possessives dropped ("france's" → "france"): text::expand_contraction.
+std::vector<token> expand_contractions(const std::vector<token>& in) {
   std::vector<token> out;
   out.reserve(in.size() + 4);
-  for (auto& t : in) {
-    const auto& table = contractions();
-    if (auto it = table.find(t.text); it != table.end()) {
-      bool first = true;
-      for (auto w : it->second) {
-        out.push_back(token{std::string(w), first && t.after_break});
-        first = false;
-      }
-      continue;
+  for (const auto& t : in) {
+    bool first = true;
+    for (auto& w : text::expand_contraction(t.text)) {
+      out.push_back(token{std::move(w), first && t.after_break});
+      first = false;
     }
-    // Possessive "'s" and any other apostrophe: "france's" → "france", "rock'n'roll" → "rocknroll".
-    std::string w = t.text;
-    if (w.size() > 2 && w.compare(w.size() - 2, 2, "'s") == 0) w.resize(w.size() - 2);
-    std::string clean;
-    for (char c : w)
-      if (c != '\'') clean.push_back(c);
-    if (!clean.empty()) out.push_back(token{std::move(clean), t.after_break});
   }
   return out;
 }
@@ -175,12 +141,7 @@ std::vector<token> join_am_pm(std::vector<token> in) {
   return out;
 }
 
-bool is_filler(std::string_view w) {
-  static const std::unordered_set<std::string_view> set = {"um",  "umm", "uh",     "uhh",    "uhm", "er",
-                                                           "erm", "ah",  "hmm",    "hm",     "mm",  "mhm",
-                                                           "please", "kindly"};
-  return set.contains(w);
-}
+bool is_filler(std::string_view w) { return text::is_hesitation(w) || w == "please" || w == "kindly"; }
 bool is_leading_only(std::string_view w) {
   static const std::unordered_set<std::string_view> set = {"hey", "hi", "hello", "so",  "well", "okay",
                                                            "ok",  "like", "oh", "now", "alright", "and"};
@@ -221,153 +182,16 @@ std::vector<token> drop_fillers(const std::vector<token>& in) {
   return out;
 }
 
-// Step 4: spelled numbers.
-enum class num_kind { unit, teen, tens, hundred, scale };
-struct num_word {
-  num_kind kind;
-  std::int64_t value;
-  bool ordinal;
-};
-
-const std::unordered_map<std::string_view, num_word>& number_words() {
-  using k = num_kind;
-  static const std::unordered_map<std::string_view, num_word> table = {
-      {"zero", {k::unit, 0, false}},       {"one", {k::unit, 1, false}},         {"two", {k::unit, 2, false}},
-      {"three", {k::unit, 3, false}},      {"four", {k::unit, 4, false}},        {"five", {k::unit, 5, false}},
-      {"six", {k::unit, 6, false}},        {"seven", {k::unit, 7, false}},       {"eight", {k::unit, 8, false}},
-      {"nine", {k::unit, 9, false}},       {"ten", {k::teen, 10, false}},        {"eleven", {k::teen, 11, false}},
-      {"twelve", {k::teen, 12, false}},    {"thirteen", {k::teen, 13, false}},   {"fourteen", {k::teen, 14, false}},
-      {"fifteen", {k::teen, 15, false}},   {"sixteen", {k::teen, 16, false}},    {"seventeen", {k::teen, 17, false}},
-      {"eighteen", {k::teen, 18, false}},  {"nineteen", {k::teen, 19, false}},   {"twenty", {k::tens, 20, false}},
-      {"thirty", {k::tens, 30, false}},    {"forty", {k::tens, 40, false}},      {"fifty", {k::tens, 50, false}},
-      {"sixty", {k::tens, 60, false}},     {"seventy", {k::tens, 70, false}},    {"eighty", {k::tens, 80, false}},
-      {"ninety", {k::tens, 90, false}},    {"hundred", {k::hundred, 100, false}},
-      {"thousand", {k::scale, 1000, false}}, {"million", {k::scale, 1000000, false}},
-      {"billion", {k::scale, 1000000000, false}},
-      {"first", {k::unit, 1, true}},       {"second", {k::unit, 2, true}},       {"third", {k::unit, 3, true}},
-      {"fourth", {k::unit, 4, true}},      {"fifth", {k::unit, 5, true}},        {"sixth", {k::unit, 6, true}},
-      {"seventh", {k::unit, 7, true}},     {"eighth", {k::unit, 8, true}},       {"ninth", {k::unit, 9, true}},
-      {"tenth", {k::teen, 10, true}},      {"eleventh", {k::teen, 11, true}},    {"twelfth", {k::teen, 12, true}},
-      {"thirteenth", {k::teen, 13, true}}, {"fourteenth", {k::teen, 14, true}},  {"fifteenth", {k::teen, 15, true}},
-      {"sixteenth", {k::teen, 16, true}},  {"seventeenth", {k::teen, 17, true}}, {"eighteenth", {k::teen, 18, true}},
-      {"nineteenth", {k::teen, 19, true}}, {"twentieth", {k::tens, 20, true}},   {"thirtieth", {k::tens, 30, true}},
-      {"fortieth", {k::tens, 40, true}},   {"fiftieth", {k::tens, 50, true}},    {"sixtieth", {k::tens, 60, true}},
-      {"seventieth", {k::tens, 70, true}}, {"eightieth", {k::tens, 80, true}},   {"ninetieth", {k::tens, 90, true}},
-      {"hundredth", {k::hundred, 100, true}}, {"thousandth", {k::scale, 1000, true}},
-  };
-  return table;
-}
-
-std::optional<num_word> number_word(std::string_view w) {
-  const auto& t = number_words();
-  if (auto it = t.find(w); it != t.end()) return it->second;
-  return std::nullopt;
-}
-
-std::string ordinal_suffix(std::int64_t v) {
-  const auto r100 = v % 100;
-  if (r100 >= 11 && r100 <= 13) return "th";
-  switch (v % 10) {
-    case 1: return "st";
-    case 2: return "nd";
-    case 3: return "rd";
-    default: return "th";
-  }
-}
-
-struct parsed_number {
-  std::string text;
-  std::size_t end = 0;
-};
-
-// The longest spelled number starting at words[at].
-std::optional<parsed_number> parse_number(const std::vector<token>& words, std::size_t at) {
-  enum class last_t { none, unit, teen, tens, hundred, scale, and_ };
-  last_t last = last_t::none;
-  std::int64_t total = 0, current = 0;
-  std::size_t i = at;
-  bool any = false, ordinal = false;
-  while (i < words.size() && !ordinal) {
-    const std::string& w = words[i].text;
-    // "a hundred", "a thousand"
-    if (w == "a" && last == last_t::none && i + 1 < words.size()) {
-      auto next = number_word(words[i + 1].text);
-      if (next && (next->kind == num_kind::hundred || next->kind == num_kind::scale) && !next->ordinal) {
-        current = 1;
-        last = last_t::unit;
-        ++i;
-        continue;
-      }
-      break;
-    }
-    if (w == "and" && (last == last_t::hundred || last == last_t::scale) && i + 1 < words.size()) {
-      auto next = number_word(words[i + 1].text);
-      if (next && (next->kind == num_kind::unit || next->kind == num_kind::teen || next->kind == num_kind::tens)) {
-        last = last_t::and_;
-        ++i;
-        continue;
-      }
-      break;
-    }
-    auto nw = number_word(w);
-    if (!nw) break;
-    const bool fresh = last == last_t::none || last == last_t::hundred || last == last_t::scale || last == last_t::and_;
-    bool ok = false;
-    switch (nw->kind) {
-      case num_kind::unit:
-        ok = fresh || (last == last_t::tens && current % 10 == 0);
-        if (ok) current += nw->value, last = last_t::unit;
-        break;
-      case num_kind::teen:
-        ok = fresh;
-        if (ok) current += nw->value, last = last_t::teen;
-        break;
-      case num_kind::tens:
-        ok = fresh;
-        if (ok) current += nw->value, last = last_t::tens;
-        break;
-      case num_kind::hundred:
-        ok = (last == last_t::unit || last == last_t::teen) && current > 0 && current < 100;
-        if (ok) current *= 100, last = last_t::hundred;
-        break;
-      case num_kind::scale:
-        ok = (last != last_t::none && last != last_t::scale && last != last_t::and_) && current > 0;
-        if (ok) total += current * nw->value, current = 0, last = last_t::scale;
-        break;
-    }
-    if (!ok) break;
-    any = true;
-    ordinal = nw->ordinal;
-    ++i;
-  }
-  if (!any) return std::nullopt;
-  // A number never ends on a dangling "and" or "a" (they were only taken with a number after).
-  const std::int64_t value = total + current;
-  std::string text = std::to_string(value);
-  if (ordinal) text += ordinal_suffix(value);
-  // "one point five"
-  if (!ordinal && i + 1 < words.size() && words[i].text == "point") {
-    std::string frac;
-    std::size_t j = i + 1;
-    while (j < words.size()) {
-      auto d = number_word(words[j].text);
-      if (!d || d->kind != num_kind::unit || d->ordinal) break;
-      frac += std::to_string(d->value);
-      ++j;
-    }
-    if (!frac.empty()) {
-      text += "." + frac;
-      i = j;
-    }
-  }
-  return parsed_number{std::move(text), i};
-}
-
+// Step 4: spelled numbers, ordinals and decimals ("twenty first" → "21st", "one point five" →
+// "1.5"); "half" and "quarter" stay words for the clock-time rules of step 5.
 std::vector<token> spell_numbers(const std::vector<token>& in) {
+  std::vector<std::string_view> words;
+  words.reserve(in.size());
+  for (const auto& t : in) words.push_back(t.text);
   std::vector<token> out;
   for (std::size_t i = 0; i < in.size();) {
-    if (auto n = parse_number(in, i)) {
-      out.push_back(token{n->text, in[i].after_break});
+    if (auto n = text::read_number(words, i, {.ordinals = true})) {
+      out.push_back(token{std::move(n->written), in[i].after_break});
       i = n->end;
       continue;
     }
@@ -504,6 +328,18 @@ std::vector<token> normalize_times(const std::vector<token>& in) {
   return out;
 }
 
+// Calls f with each non-empty word of a normalised key.
+template <class F>
+void for_each_word(std::string_view key, F f) {
+  std::size_t i = 0;
+  while (i < key.size()) {
+    std::size_t j = key.find(' ', i);
+    if (j == std::string_view::npos) j = key.size();
+    if (j > i) f(key.substr(i, j - i));
+    i = j + 1;
+  }
+}
+
 // Politeness wrappers in front of a question: "can you tell me when you open" → "when you open".
 std::vector<token> drop_wrappers(std::vector<token> in) {
   static const std::unordered_set<std::string_view> wh = {"what", "when", "where", "who",  "whom",
@@ -531,7 +367,7 @@ std::vector<token> drop_wrappers(std::vector<token> in) {
 std::vector<std::string> query_words(std::string_view text) {
   auto tokens = tokenize(text);
   tokens = join_am_pm(std::move(tokens));
-  tokens = expand_contractions(std::move(tokens));
+  tokens = expand_contractions(tokens);
   tokens = drop_fillers(tokens);
   tokens = spell_numbers(tokens);
   tokens = normalize_times(tokens);
@@ -551,54 +387,25 @@ std::string normalize_query(std::string_view text) {
   return key;
 }
 
-bool is_function_word(std::string_view w) {
-  static const std::unordered_set<std::string_view> set = {
-      "the",   "a",     "an",    "is",    "are",    "was",    "were",  "be",     "been",  "being", "am",
-      "do",    "does",  "did",   "to",    "of",     "in",     "on",    "at",     "for",   "with",  "by",
-      "from",  "and",   "or",    "my",    "your",   "our",    "their", "i",      "you",   "we",    "it",
-      "its",   "this",  "that",  "these", "those",  "me",     "us",    "can",    "could", "would", "will",
-      "should", "shall", "may",  "might", "have",   "has",    "had",   "there",  "here",  "about", "as",
-      "into",  "than",  "then",  "them",  "they",   "he",     "she",   "his",    "her",   "him",   "up",
-      "just",  "also",  "get",   "got",   "some",   "any",    "very",  "if",     "so",    "tell",  "know",
-      "want",  "need",  "let",   "what",  "when",   "where",  "who",   "whom",   "whose", "which", "why",
-      "how",   "really", "actually", "please", "thing", "something", "anything", "much", "many", "does",
-      "able",  "yet",   "still", "ever",  "explain", "describe", "mean", "say",  "give",  "make",  "come",
-      "go",    "way",   "out",   "it's",  "one",    "all",    "i'm",
-      // Weak content words: they shade a question more than they change it ("what *time* do you
-      // open" = "when do you open", "do you *take* apple pay" = "can i *use* apple pay").
-      "time",  "year",  "right", "use", "take", "offer", "available",
-      "real",  "stay",  "able",  "unable", "exactly", "usually", "normally", "possible", "allowed"};
-  return set.contains(w);
-}
+bool is_function_word(std::string_view w) { return text::is_function_word(w, text::function_words::query); }
 
 std::vector<std::string> content_words(std::string_view normalized_key) {
   std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < normalized_key.size()) {
-    std::size_t j = normalized_key.find(' ', i);
-    if (j == std::string_view::npos) j = normalized_key.size();
-    const auto w = normalized_key.substr(i, j - i);
-    if (!w.empty() && !is_function_word(w)) out.emplace_back(w);
-    i = j + 1;
-  }
+  for_each_word(normalized_key, [&](std::string_view w) {
+    if (!is_function_word(w)) out.emplace_back(w);
+  });
   return out;
 }
 
 std::vector<std::string> numeric_words(std::string_view normalized_key) {
   std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < normalized_key.size()) {
-    std::size_t j = normalized_key.find(' ', i);
-    if (j == std::string_view::npos) j = normalized_key.size();
-    const auto w = normalized_key.substr(i, j - i);
-    if (!w.empty() && is_digit(w.front())) {
-      // "2nd" and "2" name the same number ("second world war" / "world war two").
-      std::string n(w);
-      if (n.size() > 2 && !is_digit(n.back())) n.resize(n.size() - 2);
-      out.push_back(std::move(n));
-    }
-    i = j + 1;
-  }
+  for_each_word(normalized_key, [&](std::string_view w) {
+    if (!is_digit(w.front())) return;
+    // "2nd" and "2" name the same number ("second world war" / "world war two").
+    std::string n(w);
+    if (n.size() > 2 && !is_digit(n.back())) n.resize(n.size() - 2);
+    out.push_back(std::move(n));
+  });
   return out;
 }
 

@@ -16,6 +16,8 @@
 //   5. clock times become 24-hour "hh:mm" ("5 pm", "5:00 p.m.", "five o'clock in the evening",
 //      "half past five pm", "noon" → "12:00", "midnight" → "00:00"); a bare "17:00" is padded
 //      ("9:05" → "09:05"); "5 o'clock" without am/pm reads as "05:00".
+// The vocabulary is text/spoken's: its contractions, hesitations, number parser (with ordinals,
+// without fractions, so "half past five" reaches rule 5) and function_words::query.
 // Threading: pure functions. Units: none (UTF-8 text in, UTF-8 text out).
 //
 //   normalize_query("Um, what time do you open on Sunday, please?")  // "what time do you open on sunday"

@@ -33,9 +33,10 @@
 //   // → "It's five thirty p m and twenty degrees Celsius."
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "parley/text/spoken.hpp"  // cardinal_words, ordinal_words, year_words, digit_words
 
 namespace parley::text {
 
@@ -54,15 +55,5 @@ struct normalize_options {
 
 /// Rewrites `text` into speakable English words. See the header comment for what it covers.
 std::string normalize_for_speech(std::string_view text, const normalize_options& options = {});
-
-/// 0 → "zero", 1234 → "one thousand two hundred thirty-four" (up to 18 446 744 073 709 551 615).
-std::string cardinal_words(std::uint64_t n);
-/// 1 → "first", 22 → "twenty-second", 100 → "one hundredth".
-std::string ordinal_words(std::uint64_t n);
-/// 1999 → "nineteen ninety-nine", 2005 → "two thousand five", 2024 → "twenty twenty-four",
-/// 1900 → "nineteen hundred", 1905 → "nineteen oh five"; outside 1000..9999: cardinal_words.
-std::string year_words(std::uint64_t year);
-/// "042" → "zero four two"; non-digits are skipped.
-std::string digit_words(std::string_view digits);
 
 }  // namespace parley::text

@@ -7,6 +7,7 @@
 #include "parley/engines/intents/spoken_numbers.hpp"
 #include "parley/engines/intents/units.hpp"
 #include "parley/engines/intents/words.hpp"
+#include "parley/text/spoken.hpp"
 
 namespace parley::intents::detail {
 
@@ -44,12 +45,12 @@ std::optional<std::size_t> utterance::find_phrase(std::initializer_list<std::str
 
 bool is_filler(std::string_view w) {
   static const std::unordered_set<std::string_view> fillers = {
-      "hey",  "hi",    "hello", "ok",   "okay", "please", "um",     "uh",     "er",   "erm",   "hmm",
-      "so",   "well",  "just",  "can",  "could", "would", "will",   "you",    "tell", "me",    "i",
-      "want", "to",    "know",  "like", "let",   "us",    "do",     "mind",   "kindly", "sorry", "excuse",
-      "oh",   "quick", "quickly", "assistant", "actually", "again", "wondering", "wonder", "need",
+      "hey",  "hi",    "hello", "ok",   "okay", "please", "so",     "well",   "just", "can",   "could",
+      "would", "will", "you",   "tell", "me",   "i",      "want",   "to",     "know", "like",  "let",
+      "us",   "do",    "mind",  "kindly", "sorry", "excuse", "oh",  "quick",  "quickly", "assistant",
+      "actually", "again", "wondering", "wonder", "need",
   };
-  return fillers.contains(w);
+  return text::is_hesitation(w) || fillers.contains(w);
 }
 
 void evidence::mark_words(std::initializer_list<std::string_view> vocabulary) {

@@ -4,9 +4,10 @@
 // "1440"), spelled-out cardinals from zero to the trillions ("twelve", "a hundred and five",
 // "one thousand two hundred thirty four", "twelve hundred"), decimals ("one point five"),
 // fractions ("a half", "three quarters", "two and a half", "5 and a quarter"), a dozen, and a
-// leading "minus"/"negative". Writes numbers for speech-bound replies: digits with thousands
-// separators ("1,440"), at most `max_decimals` decimals, "minus" for negatives (text
-// normalisation before TTS speaks digits).
+// leading "minus"/"negative" — text::read_number (text/spoken.hpp) with its digit, sign and
+// fraction options, the parser the cache key and PII detection use too. Writes numbers for
+// speech-bound replies: digits with thousands separators ("1,440"), at most `max_decimals`
+// decimals, "minus" for negatives (text normalisation before TTS speaks digits).
 // Threading: pure functions.
 //
 //   auto words = to_words("what is a hundred and five plus two");

@@ -1,10 +1,11 @@
 #include "parley/engines/intents/time_of_day.hpp"
 
-#include <array>
 #include <charconv>
 #include <ctime>
 #include <optional>
 #include <string>
+
+#include "parley/text/spoken.hpp"
 
 namespace parley::intents {
 namespace {
@@ -56,16 +57,11 @@ civil_time add_days(const civil_time& t, int n_days) {
 }
 
 std::string_view weekday_name(int weekday) {
-  static constexpr std::array<std::string_view, 7> names = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                                            "Thursday", "Friday", "Saturday"};
-  return names[static_cast<std::size_t>(((weekday % 7) + 7) % 7)];
+  return text::weekday_name(static_cast<unsigned>((weekday % 7 + 7) % 7));
 }
 
 std::string_view month_name(int month) {
-  static constexpr std::array<std::string_view, 12> names = {
-      "January", "February", "March",     "April",   "May",      "June",
-      "July",    "August",   "September", "October", "November", "December"};
-  return names[static_cast<std::size_t>(((month - 1) % 12 + 12) % 12)];
+  return text::month_name(static_cast<unsigned>(((month - 1) % 12 + 12) % 12 + 1));
 }
 
 result<std::unique_ptr<system_time_of_day>> system_time_of_day::create(std::string_view timezone) {

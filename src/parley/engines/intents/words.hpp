@@ -4,7 +4,8 @@
 // text into a list of plain lower-case words: punctuation dropped, contractions expanded
 // ("what's" → "what is"), hyphens split, digit groups joined ("1,440" → "1440"), symbols spoken
 // ("%" → "percent", "+" → "plus"), digits and letters apart ("10km" → "10 km").
-// Also the list of English function words the scorers use (see local_responder.hpp, confidence).
+// Also the English function words the scorers use (see local_responder.hpp, confidence). The
+// contractions and the function words are text/spoken's (function_words::conversation).
 // Threading: pure functions.
 #pragma once
 

@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "parley/text/normalize.hpp"
+#include "parley/text/spoken.hpp"
 
 namespace parley::pocketsphinx {
 namespace {

@@ -120,12 +120,12 @@ int main(int argc, char** argv) {
     ecfg.provider.base_url = model_path;
     ecfg.model = embedder_model;
     ecfg.request_timeout_ms = 10'000;  // offline measurement: no turn is waiting
-    try {
-      embedder = std::make_shared<parley::openai::openai_embedder>(std::move(ecfg));
-    } catch (const std::exception& e) {
-      std::cerr << "--embedder: " << e.what() << "\n";
+    auto made = parley::openai::openai_embedder::create(std::move(ecfg));
+    if (!made) {
+      std::cerr << "--embedder: " << made.error().message << "\n";
       return 1;
     }
+    embedder = std::move(*made);
   } else if (!model_path.empty()) {
     auto loaded = parley::llama::llama_embedder::load({.model_path = model_path});
     if (!loaded) {

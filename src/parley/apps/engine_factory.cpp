@@ -84,13 +84,10 @@ result<std::shared_ptr<engine::embedder>> build_cache_embedder(const engine_choi
     config.provider.api_key_env = choice.llm_key_env;
     config.model = choice.cache_embedder_model;
     config.request_timeout_ms = 250;  // a lookup must be quick or be skipped (the turn goes on)
-    try {
-      auto e = std::make_shared<openai::openai_embedder>(std::move(config));
-      (void)e->warm();  // best effort: the cache works around a server that is not up yet
-      return std::shared_ptr<engine::embedder>(e);
-    } catch (const std::exception& e) {
-      return make_error(errc::invalid_argument, std::string("--cache-embedder: ") + e.what());
-    }
+    auto e = openai::openai_embedder::create(std::move(config));
+    if (!e) return make_error(e.error().code, "--cache-embedder: " + e.error().message);
+    (void)(*e)->warm();  // best effort: the cache works around a server that is not up yet
+    return std::shared_ptr<engine::embedder>(std::move(*e));
   }
   auto e = llama::llama_embedder::load({.model_path = spec});
   if (!e) return make_error(e.error().code, "--cache-embedder: " + e.error().message);
@@ -149,14 +146,10 @@ result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engi
   config.provider.api_key_env = choice.llm_key_env;
   config.provider.name = std::move(name);
   config.model = choice.llm_model;
-  std::shared_ptr<openai::openai_chat_model> model;
-  try {
-    model = std::make_shared<openai::openai_chat_model>(std::move(config));
-  } catch (const std::exception& e) {
-    return make_error(errc::invalid_argument, std::string("--llm-url: ") + e.what());
-  }
-  model->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
-  return model;
+  auto model = openai::openai_chat_model::create(std::move(config));
+  if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
+  (*model)->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
+  return std::move(*model);
 }
 
 // The LLM tier: one server, or two behind a fallback chain (with hedging when --hedge-ms is set),

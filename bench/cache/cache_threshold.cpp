@@ -120,12 +120,12 @@ int main(int argc, char** argv) {
     ecfg.provider.base_url = model_path;
     ecfg.model = embedder_model;
     ecfg.request_timeout_ms = 10'000;  // offline measurement: no turn is waiting
-    try {
-      embedder = std::make_shared<parley::openai::openai_embedder>(std::move(ecfg));
-    } catch (const std::exception& e) {
-      std::cerr << "--embedder: " << e.what() << "\n";
+    auto made = parley::openai::openai_embedder::create(std::move(ecfg));
+    if (!made) {
+      std::cerr << "--embedder: " << made.error().message << "\n";
       return 1;
     }
+    embedder = std::move(*made);
   } else if (!model_path.empty()) {
     auto loaded = parley::llama::llama_embedder::load({.model_path = model_path});
     if (!loaded) {
@@ -139,7 +139,13 @@ int main(int argc, char** argv) {
   if (!model_path.empty() && !guard_with_embedder) rc_cfg.word_embedder = std::make_shared<parley::ngram::ngram_embedder>(cfg);
   rc_cfg.substitution_guard = !no_guard;
   rc_cfg.word_match_threshold = word_match;
-  parley::cache::response_cache probe(rc_cfg, embedder, std::make_shared<parley::cache::memory_store>(), nullptr);
+  auto made = parley::cache::response_cache::create(rc_cfg, embedder, std::make_shared<parley::cache::memory_store>(),
+                                                    nullptr);
+  if (!made) {
+    std::cerr << made.error().describe() << "\n";
+    return 1;
+  }
+  const auto& probe = **made;
   for (auto& p : rows) {
     p.key_a = parley::cache::normalize_query(p.a);
     p.key_b = parley::cache::normalize_query(p.b);
@@ -174,12 +180,17 @@ int main(int argc, char** argv) {
   const double t_default = parley::cache::k_default_semantic_threshold;
   int rt_hits = 0, rt_false = 0, mismatches = 0;
   for (const auto& p : rows) {
-    parley::cache::response_cache rc(rc_cfg, embedder, std::make_shared<parley::cache::memory_store>(), nullptr);
+    auto rc = parley::cache::response_cache::create(rc_cfg, embedder, std::make_shared<parley::cache::memory_store>(),
+                                                    nullptr);
+    if (!rc) {
+      std::cerr << rc.error().describe() << "\n";
+      return 1;
+    }
     parley::cache::cached_reply r;
     r.text = "x";
     r.reply_class = "static";
-    if (!rc.store(p.a, {}, r)) continue;
-    const bool h = rc.lookup(p.b, {}).kind != parley::cache::match_kind::miss;
+    if (!(*rc)->store(p.a, {}, r)) continue;
+    const bool h = (*rc)->lookup(p.b, {}).kind != parley::cache::match_kind::miss;
     if (h != hit_at(p, t_default)) ++mismatches;
     if (p.same) rt_hits += h;
     else rt_false += h;

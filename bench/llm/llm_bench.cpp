@@ -146,12 +146,17 @@ int main(int argc, char** argv) {
     std::cerr << "parley_llm_bench: " << (reuse ? fresh.error() : reuse.error()).describe() << "\n";
     return 1;
   }
-  std::unique_ptr<openai::openai_chat_model> http;
+  std::shared_ptr<openai::openai_chat_model> http;
   if (!server_url.empty()) {
     openai::chat_config cfg;
     cfg.provider.base_url = server_url;
     cfg.model = "bench";
-    http = std::make_unique<openai::openai_chat_model>(cfg);
+    auto made = openai::openai_chat_model::create(cfg);
+    if (!made) {
+      std::cerr << "parley_llm_bench: " << made.error().describe() << "\n";
+      return 1;
+    }
+    http = std::move(*made);
     http->warm();
   }
 

@@ -35,6 +35,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -54,7 +55,7 @@ struct mode_run {
   routing::hedge_policy policy;
   std::shared_ptr<mock::mock_chat_model> primary, secondary;
   std::shared_ptr<routing::provider_health> primary_health, secondary_health;
-  std::unique_ptr<routing::fallback_chain> chain;
+  std::shared_ptr<routing::fallback_chain> chain;
   std::mutex mutex;
   std::vector<double> ttft_ms;  // one per request that produced a token
   std::size_t n_errors = 0;
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
 
   std::vector<std::unique_ptr<mode_run>> runs;
+  std::optional<error> setup_error;  // the first mode whose chain could not be built
   auto add_mode = [&](std::string label, routing::hedge_policy policy) {
     auto r = std::make_unique<mode_run>();
     r->label = std::move(label);
@@ -154,10 +156,15 @@ int main(int argc, char** argv) {
     const routing::health_config hc{.window_requests = 200};
     r->primary_health = std::make_shared<routing::provider_health>(steady_clock_source::instance(), hc);
     r->secondary_health = std::make_shared<routing::provider_health>(steady_clock_source::instance(), hc);
-    r->chain = std::make_unique<routing::fallback_chain>(
+    auto chain = routing::fallback_chain::create(
         routing::fallback_chain_config{.executor = io.get_executor(), .hedge = policy},
         std::vector<routing::chain_provider>{{"primary", r->primary, r->primary_health},
                                              {"secondary", r->secondary, r->secondary_health}});
+    if (!chain) {
+      if (!setup_error) setup_error = chain.error();
+      return;
+    }
+    r->chain = std::move(*chain);
     runs.push_back(std::move(r));
   };
   add_mode("no hedging", {.mode = routing::hedge_mode::off});
@@ -169,6 +176,12 @@ int main(int argc, char** argv) {
            {.mode = routing::hedge_mode::fixed, .delay_ms = fixed_delay_ms, .max_hedges = 2});
   add_mode("hedge, fixed " + fmt(fixed_delay_ms) + " ms, budget " + fmt(budget * 100) + "%",
            {.mode = routing::hedge_mode::fixed, .delay_ms = fixed_delay_ms, .budget = budget, .budget_burst = budget_burst});
+  if (setup_error) {
+    std::cerr << "parley_hedge_bench: " << setup_error->message << "\n";
+    work.reset();
+    for (auto& t : threads) t.join();
+    return 2;
+  }
 
   std::mutex done_mutex;
   std::condition_variable done_cv;

@@ -367,6 +367,11 @@ TEST_F(cli, bench_rejects_a_bad_manifest_with_its_line) {
   EXPECT_NE(r.output.find("m.jsonl:2"), std::string::npos) << r.output;
   const auto missing = parley("bench --manifest " + path("none.jsonl"));
   EXPECT_EQ(missing.exit_code, 2);
+  // A field of the wrong type is a bad line too, not a crash.
+  write_text("t.jsonl", "{\"file\": \"q.wav\", \"text\": \"hi\", \"speech_end_ms\": 100, \"voice\": 7}\n");
+  const auto typed = parley("bench --manifest " + path("t.jsonl") + " --no-progress");
+  EXPECT_EQ(typed.exit_code, 2);
+  EXPECT_NE(typed.output.find("t.jsonl:1"), std::string::npos) << typed.output;
 }
 
 }  // namespace

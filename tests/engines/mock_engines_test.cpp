@@ -88,6 +88,15 @@ TEST(llm_profiles, builtins_and_parsing) {
   EXPECT_EQ(parsed->at("x").ttft.spike.p, 0.5);
   EXPECT_FALSE(parse_llm_profiles("{not json"));
   EXPECT_FALSE(parse_llm_profiles(R"({"llm": {"x": {}}})"));
+  // Wrong types are errors, never exceptions.
+  for (const char* bad : {R"({"llm": {"x": 5}})", R"({"llm": {"x": {"ttft_ms": 5}}})",
+                          R"({"llm": {"x": {"ttft_ms": {"p50": 10, "p99": "slow"}}}})",
+                          R"({"llm": {"x": {"ttft_ms": {"p50": 10}, "tokens_per_s": "fast"}}})",
+                          R"({"llm": {"x": {"ttft_ms": {"p50": 10}, "spike": {"p": "often"}}}})"}) {
+    const auto r = parse_llm_profiles(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, errc::invalid_argument) << bad;
+  }
   ASSERT_TRUE(find_tts_profile("piper-cpu"));
   EXPECT_FALSE(find_tts_profile("nope"));
 }

@@ -225,13 +225,21 @@ struct fixture {
 
 hedge_policy fixed_hedge(double ms) { return {.mode = hedge_mode::fixed, .delay_ms = ms}; }
 
+// The chain of `config` over `providers` (null, with a test failure, when create() refuses).
+std::shared_ptr<fallback_chain> make_chain(fallback_chain_config config, std::vector<chain_provider> providers) {
+  auto made = fallback_chain::create(std::move(config), std::move(providers));
+  EXPECT_TRUE(made) << (made ? "" : made.error().describe());
+  return made ? std::move(*made) : nullptr;
+}
+
 TEST(fallback_chain, streams_from_the_first_healthy_provider) {
   fixture f;
   auto a = f.model({.tokens = {"Hi", " there"}});
   auto b = f.model({.tokens = {"B"}});
-  fallback_chain chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_TRUE(c.result().has_value());
   EXPECT_EQ(c.text(), "Hi there");
@@ -253,9 +261,10 @@ TEST_P(fallback_on_error, moves_to_the_next_provider_before_the_first_token) {
   auto health_a = std::make_shared<provider_health>(clk);
   auto a = f.model({.fail_before = GetParam()});
   auto b = f.model({.tokens = {"from b"}});
-  fallback_chain chain(f.config(), {{"a", a, health_a}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, health_a}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_TRUE(c.result().has_value());
   EXPECT_EQ(c.text(), "from b");
@@ -264,7 +273,7 @@ TEST_P(fallback_on_error, moves_to_the_next_provider_before_the_first_token) {
   EXPECT_EQ(o.n_attempts, 2u);
   EXPECT_EQ(o.n_fallbacks, 1u);
   EXPECT_EQ(health_a->snapshot().n_errors, 1u);  // health is fed
-  EXPECT_EQ(chain.stats().n_fallbacks, 1u);
+  EXPECT_EQ(chain->stats().n_fallbacks, 1u);
   EXPECT_TRUE(c.contract_held());
 }
 
@@ -276,9 +285,10 @@ TEST(fallback_chain, follows_the_chain_order_and_reports_the_last_error_when_all
   auto a = f.model({.fail_before = errc::unavailable});
   auto b = f.model({.fail_before = errc::engine_failure});
   auto c_model = f.model({.fail_before = errc::timeout});
-  fallback_chain chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}, {"c", c_model, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}, {"c", c_model, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   ASSERT_FALSE(c.result().has_value());
   EXPECT_EQ(c.result().error().code, errc::timeout);
@@ -287,7 +297,7 @@ TEST(fallback_chain, follows_the_chain_order_and_reports_the_last_error_when_all
   EXPECT_EQ(o.provider, "");
   EXPECT_EQ(o.n_attempts, 3u);
   EXPECT_EQ(o.n_fallbacks, 2u);
-  EXPECT_EQ(chain.stats().n_failed, 1u);
+  EXPECT_EQ(chain->stats().n_failed, 1u);
   EXPECT_TRUE(c.contract_held());
 }
 
@@ -295,9 +305,10 @@ TEST(fallback_chain, does_not_retry_a_non_retryable_error) {
   fixture f;
   auto a = f.model({.fail_before = errc::invalid_argument});
   auto b = f.model({.tokens = {"B"}});
-  fallback_chain chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   ASSERT_FALSE(c.result().has_value());
   EXPECT_EQ(c.result().error().code, errc::invalid_argument);
@@ -308,9 +319,10 @@ TEST(fallback_chain, never_retries_after_text_has_streamed) {
   fixture f;
   auto a = f.model({.tokens = {"Half a sen"}, .fail_after = errc::engine_failure});
   auto b = f.model({.tokens = {"B"}});
-  fallback_chain chain(f.config(fixed_hedge(5000)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(5000)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   ASSERT_FALSE(c.result().has_value());
   EXPECT_EQ(c.result().error().code, errc::engine_failure);
@@ -330,16 +342,17 @@ TEST(fallback_chain, skips_an_unhealthy_provider) {
   ASSERT_FALSE(health_a->healthy());
   auto a = f.model({.tokens = {"A"}});
   auto b = f.model({.tokens = {"B"}});
-  fallback_chain chain(f.config(), {{"a", a, health_a}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, health_a}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), "B");
   EXPECT_EQ(a->counters->n_requests.load(), 0);
   const auto o = f.outcome();
   EXPECT_EQ(o.n_skipped, 1u);
   EXPECT_EQ(o.n_fallbacks, 0u);
-  EXPECT_EQ(chain.stats().n_skipped, 1u);
+  EXPECT_EQ(chain->stats().n_skipped, 1u);
 }
 
 TEST(fallback_chain, grants_an_unhealthy_provider_its_probe_after_the_cooldown) {
@@ -350,9 +363,10 @@ TEST(fallback_chain, grants_an_unhealthy_provider_its_probe_after_the_cooldown) 
   clk.advance(std::chrono::seconds(11));  // past the default 10 s cooldown: one probe is due
   auto a = f.model({.tokens = {"A"}});
   auto b = f.model({.tokens = {"B"}});
-  fallback_chain chain(f.config(), {{"a", a, health_a}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, health_a}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), "A");
   EXPECT_EQ(b->counters->n_requests.load(), 0);
@@ -365,9 +379,10 @@ TEST(fallback_chain, fails_fast_when_no_provider_is_usable) {
   auto health_a = std::make_shared<provider_health>(clk);
   for (int i = 0; i < 4; ++i) health_a->record_error(errc::unavailable);
   auto a = f.model({.tokens = {"A"}});
-  fallback_chain chain(f.config(), {{"a", a, health_a}});
+  auto chain = make_chain(f.config(), {{"a", a, health_a}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   ASSERT_FALSE(c.result().has_value());
   EXPECT_EQ(c.result().error().code, errc::unavailable);
@@ -378,9 +393,10 @@ TEST(fallback_chain, hedge_fires_and_the_fast_provider_wins_while_the_slow_one_i
   fixture f;
   auto a = f.model({.tokens = {"slow"}, .never_answer = true});
   auto b = f.model({.tokens = {"fast", "er"}});
-  fallback_chain chain(f.config(fixed_hedge(20)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(20)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_TRUE(c.result().has_value());
   EXPECT_EQ(c.text(), "faster");
@@ -391,8 +407,8 @@ TEST(fallback_chain, hedge_fires_and_the_fast_provider_wins_while_the_slow_one_i
   EXPECT_TRUE(o.hedged);
   EXPECT_TRUE(o.hedge_won);
   EXPECT_EQ(o.n_attempts, 2u);
-  EXPECT_EQ(chain.stats().n_hedges_sent, 1u);
-  EXPECT_EQ(chain.stats().n_hedges_won, 1u);
+  EXPECT_EQ(chain->stats().n_hedges_sent, 1u);
+  EXPECT_EQ(chain->stats().n_hedges_won, 1u);
   EXPECT_TRUE(c.contract_held());
 }
 
@@ -400,9 +416,10 @@ TEST(fallback_chain, primary_can_still_win_after_the_hedge_is_sent) {
   fixture f;
   auto a = f.model({.delay_ms = 60, .tokens = {"A"}});
   auto b = f.model({.never_answer = true});
-  fallback_chain chain(f.config(fixed_hedge(5)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(5)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), "A");
   EXPECT_TRUE(eventually([&] { return b->counters->n_cancelled.load() == 1; }));
@@ -410,7 +427,7 @@ TEST(fallback_chain, primary_can_still_win_after_the_hedge_is_sent) {
   EXPECT_EQ(o.provider, "a");
   EXPECT_TRUE(o.hedged);
   EXPECT_FALSE(o.hedge_won);
-  EXPECT_EQ(chain.stats().n_hedges_won, 0u);
+  EXPECT_EQ(chain->stats().n_hedges_won, 0u);
 }
 
 TEST(fallback_chain, a_racing_loser_never_reaches_the_caller) {
@@ -420,9 +437,10 @@ TEST(fallback_chain, a_racing_loser_never_reaches_the_caller) {
     fixture f;
     auto a = f.model({.delay_ms = 10, .tokens = {"a1", "a2", "a3"}});
     auto b = f.model({.delay_ms = 0, .tokens = {"b1", "b2", "b3"}});
-    fallback_chain chain(f.config(fixed_hedge(8)), {{"a", a, nullptr}, {"b", b, nullptr}});
+    auto chain = make_chain(f.config(fixed_hedge(8)), {{"a", a, nullptr}, {"b", b, nullptr}});
+    ASSERT_TRUE(chain);
     collector c;
-    chain.stream(hello(), c.events(), {});
+    chain->stream(hello(), c.events(), {});
     ASSERT_TRUE(c.wait());
     const std::string text = c.text();
     EXPECT_TRUE(text == "a1a2a3" || text == "b1b2b3") << text;
@@ -439,14 +457,15 @@ TEST(fallback_chain, hedge_disabled_waits_for_the_primary) {
   fixture f;
   auto a = f.model({.delay_ms = 50, .tokens = {"A"}});
   auto b = f.model({.tokens = {"B"}});
-  fallback_chain chain(f.config(hedge_policy{.mode = hedge_mode::off}), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(hedge_policy{.mode = hedge_mode::off}), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), "A");
   EXPECT_EQ(b->counters->n_requests.load(), 0);
   EXPECT_FALSE(f.outcome().hedged);
-  EXPECT_EQ(chain.stats().n_hedges_sent, 0u);
+  EXPECT_EQ(chain->stats().n_hedges_sent, 0u);
 }
 
 TEST(fallback_chain, falls_back_past_a_failed_hedge_pair) {
@@ -454,9 +473,10 @@ TEST(fallback_chain, falls_back_past_a_failed_hedge_pair) {
   auto a = f.model({.delay_ms = 30, .fail_before = errc::unavailable});
   auto b = f.model({.delay_ms = 10, .fail_before = errc::timeout});
   auto c_model = f.model({.tokens = {"C"}});
-  fallback_chain chain(f.config(fixed_hedge(5)), {{"a", a, nullptr}, {"b", b, nullptr}, {"c", c_model, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(5)), {{"a", a, nullptr}, {"b", b, nullptr}, {"c", c_model, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), "C");
   const auto o = f.outcome();
@@ -475,9 +495,10 @@ TEST(fallback_chain, first_token_timeout_moves_on_from_a_silent_provider) {
   auto b = f.model({.tokens = {"B"}});
   auto config = f.config();
   config.first_token_timeout_ms = 20;
-  fallback_chain chain(config, {{"a", a, health_a}, {"b", b, nullptr}});
+  auto chain = make_chain(config, {{"a", a, health_a}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_TRUE(c.result().has_value());
   EXPECT_EQ(c.text(), "B");
@@ -495,9 +516,10 @@ TEST(fallback_chain, a_chain_of_silent_providers_ends_with_timeout_not_a_hang) {
   auto b = f.model({.never_answer = true});
   auto config = f.config(fixed_hedge(5));
   config.first_token_timeout_ms = 30;
-  fallback_chain chain(config, {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(config, {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   ASSERT_FALSE(c.result().has_value());
   EXPECT_EQ(c.result().error().code, errc::timeout);
@@ -513,10 +535,11 @@ TEST(fallback_chain, a_second_hedge_resends_to_the_first_provider_when_the_chain
   auto b = f.model({.never_answer = true});
   auto hedge = fixed_hedge(5);
   hedge.max_hedges = 2;
-  fallback_chain chain(f.config(hedge), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(hedge), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
   std::stop_source stop;
-  chain.stream(hello(), c.events(), stop.get_token());
+  chain->stream(hello(), c.events(), stop.get_token());
   ASSERT_TRUE(eventually([&] { return a->counters->n_requests.load() == 2 && b->counters->n_requests.load() == 1; }));
   stop.request_stop();
   ASSERT_TRUE(c.wait());
@@ -526,7 +549,7 @@ TEST(fallback_chain, a_second_hedge_resends_to_the_first_provider_when_the_chain
   const auto o = f.outcome();
   EXPECT_EQ(o.n_hedges, 2u);
   EXPECT_EQ(o.n_attempts, 3u);
-  EXPECT_EQ(chain.stats().n_hedges_sent, 2u);
+  EXPECT_EQ(chain->stats().n_hedges_sent, 2u);
   EXPECT_TRUE(c.contract_held());
 }
 
@@ -534,10 +557,11 @@ TEST(fallback_chain, outer_cancel_stops_every_attempt) {
   fixture f;
   auto a = f.model({.never_answer = true});
   auto b = f.model({.never_answer = true});
-  fallback_chain chain(f.config(fixed_hedge(5)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(5)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
   std::stop_source stop;
-  chain.stream(hello(), c.events(), stop.get_token());
+  chain->stream(hello(), c.events(), stop.get_token());
   ASSERT_TRUE(eventually([&] { return b->counters->n_requests.load() == 1; }));  // the hedge is out
   stop.request_stop();
   ASSERT_TRUE(c.wait());
@@ -546,18 +570,19 @@ TEST(fallback_chain, outer_cancel_stops_every_attempt) {
   EXPECT_TRUE(eventually([&] {
     return a->counters->n_cancelled.load() == 1 && b->counters->n_cancelled.load() == 1;
   }));
-  EXPECT_EQ(chain.stats().n_cancelled, 1u);
+  EXPECT_EQ(chain->stats().n_cancelled, 1u);
   EXPECT_TRUE(c.contract_held());
 }
 
 TEST(fallback_chain, a_stop_requested_before_stream_ends_it_cancelled) {
   fixture f;
   auto a = f.model({.tokens = {"A"}});
-  fallback_chain chain(f.config(), {{"a", a, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
   std::stop_source stop;
   stop.request_stop();
-  chain.stream(hello(), c.events(), stop.get_token());
+  chain->stream(hello(), c.events(), stop.get_token());
   ASSERT_TRUE(c.wait());
   ASSERT_FALSE(c.result().has_value());
   EXPECT_EQ(c.result().error().code, errc::cancelled);
@@ -569,9 +594,10 @@ TEST(fallback_chain, feeds_provider_health_with_ttft) {
   manual_clock clk;
   auto health_a = std::make_shared<provider_health>(clk);
   auto a = f.model({.tokens = {"A"}});
-  fallback_chain chain(f.config(), {{"a", a, health_a}});
+  auto chain = make_chain(f.config(), {{"a", a, health_a}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(health_a->snapshot().n_requests, 1u);
   EXPECT_TRUE(health_a->p95_ttft_ms().has_value());
@@ -582,8 +608,9 @@ TEST(fallback_chain, the_chain_may_be_destroyed_while_a_request_streams) {
   auto a = f.model({.delay_ms = 20, .tokens = {"A"}});
   collector c;
   {
-    fallback_chain chain(f.config(), {{"a", a, nullptr}});
-    chain.stream(hello(), c.events(), {});
+    auto chain = make_chain(f.config(), {{"a", a, nullptr}});
+    ASSERT_TRUE(chain);
+    chain->stream(hello(), c.events(), {});
   }
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), "A");
@@ -595,9 +622,10 @@ TEST(fallback_chain, hedges_between_mock_chat_models) {
   mock::llm_profile quick{"quick", mock::latency_dist::fixed(0), 0.0, 0.0};
   auto a = std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = f.io.executor(), .profile = slow});
   auto b = std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = f.io.executor(), .profile = quick});
-  fallback_chain chain(f.config(fixed_hedge(10)), {{"slow", a, nullptr}, {"quick", b, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(10)), {{"slow", a, nullptr}, {"quick", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.text(), mock::default_mock_reply("hello"));
   EXPECT_EQ(a->n_tokens_sent(), 0u);
@@ -606,19 +634,25 @@ TEST(fallback_chain, hedges_between_mock_chat_models) {
 
 TEST(fallback_chain, rejects_a_bad_configuration) {
   io_threads io;
-  EXPECT_THROW(fallback_chain({.executor = io.executor()}, {}), std::invalid_argument);
-  EXPECT_THROW(fallback_chain({.executor = io.executor()}, {{"a", nullptr, nullptr}}), std::invalid_argument);
+  const auto refused = [](const result<std::shared_ptr<fallback_chain>>& made) {
+    return !made && made.error().code == errc::invalid_argument;
+  };
+  EXPECT_TRUE(refused(fallback_chain::create({.executor = io.executor()}, {})));
+  EXPECT_TRUE(refused(fallback_chain::create({.executor = io.executor()}, {{"a", nullptr, nullptr}})));
   auto m = std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = io.executor()});
+  EXPECT_TRUE(refused(fallback_chain::create({}, {{"a", m, nullptr}})));  // no executor
   const auto with_budget = [&](double budget, double burst) {
     hedge_policy h = fixed_hedge(10);
     h.budget = budget;
     h.budget_burst = burst;
-    return fallback_chain({.executor = io.executor(), .hedge = h}, {{"a", m, nullptr}, {"b", m, nullptr}});
+    return fallback_chain::create({.executor = io.executor(), .hedge = h}, {{"a", m, nullptr}, {"b", m, nullptr}});
   };
-  EXPECT_THROW(with_budget(-0.1, 10), std::invalid_argument);
-  EXPECT_THROW(with_budget(std::nan(""), 10), std::invalid_argument);
-  EXPECT_THROW(with_budget(0.1, 0.5), std::invalid_argument);
-  EXPECT_NO_THROW(with_budget(0.0, 0.0));  // no budget: the burst is not used
+  EXPECT_TRUE(refused(with_budget(-0.1, 10)));
+  EXPECT_TRUE(refused(with_budget(std::nan(""), 10)));
+  EXPECT_TRUE(refused(with_budget(0.1, 0.5)));
+  EXPECT_TRUE(with_budget(0.0, 0.0));  // no budget: the burst is not used
+  // The transitional constructor makes the same checks, as exceptions.
+  EXPECT_THROW(fallback_chain({.executor = io.executor()}, {}), std::invalid_argument);
 }
 
 TEST(fallback_chain, the_hedge_budget_caps_hedges_at_its_fraction_of_requests) {
@@ -630,11 +664,12 @@ TEST(fallback_chain, the_hedge_budget_caps_hedges_at_its_fraction_of_requests) {
   auto b = f.model({.tokens = {"B"}});
   hedge_policy h = fixed_hedge(5);
   h.budget = 0.25;
-  fallback_chain chain(f.config(h), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(h), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   std::string texts;
   for (int i = 0; i < 8; ++i) {
     collector c;
-    chain.stream(hello(), c.events(), {});
+    chain->stream(hello(), c.events(), {});
     ASSERT_TRUE(c.wait());
     texts += c.text();
     // The caller hears why it was not hedged (the session notes it in the turn timeline).
@@ -643,8 +678,8 @@ TEST(fallback_chain, the_hedge_budget_caps_hedges_at_its_fraction_of_requests) {
     EXPECT_EQ(c.progress().front().rfind(denied ? "hedge_denied:" : "hedge:b", 0), 0u) << c.progress().front();
   }
   EXPECT_EQ(texts, "AAABAAAB");
-  EXPECT_EQ(chain.stats().n_hedges_sent, 2u);
-  EXPECT_EQ(chain.stats().n_hedges_denied, 6u);
+  EXPECT_EQ(chain->stats().n_hedges_sent, 2u);
+  EXPECT_EQ(chain->stats().n_hedges_denied, 6u);
   EXPECT_EQ(b->counters->n_requests.load(), 2);
 }
 
@@ -677,9 +712,10 @@ TEST(fallback_chain_progress, a_hedge_is_reported_when_sent_and_the_winner_befor
   fixture f;
   auto a = f.model({.tokens = {"slow"}, .never_answer = true});
   auto b = f.model({.tokens = {"fast"}});
-  fallback_chain chain(f.config(fixed_hedge(20)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(fixed_hedge(20)), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.progress(), (std::vector<std::string>{"hedge:b", "served:b:hedge_won"}));
   EXPECT_TRUE(c.contract_held()) << "no progress after on_done, never two callbacks at once";
@@ -689,9 +725,10 @@ TEST(fallback_chain_progress, a_fallback_is_reported_with_the_provider_it_moved_
   fixture f;
   auto a = f.model({.fail_before = errc::unavailable});
   auto b = f.model({.tokens = {"ok"}});
-  fallback_chain chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  auto chain = make_chain(f.config(), {{"a", a, nullptr}, {"b", b, nullptr}});
+  ASSERT_TRUE(chain);
   collector c;
-  chain.stream(hello(), c.events(), {});
+  chain->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.progress(), (std::vector<std::string>{"fallback:b", "served:b"}));
   EXPECT_TRUE(c.contract_held());
@@ -700,16 +737,18 @@ TEST(fallback_chain_progress, a_fallback_is_reported_with_the_provider_it_moved_
 TEST(fallback_chain_progress, tool_calls_of_the_attempt_pass_through_and_a_failure_serves_nobody) {
   fixture f;
   auto a = f.model({.tokens = {"done"}, .tool = "lookup"});
-  fallback_chain ok(f.config(), {{"a", a, nullptr}});
+  auto ok = make_chain(f.config(), {{"a", a, nullptr}});
+  ASSERT_TRUE(ok);
   collector c;
-  ok.stream(hello(), c.events(), {});
+  ok->stream(hello(), c.events(), {});
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.progress(), (std::vector<std::string>{"tool_started:lookup", "tool_finished:lookup", "served:a"}));
 
   auto broken = f.model({.fail_before = errc::invalid_argument});
-  fallback_chain failing(f.config(), {{"x", broken, nullptr}});
+  auto failing = make_chain(f.config(), {{"x", broken, nullptr}});
+  ASSERT_TRUE(failing);
   collector d;
-  failing.stream(hello(), d.events(), {});
+  failing->stream(hello(), d.events(), {});
   ASSERT_TRUE(d.wait());
   EXPECT_EQ(d.progress(), (std::vector<std::string>{"served:"}));
 }

@@ -67,6 +67,13 @@ bool eventually(const std::function<bool()>& condition) {
   return condition();
 }
 
+// The prober of `config` over `providers` (null, with a test failure, when create() refuses).
+std::unique_ptr<health_prober> make_prober(prober_config config, std::vector<chain_provider> providers) {
+  auto made = health_prober::create(std::move(config), std::move(providers));
+  EXPECT_TRUE(made) << (made ? "" : made.error().describe());
+  return made ? std::move(*made) : nullptr;
+}
+
 class HealthProber : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -93,8 +100,9 @@ TEST_F(HealthProber, RecoversAProviderOnceItsCooldownHasPassed) {
   auto target = std::make_shared<probe_target>();
   auto health = std::make_shared<provider_health>(clk_, health_config_);
   trip(*health);
-  health_prober prober({.executor = io_.get_executor(), .interval_ms = 5}, {{"cloud", target, health}});
-  prober.start();
+  auto prober = make_prober({.executor = io_.get_executor(), .interval_ms = 5}, {{"cloud", target, health}});
+  ASSERT_TRUE(prober);
+  prober->start();
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(target->requests.load(), 0) << "still cooling down: no probe yet";
   EXPECT_FALSE(health->healthy());
@@ -103,17 +111,18 @@ TEST_F(HealthProber, RecoversAProviderOnceItsCooldownHasPassed) {
   ASSERT_TRUE(eventually([&] { return health->healthy(); }));
   EXPECT_EQ(target->requests.load(), 1);
   EXPECT_EQ(target->max_tokens_seen.load(), 1) << "a probe asks for one token";
-  EXPECT_EQ(prober.stats().n_recovered, 1U);
+  EXPECT_EQ(prober->stats().n_recovered, 1U);
 }
 
 TEST_F(HealthProber, NeverProbesAHealthyProvider) {
   auto target = std::make_shared<probe_target>();
   auto health = std::make_shared<provider_health>(clk_, health_config_);
-  health_prober prober({.executor = io_.get_executor(), .interval_ms = 5}, {{"cloud", target, health}});
-  prober.start();
+  auto prober = make_prober({.executor = io_.get_executor(), .interval_ms = 5}, {{"cloud", target, health}});
+  ASSERT_TRUE(prober);
+  prober->start();
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(target->requests.load(), 0);
-  EXPECT_EQ(prober.stats().n_probes, 0U);
+  EXPECT_EQ(prober->stats().n_probes, 0U);
 }
 
 TEST_F(HealthProber, AFailedProbeReopensTheBreaker) {
@@ -121,10 +130,11 @@ TEST_F(HealthProber, AFailedProbeReopensTheBreaker) {
   target->mode = probe_target::behaviour::fail;
   auto health = std::make_shared<provider_health>(clk_, health_config_);
   trip(*health);
-  health_prober prober({.executor = io_.get_executor(), .interval_ms = 5}, {{"cloud", target, health}});
-  prober.start();
+  auto prober = make_prober({.executor = io_.get_executor(), .interval_ms = 5}, {{"cloud", target, health}});
+  ASSERT_TRUE(prober);
+  prober->start();
   clk_.advance(11s);
-  ASSERT_TRUE(eventually([&] { return prober.stats().n_failed == 1; }));
+  ASSERT_TRUE(eventually([&] { return prober->stats().n_failed == 1; }));
   EXPECT_EQ(health->state(), health_state::open);
   // Open again: no further probe until another cooldown has passed.
   std::this_thread::sleep_for(50ms);
@@ -141,13 +151,14 @@ TEST_F(HealthProber, AProbeWithoutAnswerTimesOut) {
   target->mode = probe_target::behaviour::hang;
   auto health = std::make_shared<provider_health>(clk_, health_config_);
   trip(*health);
-  health_prober prober({.executor = io_.get_executor(), .interval_ms = 5, .timeout_ms = 30},
-                       {{"cloud", target, health}});
-  prober.start();
+  auto prober = make_prober({.executor = io_.get_executor(), .interval_ms = 5, .timeout_ms = 30},
+                            {{"cloud", target, health}});
+  ASSERT_TRUE(prober);
+  prober->start();
   clk_.advance(11s);
-  ASSERT_TRUE(eventually([&] { return prober.stats().n_failed == 1; }));
+  ASSERT_TRUE(eventually([&] { return prober->stats().n_failed == 1; }));
   EXPECT_EQ(health->state(), health_state::open);
-  EXPECT_EQ(prober.stats().n_recovered, 0U);
+  EXPECT_EQ(prober->stats().n_recovered, 0U);
 }
 
 TEST_F(HealthProber, StopCancelsAProbeInFlightWithoutBlamingTheProvider) {
@@ -156,15 +167,24 @@ TEST_F(HealthProber, StopCancelsAProbeInFlightWithoutBlamingTheProvider) {
   auto health = std::make_shared<provider_health>(clk_, health_config_);
   trip(*health);
   {
-    health_prober prober({.executor = io_.get_executor(), .interval_ms = 5, .timeout_ms = 60'000},
-                         {{"cloud", target, health}});
-    prober.start();
+    auto prober = make_prober({.executor = io_.get_executor(), .interval_ms = 5, .timeout_ms = 60'000},
+                              {{"cloud", target, health}});
+    ASSERT_TRUE(prober);
+    prober->start();
     clk_.advance(11s);
     ASSERT_TRUE(eventually([&] { return target->requests.load() == 1; }));
-    prober.stop();
-    EXPECT_EQ(prober.stats().n_failed, 0U);
+    prober->stop();
+    EXPECT_EQ(prober->stats().n_failed, 0U);
   }
   EXPECT_EQ(health->state(), health_state::probing) << "the probe was ours to cancel; nothing recorded";
+}
+
+TEST_F(HealthProber, RefusesToStartWithoutAnExecutor) {
+  auto target = std::make_shared<probe_target>();
+  auto health = std::make_shared<provider_health>(clk_, health_config_);
+  const auto made = health_prober::create({}, {{"cloud", target, health}});
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().code, errc::invalid_argument);
 }
 
 }  // namespace

@@ -84,13 +84,10 @@ result<std::shared_ptr<engine::embedder>> build_cache_embedder(const engine_choi
     config.provider.api_key_env = choice.llm_key_env;
     config.model = choice.cache_embedder_model;
     config.request_timeout_ms = 250;  // a lookup must be quick or be skipped (the turn goes on)
-    try {
-      auto e = std::make_shared<openai::openai_embedder>(std::move(config));
-      (void)e->warm();  // best effort: the cache works around a server that is not up yet
-      return std::shared_ptr<engine::embedder>(e);
-    } catch (const std::exception& e) {
-      return make_error(errc::invalid_argument, std::string("--cache-embedder: ") + e.what());
-    }
+    auto e = openai::openai_embedder::create(std::move(config));
+    if (!e) return make_error(e.error().code, "--cache-embedder: " + e.error().message);
+    (void)(*e)->warm();  // best effort: the cache works around a server that is not up yet
+    return std::shared_ptr<engine::embedder>(std::move(*e));
   }
   auto e = llama::llama_embedder::load({.model_path = spec});
   if (!e) return make_error(e.error().code, "--cache-embedder: " + e.error().message);
@@ -127,16 +124,16 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
     if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
       return make_error(errc::invalid_argument, "--redis wants HOST:PORT, got '" + choice.redis + "'");
     }
-    try {
-      shared = std::make_shared<cache::redis_store>(cache::redis_config{.host = choice.redis.substr(0, colon), .port = port});
-    } catch (const std::exception& e) {
-      return make_error(errc::invalid_argument, e.what());
-    }
+    auto redis = cache::redis_store::create({.host = choice.redis.substr(0, colon), .port = port});
+    if (!redis) return redis.error();
+    shared = std::move(*redis);
   } else if (choice.cache != "memory") {
     return make_error(errc::invalid_argument, "unknown cache '" + choice.cache + "' (off, memory or redis)");
   }
-  return std::make_shared<cache::response_cache>(std::move(config), std::move(*embedder),
-                                                 std::make_shared<cache::memory_store>(), std::move(shared));
+  auto cache = cache::response_cache::create(std::move(config), std::move(*embedder),
+                                             std::make_shared<cache::memory_store>(), std::move(shared));
+  if (!cache) return cache.error();
+  return std::shared_ptr<cache::response_cache>(std::move(*cache));
 }
 
 namespace {
@@ -149,14 +146,10 @@ result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engi
   config.provider.api_key_env = choice.llm_key_env;
   config.provider.name = std::move(name);
   config.model = choice.llm_model;
-  std::shared_ptr<openai::openai_chat_model> model;
-  try {
-    model = std::make_shared<openai::openai_chat_model>(std::move(config));
-  } catch (const std::exception& e) {
-    return make_error(errc::invalid_argument, std::string("--llm-url: ") + e.what());
-  }
-  model->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
-  return model;
+  auto model = openai::openai_chat_model::create(std::move(config));
+  if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
+  (*model)->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
+  return std::move(*model);
 }
 
 // The LLM tier: one server, or two behind a fallback chain (with hedging when --hedge-ms is set),
@@ -179,10 +172,13 @@ result<std::shared_ptr<engine::chat_model>> build_openai_llm(const engine_choice
   std::vector<routing::chain_provider> providers{
       {"primary", *primary, std::make_shared<routing::provider_health>(clk)},
       {"fallback", *fallback, std::make_shared<routing::provider_health>(clk)}};
-  out.prober = std::make_shared<routing::health_prober>(routing::prober_config{.executor = executor}, providers);
+  auto prober = routing::health_prober::create(routing::prober_config{.executor = executor}, providers);
+  if (!prober) return prober.error();
+  auto chain = routing::fallback_chain::create(std::move(config), std::move(providers));
+  if (!chain) return chain.error();
+  out.prober = std::move(*prober);
   out.prober->start();
-  return std::shared_ptr<engine::chat_model>(
-      std::make_shared<routing::fallback_chain>(std::move(config), std::move(providers)));
+  return std::shared_ptr<engine::chat_model>(std::move(*chain));
 }
 
 // The router every session of this engine set shares. Routing and cache I/O run on a small pool

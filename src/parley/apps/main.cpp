@@ -4,8 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "bench/load/ws_load.hpp"
 #include "parley/apps/commands.hpp"
-#include "parley/apps/ws_load.hpp"
 
 namespace {
 
@@ -189,8 +189,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("!--no-progress", bench.progress, "do not show the progress bar");
   add_pipeline_flags(*bench_cmd, bench.pipeline, "streaming, sequential, or both (interleaved in one run, with the ratio)");
   add_engine_flags(*bench_cmd, bench.engines);
-  parley::app::ws_load_options load;  // --target: drive a running server (ws_load.hpp)
-  parley::app::add_ws_load_flags(*bench_cmd, load);
+  parley::load::ws_load_options load;  // --target: drive a running server (bench/load/ws_load.hpp)
+  parley::load::add_ws_load_flags(*bench_cmd, load);
 
   parley::app::say_options say;
   auto* say_cmd = app.add_subcommand("say", "Synthesize text with the embedded TTS and write a WAV");
@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? parley::app::exit_ok : parley::app::exit_usage;
   }
   if (*run_cmd) return parley::app::run_command(run);
-  if (*bench_cmd) return load.target.empty() ? parley::app::bench_command(bench) : parley::app::ws_load_command(load, bench);
+  if (*bench_cmd) return load.target.empty() ? parley::app::bench_command(bench) : parley::load::ws_load_command(load, bench);
   if (*say_cmd) return parley::app::say_command(say);
   if (*transcribe_cmd) return parley::app::transcribe_command(transcribe);
   if (*doctor_cmd) return parley::app::doctor_command(doctor);

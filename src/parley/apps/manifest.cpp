@@ -20,6 +20,14 @@ result<std::vector<manifest_entry>> read_manifest(const std::filesystem::path& p
         !j.contains("speech_end_ms") || !j["speech_end_ms"].is_number()) {
       return make_error(errc::invalid_argument, where + ": needs \"file\", \"text\" and \"speech_end_ms\"");
     }
+    for (const char* key : {"id", "category", "voice", "condition"}) {
+      if (j.contains(key) && !j[key].is_string()) {
+        return make_error(errc::invalid_argument, where + ": \"" + key + "\" must be a string");
+      }
+    }
+    if (j.contains("speech_start_ms") && !j["speech_start_ms"].is_number()) {
+      return make_error(errc::invalid_argument, where + ": \"speech_start_ms\" must be a number");
+    }
     manifest_entry e;
     e.file = base / j["file"].get<std::string>();
     e.text = j["text"].get<std::string>();

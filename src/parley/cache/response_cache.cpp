@@ -266,6 +266,15 @@ result<stored_entry> decode_entry(std::string_view bytes) {
   return e;
 }
 
+result<std::unique_ptr<response_cache>> response_cache::create(response_cache_config config,
+                                                               std::shared_ptr<engine::embedder> embedder,
+                                                               std::shared_ptr<entry_store> local,
+                                                               std::shared_ptr<entry_store> shared, const clock& clk) {
+  if (!local) return make_error(errc::invalid_argument, "response_cache: a local store is required");
+  return std::make_unique<response_cache>(std::move(config), std::move(embedder), std::move(local), std::move(shared),
+                                          clk);
+}
+
 response_cache::response_cache(response_cache_config config, std::shared_ptr<engine::embedder> embedder,
                                std::shared_ptr<entry_store> local, std::shared_ptr<entry_store> shared,
                                const clock& clk)

@@ -36,9 +36,12 @@
 // timeouts. Ownership: shares the embedder and stores; `clk` must outlive the cache.
 // Units: TTLs in seconds, similarities are cosines in [-1, 1], audio is 16-bit PCM mono.
 //
-//   response_cache rc({}, std::make_shared<ngram::ngram_embedder>(), std::make_shared<memory_store>(), nullptr);
-//   rc.store("what are your opening hours", {}, {.text = "We open at nine.", .audio = pcm});
-//   auto hit = rc.lookup("um, when do you open?", {});  // hit.kind == match_kind::semantic
+// Errors: create() fails (invalid_argument) without a local store.
+//
+//   auto rc = response_cache::create({}, std::make_shared<ngram::ngram_embedder>(),
+//                                    std::make_shared<memory_store>(), nullptr);
+//   (*rc)->store("what are your opening hours", {}, {.text = "We open at nine.", .audio = pcm});
+//   auto hit = (*rc)->lookup("um, when do you open?", {});  // hit.kind == match_kind::semantic
 #pragma once
 
 #include <atomic>
@@ -175,6 +178,15 @@ result<stored_entry> decode_entry(std::string_view bytes);
 
 class response_cache {
  public:
+  /// The cache over `local` (required) and `shared` (optional); without an embedder it matches
+  /// exactly only. invalid_argument without a local store.
+  static result<std::unique_ptr<response_cache>> create(response_cache_config config,
+                                                        std::shared_ptr<engine::embedder> embedder,
+                                                        std::shared_ptr<entry_store> local,
+                                                        std::shared_ptr<entry_store> shared,
+                                                        const clock& clk = steady_clock_source::instance());
+  /// Transitional: as create(), failing with std::invalid_argument. Kept only while tests/agent
+  /// constructs caches directly; new code calls create().
   response_cache(response_cache_config config, std::shared_ptr<engine::embedder> embedder,
                  std::shared_ptr<entry_store> local, std::shared_ptr<entry_store> shared,
                  const clock& clk = steady_clock_source::instance());

@@ -391,24 +391,49 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
 
 }  // namespace
 
-fallback_chain::fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers)
-    : shared_(std::make_shared<shared_state>()) {
-  if (providers.empty()) throw std::invalid_argument("fallback_chain: no providers");
+namespace {
+
+status check(const fallback_chain_config& config, const std::vector<chain_provider>& providers) {
+  if (providers.empty()) return make_error(errc::invalid_argument, "fallback_chain: no providers");
   for (const auto& p : providers) {
-    if (!p.model) throw std::invalid_argument("fallback_chain: provider '" + p.name + "' has no model");
+    if (!p.model) return make_error(errc::invalid_argument, "fallback_chain: provider '" + p.name + "' has no model");
   }
-  if (!config.executor) throw std::invalid_argument("fallback_chain: no executor");
+  if (!config.executor) return make_error(errc::invalid_argument, "fallback_chain: no executor");
   const hedge_policy& h = config.hedge;
   if (!std::isfinite(h.budget) || h.budget < 0.0) {
-    throw std::invalid_argument("fallback_chain: the hedge budget must be a fraction of requests >= 0 (0: none)");
+    return make_error(errc::invalid_argument,
+                      "fallback_chain: the hedge budget must be a fraction of requests >= 0 (0: none)");
   }
   if (h.budget > 0.0 && !(h.budget_burst >= 1.0 && std::isfinite(h.budget_burst))) {
-    throw std::invalid_argument("fallback_chain: the hedge budget's burst must be at least one hedge");
+    return make_error(errc::invalid_argument, "fallback_chain: the hedge budget's burst must be at least one hedge");
   }
-  if (config.clk == nullptr) config.clk = &steady_clock_source::instance();
-  shared_->config = std::move(config);
-  shared_->providers = std::move(providers);
+  return {};
 }
+
+std::shared_ptr<fallback_chain::shared_state> make_shared_state(fallback_chain_config config,
+                                                                std::vector<chain_provider> providers) {
+  auto shared = std::make_shared<fallback_chain::shared_state>();
+  if (config.clk == nullptr) config.clk = &steady_clock_source::instance();
+  shared->config = std::move(config);
+  shared->providers = std::move(providers);
+  return shared;
+}
+
+}  // namespace
+
+result<std::shared_ptr<fallback_chain>> fallback_chain::create(fallback_chain_config config,
+                                                               std::vector<chain_provider> providers) {
+  if (auto s = check(config, providers); !s) return s.error();
+  return std::shared_ptr<fallback_chain>(
+      new fallback_chain(make_shared_state(std::move(config), std::move(providers))));
+}
+
+fallback_chain::fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers) {
+  if (auto s = check(config, providers); !s) throw std::invalid_argument(s.error().message);
+  shared_ = make_shared_state(std::move(config), std::move(providers));
+}
+
+fallback_chain::fallback_chain(std::shared_ptr<shared_state> shared) : shared_(std::move(shared)) {}
 
 fallback_chain::~fallback_chain() = default;
 

@@ -32,11 +32,15 @@
 // request with errc::cancelled promptly, without waiting for the providers to acknowledge.
 // Units: milliseconds (`_ms`), steady clock.
 //
-//   routing::fallback_chain chain({.executor = io.get_executor(),
-//                                  .hedge = {.mode = routing::hedge_mode::fixed, .delay_ms = 800},
-//                                  .on_outcome = [](const routing::chain_outcome& o) { ... }},
-//                                 {{"cloud", cloud_model, cloud_health}, {"local", local_model, local_health}});
-//   chain.stream(request, {.on_token = ..., .on_done = ...}, stop.get_token());
+// Errors: create() fails (invalid_argument) for a configuration that cannot work (see create()).
+//
+//   auto chain = routing::fallback_chain::create(
+//       {.executor = io.get_executor(),
+//        .hedge = {.mode = routing::hedge_mode::fixed, .delay_ms = 800},
+//        .on_outcome = [](const routing::chain_outcome& o) { ... }},
+//       {{"cloud", cloud_model, cloud_health}, {"local", local_model, local_health}});
+//   if (!chain) return chain.error();
+//   (*chain)->stream(request, {.on_token = ..., .on_done = ...}, stop.get_token());
 #pragma once
 
 #include <atomic>
@@ -132,8 +136,12 @@ struct fallback_chain_config {
 
 class fallback_chain final : public engine::chat_model {
  public:
-  /// Throws std::invalid_argument when `providers` is empty, a model is null, no executor is given
-  /// or the hedge budget is negative, not finite, or has a burst below one hedge.
+  /// The chain, or invalid_argument when `providers` is empty, a model is null, no executor is
+  /// given or the hedge budget is negative, not finite, or has a burst below one hedge.
+  static result<std::shared_ptr<fallback_chain>> create(fallback_chain_config config,
+                                                        std::vector<chain_provider> providers);
+  /// Transitional: the same checks as create(), failing with std::invalid_argument. Kept only
+  /// while tests/agent constructs chains directly; new code calls create().
   fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers);
   ~fallback_chain() override;
 
@@ -149,6 +157,7 @@ class fallback_chain final : public engine::chat_model {
   struct shared_state;  // internal: what in-flight requests share with the chain
 
  private:
+  explicit fallback_chain(std::shared_ptr<shared_state> shared);
   std::shared_ptr<shared_state> shared_;
 };
 

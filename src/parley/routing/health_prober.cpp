@@ -7,7 +7,6 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <stop_token>
 
 namespace parley::routing {
@@ -106,11 +105,14 @@ struct health_prober::state : std::enable_shared_from_this<health_prober::state>
   }
 };
 
-health_prober::health_prober(prober_config config, std::vector<chain_provider> providers) {
-  if (!config.executor) throw std::invalid_argument("health_prober needs an executor");
+result<std::unique_ptr<health_prober>> health_prober::create(prober_config config, std::vector<chain_provider> providers) {
+  if (!config.executor) return make_error(errc::invalid_argument, "health_prober needs an executor");
   std::erase_if(providers, [](const chain_provider& p) { return !p.health || !p.model; });
-  state_ = std::make_shared<state>(std::move(config), std::move(providers));
+  return std::unique_ptr<health_prober>(
+      new health_prober(std::make_shared<state>(std::move(config), std::move(providers))));
 }
+
+health_prober::health_prober(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
 health_prober::~health_prober() { stop(); }
 

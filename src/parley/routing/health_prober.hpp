@@ -13,9 +13,11 @@
 // prober before waiting for that executor's threads to run out of work.
 // Units: milliseconds.
 //
-//   routing::health_prober prober({.executor = ex, .interval_ms = 1000},
-//                                 {{"cloud", cloud_model, cloud_health}});
-//   prober.start();
+// Errors: create() fails (invalid_argument) without an executor.
+//
+//   auto prober = routing::health_prober::create({.executor = ex, .interval_ms = 1000},
+//                                                {{"cloud", cloud_model, cloud_health}});
+//   if (prober) (*prober)->start();
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "parley/core/error.hpp"
 #include "parley/routing/fallback_chain.hpp"
 
 namespace parley::routing {
@@ -43,8 +46,8 @@ struct prober_stats {
 
 class health_prober {
  public:
-  /// Providers without a health object are ignored. Throws std::invalid_argument without an executor.
-  health_prober(prober_config config, std::vector<chain_provider> providers);
+  /// Providers without a health object (or a model) are ignored. invalid_argument without an executor.
+  static result<std::unique_ptr<health_prober>> create(prober_config config, std::vector<chain_provider> providers);
   ~health_prober();
   health_prober(const health_prober&) = delete;
   health_prober& operator=(const health_prober&) = delete;
@@ -56,6 +59,7 @@ class health_prober {
   struct state;  // shared with timers and probe callbacks
 
  private:
+  explicit health_prober(std::shared_ptr<state> s);
   std::shared_ptr<state> state_;
 };
 

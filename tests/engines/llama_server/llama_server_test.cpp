@@ -164,13 +164,14 @@ class llama_server_test : public ::testing::Test {
 TEST_F(llama_server_test, the_embedded_backend_runs_the_same_model_file) {
   auto embedded = llama::llama_chat_model::load({.model_path = model_path_, .context_tokens = 1024, .threads = 1});
   ASSERT_TRUE(embedded) << embedded.error().describe();
-  openai_chat_model http(config());
+  auto http = openai_chat_model::create(config());
+  ASSERT_TRUE(http) << http.error().describe();
   auto request = chat(12, "What time do you open?");
   request.temperature = 0.0;
   auto a = std::make_shared<collector>();
   auto b = std::make_shared<collector>();
   (*embedded)->stream(request, a->events(), {});
-  http.stream(request, b->events(), {});
+  (*http)->stream(request, b->events(), {});
   ASSERT_TRUE(a->wait_done());
   ASSERT_TRUE(b->wait_done());
   ASSERT_TRUE(a->done->has_value()) << a->done->error().describe();
@@ -183,10 +184,11 @@ TEST_F(llama_server_test, the_embedded_backend_runs_the_same_model_file) {
 }
 
 TEST_F(llama_server_test, streams_a_chat_completion_incrementally) {
-  openai_chat_model model(config());
+  auto model = openai_chat_model::create(config());
+  ASSERT_TRUE(model) << model.error().describe();
   auto c = std::make_shared<collector>();
   const auto sent = clock_type::now();
-  model.stream(chat(32), c->events(), {});
+  (*model)->stream(chat(32), c->events(), {});
   ASSERT_TRUE(c->wait_done()) << "on_done never came";
 
   std::lock_guard lock(c->mutex);
@@ -211,16 +213,17 @@ TEST_F(llama_server_test, streams_a_chat_completion_incrementally) {
   EXPECT_LT(c->token_times.front(), c->token_times.back());
   EXPECT_EQ(c->n_done, 1);
   EXPECT_EQ(c->n_after_done, 0);
-  EXPECT_EQ(model.caps().model, "tiny");
+  EXPECT_EQ((*model)->caps().model, "tiny");
 }
 
 TEST_F(llama_server_test, cancel_mid_stream_ends_at_once_and_nothing_follows) {
-  openai_chat_model model(config());
+  auto model = openai_chat_model::create(config());
+  ASSERT_TRUE(model) << model.error().describe();
   auto c = std::make_shared<collector>();
   std::stop_source stop;
   // Far more tokens than arrive before the cancel: ~2 s of generation even at the tiny model's
   // speed (the slot's context is 4096 tokens).
-  model.stream(chat(4000), c->events(), stop.get_token());
+  (*model)->stream(chat(4000), c->events(), stop.get_token());
   ASSERT_TRUE(c->wait_tokens(5)) << "fewer than 5 tokens before the stream ended: " << c->text();
 
   const auto asked = clock_type::now();
@@ -247,7 +250,7 @@ TEST_F(llama_server_test, cancel_mid_stream_ends_at_once_and_nothing_follows) {
 
   // The cancelled connection is not reused; the next request streams normally.
   auto next = std::make_shared<collector>();
-  model.stream(chat(8, "And now a short one."), next->events(), {});
+  (*model)->stream(chat(8, "And now a short one."), next->events(), {});
   ASSERT_TRUE(next->wait_done());
   ASSERT_TRUE(next->done && next->done->has_value()) << next->done->error().describe();
   EXPECT_FALSE(next->text().empty());
@@ -255,38 +258,40 @@ TEST_F(llama_server_test, cancel_mid_stream_ends_at_once_and_nothing_follows) {
 }
 
 TEST_F(llama_server_test, warm_opens_the_connection_the_first_request_reuses) {
-  openai_chat_model model(config());
-  EXPECT_EQ(model.n_connects(), 0u);
-  const status warmed = warm_and_wait(model);
+  auto model = openai_chat_model::create(config());
+  ASSERT_TRUE(model) << model.error().describe();
+  EXPECT_EQ((*model)->n_connects(), 0u);
+  const status warmed = warm_and_wait(**model);
   ASSERT_TRUE(warmed.has_value()) << warmed.error().describe();
-  EXPECT_EQ(model.n_connects(), 1u);
+  EXPECT_EQ((*model)->n_connects(), 1u);
   // Warming again with an idle connection pooled does nothing.
-  ASSERT_TRUE(warm_and_wait(model).has_value());
-  EXPECT_EQ(model.n_connects(), 1u);
+  ASSERT_TRUE(warm_and_wait(**model).has_value());
+  EXPECT_EQ((*model)->n_connects(), 1u);
 
   // The first turn goes over the warmed connection: no connect of its own.
   for (int turn = 0; turn < 2; ++turn) {
     auto c = std::make_shared<collector>();
-    model.stream(chat(8), c->events(), {});
+    (*model)->stream(chat(8), c->events(), {});
     ASSERT_TRUE(c->wait_done());
     ASSERT_TRUE(c->done && c->done->has_value()) << c->done->error().describe();
     EXPECT_FALSE(c->text().empty());
     if (turn == 0) {
-      EXPECT_EQ(model.n_connects(), 1u);
+      EXPECT_EQ((*model)->n_connects(), 1u);
     }
   }
   // This llama-server closes the connection after every streamed response (its chunked content
   // provider reports an error after the final chunk, so cpp-httplib drops keep-alive), hence the
   // second turn connects again — once, without an error or a retry reaching the caller.
-  EXPECT_LE(model.n_connects(), 2u);
+  EXPECT_LE((*model)->n_connects(), 2u);
 }
 
 TEST_F(llama_server_test, two_streams_at_once_each_complete) {
-  openai_chat_model model(config());
+  auto model = openai_chat_model::create(config());
+  ASSERT_TRUE(model) << model.error().describe();
   auto a = std::make_shared<collector>();
   auto b = std::make_shared<collector>();
-  model.stream(chat(24, "First question."), a->events(), {});
-  model.stream(chat(24, "Second question."), b->events(), {});
+  (*model)->stream(chat(24, "First question."), a->events(), {});
+  (*model)->stream(chat(24, "Second question."), b->events(), {});
   ASSERT_TRUE(a->wait_done());
   ASSERT_TRUE(b->wait_done());
   for (auto* c : {a.get(), b.get()}) {
@@ -296,7 +301,7 @@ TEST_F(llama_server_test, two_streams_at_once_each_complete) {
     EXPECT_EQ(c->n_done, 1);
     EXPECT_EQ(c->n_after_done, 0);
   }
-  EXPECT_EQ(model.n_connects(), 2u);
+  EXPECT_EQ((*model)->n_connects(), 2u);
 }
 
 }  // namespace

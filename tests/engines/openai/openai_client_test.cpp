@@ -79,6 +79,20 @@ struct collector : std::enable_shared_from_this<collector> {
   }
 };
 
+/// The model of `cfg` (null, with a test failure, when create() refuses it).
+std::shared_ptr<openai_chat_model> make_model(const chat_config& cfg) {
+  auto made = openai_chat_model::create(cfg);
+  EXPECT_TRUE(made) << (made ? "" : made.error().describe());
+  return made ? std::move(*made) : nullptr;
+}
+
+/// The embedder of `cfg` (null, with a test failure, when create() refuses it).
+std::shared_ptr<openai_embedder> make_embedder(const embedder_config& cfg) {
+  auto made = openai_embedder::create(cfg);
+  EXPECT_TRUE(made) << (made ? "" : made.error().describe());
+  return made ? std::move(*made) : nullptr;
+}
+
 /// Warms the model and waits for the outcome.
 status warm_and_wait(openai_chat_model& model) {
   auto p = std::make_shared<std::promise<status>>();
@@ -124,8 +138,9 @@ void stream_hello(fake_conn& conn) {
 
 TEST(openai_chat_model, streams_tokens_and_sends_a_proper_request) {
   fake_server server([](fake_conn& conn, const fake_request&, int) { stream_hello(conn); });
-  openai_chat_model model(config_for(server));
-  auto c = run(model);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done.has_value());
   EXPECT_TRUE(c->done->has_value()) << c->done->error().describe();
   EXPECT_EQ(c->text(), "Hello, world!");
@@ -145,7 +160,7 @@ TEST(openai_chat_model, streams_tokens_and_sends_a_proper_request) {
   EXPECT_FALSE(body.contains("tools"));
 
   // The key is a secret: never in names or descriptions.
-  EXPECT_EQ(model.name().find(secret_key), std::string::npos);
+  EXPECT_EQ(model->name().find(secret_key), std::string::npos);
   EXPECT_EQ(config_for(server).provider.describe().find(secret_key), std::string::npos);
   EXPECT_NE(config_for(server).provider.describe().find("key set"), std::string::npos);
 }
@@ -158,8 +173,9 @@ TEST(openai_chat_model, sends_extra_headers_and_no_authorization_without_a_key) 
   cfg.provider.headers = {{"X-Parley-Test", "yes"}};
   cfg.max_tokens = 32;
   cfg.temperature = 0.5;
-  openai_chat_model model(cfg);
-  auto c = run(model);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && c->done->has_value());
   const auto req = server.requests().at(0);
   EXPECT_EQ(req.headers.count("authorization"), 0u);
@@ -184,8 +200,9 @@ TEST(openai_chat_model, utf8_split_across_network_chunks_is_never_split_in_token
     conn.chunk(ev.substr(cut1 + 5));
     conn.finish();
   });
-  openai_chat_model model(config_for(server));
-  auto c = run(model);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && c->done->has_value());
   EXPECT_EQ(c->text(), text);
   for (const auto& t : c->tokens) EXPECT_EQ(text::utf8_complete_prefix(t), t.size()) << "split character";
@@ -193,15 +210,16 @@ TEST(openai_chat_model, utf8_split_across_network_chunks_is_never_split_in_token
 
 TEST(openai_chat_model, keep_alive_reuses_one_connection) {
   fake_server server([](fake_conn& conn, const fake_request&, int) { stream_hello(conn); });
-  openai_chat_model model(config_for(server));
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
   for (int i = 0; i < 3; ++i) {
-    auto c = run(model);
+    auto c = run(*model);
     ASSERT_TRUE(c->done && c->done->has_value());
     EXPECT_EQ(c->text(), "Hello, world!");
   }
   EXPECT_EQ(server.n_requests(), 3);
   EXPECT_EQ(server.n_accepts(), 1);
-  EXPECT_EQ(model.n_connects(), 1u);
+  EXPECT_EQ(model->n_connects(), 1u);
 }
 
 TEST(openai_chat_model, a_pooled_connection_the_server_closed_is_replaced_transparently) {
@@ -213,9 +231,10 @@ TEST(openai_chat_model, a_pooled_connection_the_server_closed_is_replaced_transp
   });
   auto cfg = config_for(server);
   cfg.max_retries = 0;
-  openai_chat_model model(cfg);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
   for (int i = 0; i < 3; ++i) {
-    auto c = run(model);
+    auto c = run(*model);
     ASSERT_TRUE(c->done && c->done->has_value()) << c->done->error().describe();
     EXPECT_EQ(c->text(), "Hello, world!");
   }
@@ -225,15 +244,16 @@ TEST(openai_chat_model, a_pooled_connection_the_server_closed_is_replaced_transp
 
 TEST(openai_chat_model, warm_opens_the_connection_the_first_request_uses) {
   fake_server server([](fake_conn& conn, const fake_request&, int) { stream_hello(conn); });
-  openai_chat_model model(config_for(server));
-  ASSERT_TRUE(warm_and_wait(model).has_value());
-  EXPECT_EQ(model.n_connects(), 1u);
-  ASSERT_TRUE(warm_and_wait(model).has_value());  // warming twice keeps the one idle connection
-  EXPECT_EQ(model.n_connects(), 1u);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  ASSERT_TRUE(warm_and_wait(*model).has_value());
+  EXPECT_EQ(model->n_connects(), 1u);
+  ASSERT_TRUE(warm_and_wait(*model).has_value());  // warming twice keeps the one idle connection
+  EXPECT_EQ(model->n_connects(), 1u);
 
-  auto c = run(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && c->done->has_value());
-  EXPECT_EQ(model.n_connects(), 1u);
+  EXPECT_EQ(model->n_connects(), 1u);
   EXPECT_EQ(server.n_accepts(), 1);
 }
 
@@ -246,8 +266,9 @@ TEST(openai_chat_model, slow_first_token_is_a_timeout) {
   });
   auto cfg = config_for(server);
   cfg.first_token_timeout_ms = 200;
-  openai_chat_model model(cfg);
-  auto c = run(model);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::timeout);
   EXPECT_NE(c->done->error().message.find("first token"), std::string::npos);
@@ -268,9 +289,10 @@ TEST(openai_chat_model, connection_refused_is_unavailable_quickly) {
   cfg.model = "m";
   cfg.max_retries = 1;
   cfg.backoff_ms = 10;
-  openai_chat_model model(cfg);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
   const auto t0 = std::chrono::steady_clock::now();
-  auto c = run(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::unavailable);
   EXPECT_EQ(c->done->error().message.find(secret_key), std::string::npos);
@@ -285,8 +307,9 @@ TEST(openai_chat_model, reset_mid_stream_errors_after_the_partial_text_without_r
     conn.sleep_ms(50);
     conn.reset();
   });
-  openai_chat_model model(config_for(server));
-  auto c = run(model);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::unavailable);
   EXPECT_EQ(c->text(), "Hello there");  // once: never retried after text
@@ -301,8 +324,9 @@ TEST(openai_chat_model, http_500_is_retried_before_the_first_token) {
       stream_hello(conn);
     }
   });
-  openai_chat_model model(config_for(server));
-  auto c = run(model);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && c->done->has_value()) << c->done->error().describe();
   EXPECT_EQ(c->text(), "Hello, world!");
   EXPECT_EQ(server.n_requests(), 2);
@@ -314,8 +338,9 @@ TEST(openai_chat_model, http_500_every_time_gives_unavailable_with_the_message) 
   });
   auto cfg = config_for(server);
   cfg.max_retries = 2;
-  openai_chat_model model(cfg);
-  auto c = run(model);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::unavailable);
   EXPECT_NE(c->done->error().message.find("503"), std::string::npos);
@@ -331,9 +356,10 @@ TEST(openai_chat_model, http_429_waits_for_retry_after_then_retries) {
       stream_hello(conn);
     }
   });
-  openai_chat_model model(config_for(server));
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
   const auto t0 = std::chrono::steady_clock::now();
-  auto c = run(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && c->done->has_value());
   EXPECT_EQ(c->text(), "Hello, world!");
   EXPECT_EQ(server.n_requests(), 2);
@@ -344,8 +370,9 @@ TEST(openai_chat_model, http_401_is_an_engine_failure_naming_the_status_not_the_
   fake_server server([](fake_conn& conn, const fake_request&, int) {
     conn.respond(401, R"({"error":{"message":"Incorrect API key provided: )" + secret_key + "\"}}");
   });
-  openai_chat_model model(config_for(server));
-  auto c = run(model);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::engine_failure);
   const std::string msg = c->done->error().describe();
@@ -363,8 +390,9 @@ TEST(openai_chat_model, malformed_event_is_a_clear_error_after_what_streamed) {
     conn.token(" again");
     conn.finish();
   });
-  openai_chat_model model(config_for(server));
-  auto c = run(model);
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::engine_failure);
   EXPECT_NE(c->done->error().message.find("malformed"), std::string::npos);
@@ -380,8 +408,9 @@ TEST(openai_chat_model, stream_that_never_ends_hits_the_inter_token_timeout) {
   });
   auto cfg = config_for(server);
   cfg.inter_token_timeout_ms = 200;
-  openai_chat_model model(cfg);
-  auto c = run(model);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::timeout);
   EXPECT_NE(c->done->error().message.find("inter-token"), std::string::npos);
@@ -395,11 +424,12 @@ TEST(openai_chat_model, cancel_mid_stream_ends_with_cancelled_promptly) {
     conn.token("Start");
     conn.stall();
   });
-  openai_chat_model model(config_for(server));
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
   auto stop = std::make_shared<std::stop_source>();
   auto c = std::make_shared<collector>();
   c->also_on_token = [stop](std::string_view) { stop->request_stop(); };  // from the callback thread
-  model.stream(hello_request(), c->events(), stop->get_token());
+  model->stream(hello_request(), c->events(), stop->get_token());
   ASSERT_TRUE(c->wait());
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::cancelled);
@@ -411,10 +441,11 @@ TEST(openai_chat_model, cancel_mid_stream_ends_with_cancelled_promptly) {
 
 TEST(openai_chat_model, stop_requested_before_stream_gives_cancelled) {
   fake_server server([](fake_conn& conn, const fake_request&, int) { stream_hello(conn); });
-  openai_chat_model model(config_for(server));
+  auto model = make_model(config_for(server));
+  ASSERT_TRUE(model);
   std::stop_source stop;
   stop.request_stop();
-  auto c = run(model, stop.get_token());
+  auto c = run(*model, stop.get_token());
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::cancelled);
   EXPECT_TRUE(c->tokens.empty());
@@ -428,8 +459,9 @@ TEST(openai_chat_model, destroying_the_model_cancels_open_streams) {
   });
   auto c = std::make_shared<collector>();
   {
-    openai_chat_model model(config_for(server));
-    model.stream(hello_request(), c->events(), {});
+    auto model = make_model(config_for(server));
+    ASSERT_TRUE(model);
+    model->stream(hello_request(), c->events(), {});
     const auto t0 = std::chrono::steady_clock::now();
     while (c->text().empty() && std::chrono::steady_clock::now() - t0 < no_hang_bound) {
       std::this_thread::sleep_for(5ms);
@@ -478,8 +510,9 @@ TEST(openai_chat_model, tool_call_round_trip) {
     return std::string(R"({"time":"12:00"})");
   };
   cfg.tools.push_back(t);
-  openai_chat_model model(cfg);
-  auto c = run(model);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  auto c = run(*model);
   ASSERT_TRUE(c->done && c->done->has_value()) << c->done->error().describe();
   EXPECT_EQ(c->text(), "Let me check. It is noon.");
   EXPECT_EQ(n_runs.load(), 1);
@@ -499,22 +532,46 @@ TEST(openai_chat_model, tool_rounds_are_capped) {
   });
   auto cfg = config_for(server);
   cfg.max_tool_rounds = 3;
-  openai_chat_model model(cfg);
-  model.add_tool(tool{"loop", "calls itself", R"({"type":"object"})",
-                      [](std::string_view) -> result<std::string> { return std::string("again"); }});
-  auto c = run(model);
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  ASSERT_TRUE(model->add_tool(tool{"loop", "calls itself", R"({"type":"object"})",
+                                   [](std::string_view) -> result<std::string> { return std::string("again"); }}));
+  auto c = run(*model);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::engine_failure);
   EXPECT_EQ(server.n_requests(), 3);
 }
 
-TEST(openai_chat_model, bad_config_throws_at_construction) {
+TEST(openai_chat_model, a_bad_config_is_refused_at_creation) {
+  const auto refused = [](const chat_config& cfg) {
+    const auto made = openai_chat_model::create(cfg);
+    return !made && made.error().code == errc::invalid_argument;
+  };
   chat_config cfg;
   cfg.provider.base_url = "ftp://example.com";
-  EXPECT_THROW(openai_chat_model{cfg}, std::invalid_argument);
+  EXPECT_TRUE(refused(cfg));
+  cfg.provider.base_url = "https://127.0.0.1:1/v1";
+  cfg.provider.ca_file = "/nonexistent/parley-ca.pem";
+  EXPECT_TRUE(refused(cfg));
+  cfg.provider.ca_file.clear();
   cfg.provider.base_url = "http://127.0.0.1:1/v1";
   cfg.tools.push_back(tool{"t", "", "not json", [](std::string_view) -> result<std::string> { return std::string(); }});
+  EXPECT_TRUE(refused(cfg));
+  // The transitional constructor makes the same checks, as exceptions.
   EXPECT_THROW(openai_chat_model{cfg}, std::invalid_argument);
+
+  cfg.tools.clear();
+  auto model = make_model(cfg);
+  ASSERT_TRUE(model);
+  const auto added = model->add_tool(tool{"", "", "{}", [](std::string_view) -> result<std::string> { return std::string(); }});
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, errc::invalid_argument);
+
+  embedder_config ecfg;
+  ecfg.provider.base_url = "not a url";
+  const auto embedder = openai_embedder::create(ecfg);
+  ASSERT_FALSE(embedder);
+  EXPECT_EQ(embedder.error().code, errc::invalid_argument);
 }
 
 // ---- embeddings ------------------------------------------------------------------------------
@@ -527,22 +584,23 @@ TEST(openai_embedder, embeds_normalises_and_reuses_the_connection) {
   cfg.provider.base_url = server.base_url();
   cfg.provider.api_key = secret_key;
   cfg.model = "embed-model";
-  openai_embedder e(cfg);
-  EXPECT_EQ(e.dims(), 0u);
+  auto e = make_embedder(cfg);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->dims(), 0u);
   for (int i = 0; i < 2; ++i) {
-    auto v = e.embed("when do you open");
+    auto v = e->embed("when do you open");
     ASSERT_TRUE(v.has_value()) << v.error().describe();
     ASSERT_EQ(v->size(), 2u);
     EXPECT_NEAR((*v)[0], 0.6f, 1e-6);
     EXPECT_NEAR((*v)[1], 0.8f, 1e-6);
   }
-  EXPECT_EQ(e.dims(), 2u);
+  EXPECT_EQ(e->dims(), 2u);
   EXPECT_EQ(server.n_accepts(), 1);
   const auto req = server.requests().at(0);
   EXPECT_EQ(req.target, "/v1/embeddings");
   EXPECT_EQ(req.json()["model"], "embed-model");
   EXPECT_EQ(req.json()["input"], "when do you open");
-  auto zero = e.embed("");
+  auto zero = e->embed("");
   ASSERT_TRUE(zero.has_value());
   EXPECT_EQ(*zero, std::vector<float>(2, 0.0f));
   EXPECT_EQ(server.n_requests(), 2);
@@ -558,15 +616,16 @@ TEST(openai_embedder, errors_are_specific) {
   cfg.provider.base_url = server.base_url();
   cfg.model = "nope";
   cfg.request_timeout_ms = 200;
-  openai_embedder e(cfg);
-  auto a = e.embed("x");
+  auto e = make_embedder(cfg);
+  ASSERT_TRUE(e);
+  auto a = e->embed("x");
   ASSERT_FALSE(a.has_value());
   EXPECT_EQ(a.error().code, errc::engine_failure);
   EXPECT_NE(a.error().message.find("model not found"), std::string::npos);
-  auto b = e.embed("x");
+  auto b = e->embed("x");
   ASSERT_FALSE(b.has_value());
   EXPECT_EQ(b.error().code, errc::engine_failure);
-  auto c = e.embed("x");
+  auto c = e->embed("x");
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code, errc::timeout);
   server.stop();
@@ -613,14 +672,15 @@ TEST(openai_chat_model_tls, streams_over_tls_with_verification_and_sni) {
   cfg.provider.base_url = server.base_url("localhost");
   cfg.provider.ca_file = (dir / "cert.pem").string();
   {
-    openai_chat_model model(cfg);
-    ASSERT_TRUE(warm_and_wait(model).has_value());
+    auto model = make_model(cfg);
+    ASSERT_TRUE(model);
+    ASSERT_TRUE(warm_and_wait(*model).has_value());
     for (int i = 0; i < 2; ++i) {
-      auto c = run(model);
+      auto c = run(*model);
       ASSERT_TRUE(c->done && c->done->has_value()) << c->done->error().describe();
       EXPECT_EQ(c->text(), "Hello, world!");
     }
-    EXPECT_EQ(model.n_connects(), 1u);  // warmed, then reused: one handshake in all
+    EXPECT_EQ(model->n_connects(), 1u);  // warmed, then reused: one handshake in all
   }
   EXPECT_EQ(server.n_accepts(), 1);
   {
@@ -632,8 +692,9 @@ TEST(openai_chat_model_tls, streams_over_tls_with_verification_and_sni) {
   // Without trusting the certificate, verification fails: unavailable, nothing streamed.
   cfg.provider.ca_file.clear();
   cfg.max_retries = 0;
-  openai_chat_model untrusting(cfg);
-  auto c = run(untrusting);
+  auto untrusting = make_model(cfg);
+  ASSERT_TRUE(untrusting);
+  auto c = run(*untrusting);
   ASSERT_TRUE(c->done && !c->done->has_value());
   EXPECT_EQ(c->done->error().code, errc::unavailable);
   EXPECT_NE(c->done->error().message.find("TLS"), std::string::npos);

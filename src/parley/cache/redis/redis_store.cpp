@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
-#include <stdexcept>
 #include <utility>
 
 namespace parley::cache {
@@ -163,20 +162,24 @@ class redis_store::connection {
   bool unknown_command_ = false;
 };
 
+result<std::unique_ptr<redis_store>> redis_store::create(redis_config config) {
+  const auto bad = [](const char* what) { return make_error(errc::invalid_argument, std::string("redis: ") + what); };
+  if (config.host.empty()) return bad("host is empty");
+  if (config.port <= 0 || config.port > 65535) return bad("port must be in 1..65535");
+  if (config.db < 0) return bad("db must be >= 0");
+  if (config.connect_timeout_ms <= 0) return bad("connect_timeout_ms must be > 0");
+  if (config.command_timeout_ms <= 0) return bad("command_timeout_ms must be > 0");
+  if (config.pool_size == 0) return bad("pool_size must be > 0");
+  if (config.breaker_failures <= 0) return bad("breaker_failures must be > 0");
+  if (config.breaker_cooldown_ms < 0) return bad("breaker_cooldown_ms must be >= 0");
+  if (config.scan_batch == 0) return bad("scan_batch must be > 0");
+  return std::unique_ptr<redis_store>(new redis_store(std::move(config)));
+}
+
 redis_store::redis_store(redis_config config)
     : config_(std::move(config)),
       clk_(config_.clk != nullptr ? config_.clk : &steady_clock_source::instance()),
-      endpoint_(config_.host + ":" + std::to_string(config_.port)) {
-  if (config_.host.empty()) throw std::invalid_argument("redis: host is empty");
-  if (config_.port <= 0 || config_.port > 65535) throw std::invalid_argument("redis: port must be in 1..65535");
-  if (config_.db < 0) throw std::invalid_argument("redis: db must be >= 0");
-  if (config_.connect_timeout_ms <= 0) throw std::invalid_argument("redis: connect_timeout_ms must be > 0");
-  if (config_.command_timeout_ms <= 0) throw std::invalid_argument("redis: command_timeout_ms must be > 0");
-  if (config_.pool_size == 0) throw std::invalid_argument("redis: pool_size must be > 0");
-  if (config_.breaker_failures <= 0) throw std::invalid_argument("redis: breaker_failures must be > 0");
-  if (config_.breaker_cooldown_ms < 0) throw std::invalid_argument("redis: breaker_cooldown_ms must be >= 0");
-  if (config_.scan_batch == 0) throw std::invalid_argument("redis: scan_batch must be > 0");
-}
+      endpoint_(config_.host + ":" + std::to_string(config_.port)) {}
 
 redis_store::~redis_store() {
   std::lock_guard lk(pool_mu_);

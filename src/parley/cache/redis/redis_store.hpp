@@ -37,9 +37,10 @@
 //   parley::cache::redis_config cfg;
 //   cfg.port = 6379;
 //   cfg.key_prefix = "parley:";
-//   parley::cache::redis_store store(cfg);             // no network yet
-//   if (auto st = store.put("k", bytes, std::chrono::hours(1)); !st) log(st.error().describe());
-//   auto v = store.get("k");                             // result<optional<string>>
+//   auto store = parley::cache::redis_store::create(cfg);  // checks cfg; no network yet
+//   if (!store) return store.error();
+//   if (auto st = (*store)->put("k", bytes, std::chrono::hours(1)); !st) log(st.error().describe());
+//   auto v = (*store)->get("k");                             // result<optional<string>>
 #pragma once
 
 #include <array>
@@ -48,6 +49,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -101,8 +103,8 @@ struct redis_stats {
 
 class redis_store final : public entry_store {
  public:
-  /// Validates `config` (throws std::invalid_argument on a bad one: start-up only); connects lazily.
-  explicit redis_store(redis_config config);
+  /// The store of `config` (invalid_argument for a bad one, naming the field); connects lazily.
+  static result<std::unique_ptr<redis_store>> create(redis_config config);
   ~redis_store() override;
   redis_store(const redis_store&) = delete;
   redis_store& operator=(const redis_store&) = delete;
@@ -125,6 +127,7 @@ class redis_store final : public entry_store {
   const redis_config& config() const { return config_; }
 
  private:
+  explicit redis_store(redis_config config);
   class connection;
   enum class admission { allow, probe, reject };
   template <class R, class Body>

@@ -78,6 +78,17 @@ result<llm_profile> find_llm_profile(const std::string& name, const std::map<std
   return find_profile("LLM", name, profiles);
 }
 
+namespace {
+// `obj[key]` as a number: `fallback` when absent, an error (not an exception) when it is there but
+// not a number.
+result<double> number_field(const nlohmann::json& obj, const char* key, double fallback, const std::string& where) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) return fallback;
+  if (!it->is_number()) return make_error(errc::invalid_argument, where + ": \"" + key + "\" must be a number");
+  return it->get<double>();
+}
+}  // namespace
+
 result<std::map<std::string, llm_profile>> parse_llm_profiles(const std::string& json_text) {
   const auto doc = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return make_error(errc::invalid_argument, "profiles file is not valid JSON");
@@ -86,18 +97,28 @@ result<std::map<std::string, llm_profile>> parse_llm_profiles(const std::string&
   }
   std::map<std::string, llm_profile> out{{"zero", llm_profile::zero()}};
   for (const auto& [name, p] : doc["llm"].items()) {
-    const auto& ttft = p.value("ttft_ms", nlohmann::json::object());
-    if (!ttft.contains("p50") || !ttft["p50"].is_number()) {
-      return make_error(errc::invalid_argument, "profile '" + name + "' lacks ttft_ms.p50");
+    const std::string where = "profile '" + name + "'";
+    if (!p.is_object()) return make_error(errc::invalid_argument, where + " is not an object");
+    const auto ttft = p.value("ttft_ms", nlohmann::json::object());
+    if (!ttft.is_object() || !ttft.contains("p50") || !ttft["p50"].is_number()) {
+      return make_error(errc::invalid_argument, where + " lacks ttft_ms.p50");
     }
     llm_profile prof;
     prof.name = name;
     prof.ttft.p50_ms = ttft["p50"].get<double>();
-    prof.ttft.p99_ms = ttft.value("p99", prof.ttft.p50_ms);
-    prof.tokens_per_s = p.value("tokens_per_s", 0.0);
+    auto p99 = number_field(ttft, "p99", prof.ttft.p50_ms, where + ", ttft_ms");
+    auto tokens_per_s = number_field(p, "tokens_per_s", 0.0, where);
+    if (!p99) return p99.error();
+    if (!tokens_per_s) return tokens_per_s.error();
+    prof.ttft.p99_ms = *p99;
+    prof.tokens_per_s = *tokens_per_s;
     if (p.contains("spike") && p["spike"].is_object()) {
-      prof.ttft.spike.p = p["spike"].value("p", 0.0);
-      prof.ttft.spike.extra_ms = p["spike"].value("extra_ms", 0.0);
+      auto spike_p = number_field(p["spike"], "p", 0.0, where + ", spike");
+      auto extra_ms = number_field(p["spike"], "extra_ms", 0.0, where + ", spike");
+      if (!spike_p) return spike_p.error();
+      if (!extra_ms) return extra_ms.error();
+      prof.ttft.spike.p = *spike_p;
+      prof.ttft.spike.extra_ms = *extra_ms;
     }
     out[name] = prof;
   }

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <openssl/ssl.h>
-#include <stdexcept>
 
 namespace parley::openai::detail {
 
@@ -109,22 +108,28 @@ bool connection::looks_alive() {
 
 // ---- provider_client -------------------------------------------------------------------------
 
-provider_client::provider_client(provider_config config)
-    : config_(std::move(config)), work_(asio::make_work_guard(io_)) {
-  auto ep = parse_base_url(config_.base_url);
-  if (!ep) throw std::invalid_argument(ep.error().message);
-  endpoint_ = std::move(*ep);
-  api_key_ = config_.resolve_api_key();
-  if (endpoint_.tls) {
-    tls_context_.emplace(asio::ssl::context::tls_client);
-    tls_context_->set_default_verify_paths();
-    if (!config_.ca_file.empty()) {
+result<std::unique_ptr<provider_client>> provider_client::create(provider_config config) {
+  auto ep = parse_base_url(config.base_url);
+  if (!ep) return ep.error();
+  std::optional<asio::ssl::context> tls_context;
+  if (ep->tls) {
+    tls_context.emplace(asio::ssl::context::tls_client);
+    tls_context->set_default_verify_paths();
+    if (!config.ca_file.empty()) {
       boost::system::error_code ec;
-      tls_context_->load_verify_file(config_.ca_file, ec);
-      if (ec) throw std::invalid_argument("cannot load CA file " + config_.ca_file + ": " + ec.message());
+      tls_context->load_verify_file(config.ca_file, ec);
+      if (ec) return make_error(errc::invalid_argument, "cannot load CA file " + config.ca_file + ": " + ec.message());
     }
-    tls_context_->set_verify_mode(config_.tls_verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    tls_context->set_verify_mode(config.tls_verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
   }
+  return std::unique_ptr<provider_client>(
+      new provider_client(std::move(config), std::move(*ep), std::move(tls_context)));
+}
+
+provider_client::provider_client(provider_config config, endpoint where, std::optional<asio::ssl::context> tls_context)
+    : config_(std::move(config)), endpoint_(std::move(where)), work_(asio::make_work_guard(io_)) {
+  api_key_ = config_.resolve_api_key();
+  if (tls_context) tls_context_.emplace(std::move(*tls_context));
   thread_ = std::thread([this] { io_.run(); });
 }
 

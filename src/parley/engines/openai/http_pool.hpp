@@ -87,8 +87,9 @@ class connection {
 
 class provider_client {
  public:
-  /// Throws std::invalid_argument for a bad base_url or CA file (config time).
-  explicit provider_client(provider_config config);
+  /// The client of `config`, its network thread started; invalid_argument for a bad base_url
+  /// or a CA file that cannot be loaded (config time). No connection is opened yet.
+  static result<std::unique_ptr<provider_client>> create(provider_config config);
   ~provider_client();
   provider_client(const provider_client&) = delete;
   provider_client& operator=(const provider_client&) = delete;
@@ -114,6 +115,7 @@ class provider_client {
   std::string redact(std::string text) const;
 
  private:
+  provider_client(provider_config config, endpoint where, std::optional<asio::ssl::context> tls_context);
   asio::awaitable<status> connect(std::shared_ptr<connection>& slot);
 
   provider_config config_;

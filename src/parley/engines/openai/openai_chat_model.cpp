@@ -32,13 +32,14 @@ namespace {
 constexpr std::size_t max_error_body_bytes = 64 * 1024;
 constexpr std::size_t max_json_body_bytes = 4u << 20;
 
-void check_tool(const tool& t) {
-  if (t.name.empty()) throw std::invalid_argument("tool without a name");
-  if (!t.run) throw std::invalid_argument("tool '" + t.name + "' has no run function");
+status check_tool(const tool& t) {
+  if (t.name.empty()) return make_error(errc::invalid_argument, "tool without a name");
+  if (!t.run) return make_error(errc::invalid_argument, "tool '" + t.name + "' has no run function");
   const json schema = json::parse(t.parameters_schema, nullptr, /*allow_exceptions=*/false);
   if (schema.is_discarded() || !schema.is_object()) {
-    throw std::invalid_argument("tool '" + t.name + "': parameters_schema is not a JSON object");
+    return make_error(errc::invalid_argument, "tool '" + t.name + "': parameters_schema is not a JSON object");
   }
+  return {};
 }
 
 std::string ms_text(int ms) { return std::to_string(ms) + " ms"; }
@@ -46,14 +47,16 @@ std::string ms_text(int ms) { return std::to_string(ms) + " ms"; }
 }  // namespace
 
 struct openai_chat_model::impl {
-  explicit impl(chat_config c) : config(std::move(c)), client(config.provider) {}
+  impl(chat_config c, std::unique_ptr<provider_client> p)
+      : config(std::move(c)), owned_client(std::move(p)), client(*owned_client) {}
 
   chat_config config;
   std::mutex tools_mutex;
   std::shared_ptr<const std::vector<tool>> tools;  // guarded by tools_mutex (the pointer)
   std::stop_source shutdown;
   asio::thread_pool tool_pool{1};
-  provider_client client;  // last: destroyed first, after its coroutines ended
+  std::unique_ptr<provider_client> owned_client;  // last: destroyed first, after its coroutines ended
+  provider_client& client;                         // *owned_client
 };
 
 namespace {
@@ -438,14 +441,38 @@ asio::awaitable<void> run_call(std::shared_ptr<chat_call> self) {
 
 }  // namespace
 
-openai_chat_model::openai_chat_model(chat_config config) {
+namespace {
+
+// The model's state for `config`: its tools checked, its client (and network thread) started.
+result<std::shared_ptr<openai_chat_model::impl>> make_impl(chat_config config) {
   std::vector<tool> tools = std::move(config.tools);
   config.tools.clear();
-  for (const auto& t : tools) check_tool(t);
+  for (const auto& t : tools) {
+    if (auto s = check_tool(t); !s) return s.error();
+  }
   if (config.max_tool_rounds < 1) config.max_tool_rounds = 1;
-  impl_ = std::make_shared<impl>(std::move(config));
-  impl_->tools = std::make_shared<const std::vector<tool>>(std::move(tools));
+  auto client = provider_client::create(config.provider);
+  if (!client) return client.error();
+  auto state = std::make_shared<openai_chat_model::impl>(std::move(config), std::move(*client));
+  state->tools = std::make_shared<const std::vector<tool>>(std::move(tools));
+  return state;
 }
+
+}  // namespace
+
+result<std::shared_ptr<openai_chat_model>> openai_chat_model::create(chat_config config) {
+  auto state = make_impl(std::move(config));
+  if (!state) return state.error();
+  return std::shared_ptr<openai_chat_model>(new openai_chat_model(std::move(*state)));
+}
+
+openai_chat_model::openai_chat_model(chat_config config) {
+  auto state = make_impl(std::move(config));
+  if (!state) throw std::invalid_argument(state.error().message);
+  impl_ = std::move(*state);
+}
+
+openai_chat_model::openai_chat_model(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
 
 openai_chat_model::~openai_chat_model() {
   impl_->shutdown.request_stop();  // every open stream ends with cancelled
@@ -462,13 +489,14 @@ engine::chat_caps openai_chat_model::caps() const { return {true, impl_->config.
 
 std::size_t openai_chat_model::n_connects() const { return impl_->client.n_connects(); }
 
-void openai_chat_model::add_tool(tool t) {
-  check_tool(t);
+status openai_chat_model::add_tool(tool t) {
+  if (auto s = check_tool(t); !s) return s;
   std::lock_guard lock(impl_->tools_mutex);
   auto next = std::make_shared<std::vector<tool>>(*impl_->tools);
   std::erase_if(*next, [&](const tool& x) { return x.name == t.name; });
   next->push_back(std::move(t));
   impl_->tools = std::move(next);
+  return {};
 }
 
 void openai_chat_model::stream(engine::chat_request request, engine::chat_events events, std::stop_token stop) {

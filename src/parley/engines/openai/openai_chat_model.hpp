@@ -25,9 +25,10 @@
 //   cfg.provider.base_url = "https://api.groq.com/openai/v1";
 //   cfg.provider.api_key_env = "GROQ_API_KEY";
 //   cfg.model = "llama-3.1-8b-instant";
-//   openai::openai_chat_model model(cfg);
-//   model.warm();                                   // at session start
-//   model.stream(request, {.on_token = ..., .on_done = ...}, stop.get_token());
+//   auto model = openai::openai_chat_model::create(cfg);  // invalid_argument: bad base_url, CA file, tool
+//   if (!model) return model.error();
+//   (*model)->warm();                                   // at session start
+//   (*model)->stream(request, {.on_token = ..., .on_done = ...}, stop.get_token());
 #pragma once
 
 #include <cstddef>
@@ -42,7 +43,11 @@ namespace parley::openai {
 
 class openai_chat_model final : public engine::chat_model {
  public:
-  /// Throws std::invalid_argument for a bad base_url, CA file or tool schema (config time).
+  /// The model of `config`, its network thread started (no connection yet); invalid_argument for
+  /// a bad base_url, a CA file that cannot be loaded or a bad tool (config time).
+  static result<std::shared_ptr<openai_chat_model>> create(chat_config config);
+  /// Transitional: as create(), failing with std::invalid_argument. Kept only while tests/agent
+  /// constructs models directly; new code calls create().
   explicit openai_chat_model(chat_config config);
   ~openai_chat_model() override;
   openai_chat_model(const openai_chat_model&) = delete;
@@ -57,8 +62,8 @@ class openai_chat_model final : public engine::chat_model {
   void warm(std::function<void(status)> done = {});
 
   /// Adds (or replaces, by name) a tool for the streams started after this call.
-  /// Throws std::invalid_argument when the schema is not a JSON object or `run` is empty.
-  void add_tool(tool t);
+  /// invalid_argument (and nothing added) when the schema is not a JSON object or `run` is empty.
+  status add_tool(tool t);
 
   /// Connections opened so far (each a TCP connect plus TLS handshake for https).
   std::size_t n_connects() const;
@@ -66,6 +71,7 @@ class openai_chat_model final : public engine::chat_model {
   struct impl;  // opaque (network thread, pool, tools)
 
  private:
+  explicit openai_chat_model(std::shared_ptr<impl> state);
   std::shared_ptr<impl> impl_;
 };
 

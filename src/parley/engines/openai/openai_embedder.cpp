@@ -115,9 +115,14 @@ asio::awaitable<void> run_embed(provider_client& client, std::string body, int t
 
 }  // namespace
 
-openai_embedder::openai_embedder(embedder_config config)
-    : config_(std::move(config)), dims_(config_.dims),
-      client_(std::make_unique<provider_client>(config_.provider)) {}
+result<std::shared_ptr<openai_embedder>> openai_embedder::create(embedder_config config) {
+  auto client = provider_client::create(config.provider);
+  if (!client) return client.error();
+  return std::shared_ptr<openai_embedder>(new openai_embedder(std::move(config), std::move(*client)));
+}
+
+openai_embedder::openai_embedder(embedder_config config, std::unique_ptr<provider_client> client)
+    : config_(std::move(config)), dims_(config_.dims), client_(std::move(client)) {}
 
 openai_embedder::~openai_embedder() = default;
 

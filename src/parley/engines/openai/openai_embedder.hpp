@@ -14,8 +14,8 @@
 //   openai::embedder_config cfg;
 //   cfg.provider.base_url = "http://127.0.0.1:11434/v1";
 //   cfg.model = "nomic-embed-text";
-//   openai::openai_embedder e(cfg);
-//   auto v = e.embed("when do you open");
+//   auto e = openai::openai_embedder::create(cfg);  // invalid_argument: bad base_url or CA file
+//   auto v = (*e)->embed("when do you open");
 #pragma once
 
 #include <atomic>
@@ -35,8 +35,9 @@ class provider_client;
 
 class openai_embedder final : public engine::embedder {
  public:
-  /// Throws std::invalid_argument for a bad base_url or CA file (config time).
-  explicit openai_embedder(embedder_config config);
+  /// The embedder of `config`, its network thread started (no connection yet); invalid_argument
+  /// for a bad base_url or a CA file that cannot be loaded (config time).
+  static result<std::shared_ptr<openai_embedder>> create(embedder_config config);
   ~openai_embedder() override;
   openai_embedder(const openai_embedder&) = delete;
   openai_embedder& operator=(const openai_embedder&) = delete;
@@ -50,6 +51,7 @@ class openai_embedder final : public engine::embedder {
   std::size_t n_connects() const;
 
  private:
+  openai_embedder(embedder_config config, std::unique_ptr<detail::provider_client> client);
   embedder_config config_;
   std::atomic<std::size_t> dims_{0};
   std::unique_ptr<detail::provider_client> client_;

@@ -1,4 +1,4 @@
-// The load client's room tone (apps/ws_load): between turns it streams the background of the clip
+// The load client's room tone (bench/load/room_tone): between turns it streams the background of the clip
 // it last spoke, looped, and never a sample of the speech itself; digital zeros when the clip has
 // no background.
 #include <gtest/gtest.h>
@@ -7,13 +7,13 @@
 #include <numeric>
 #include <vector>
 
-#include "parley/apps/ws_load.hpp"
+#include "bench/load/room_tone.hpp"
 
 namespace {
 
 using parley::media_time;
-using parley::app::next_room_tone_frame;
-using parley::app::room_samples_before;
+using parley::load::next_room_tone_frame;
+using parley::load::room_samples_before;
 
 constexpr media_time k_frame = 320;  // 20 ms at 16 kHz
 

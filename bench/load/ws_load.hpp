@@ -1,4 +1,4 @@
-// apps/ws_load — the WebSocket load client: `parley bench --target ws://HOST:PORT/ws`.
+// bench/load/ws_load — the WebSocket load client: `parley bench --target ws://HOST:PORT/ws`.
 //
 // Role: drives N concurrent realtime sessions (docs/protocol.md) against a running `parley serve`,
 // as N people talking to it: each session connects (bearer token if given), sends
@@ -24,21 +24,24 @@
 // Lifetime: ws_load_command() returns when every session is done or the overall --duration-s
 // bound has passed (sessions still running are then closed and their turns counted as cut).
 // Units: ms for latencies, samples at 16 kHz on the input side.
+//
+// The pieces (library parley_load, linked into the `parley` CLI): ws_load.cpp (flags, the run:
+// ramp, idle phase, deadline), load_session.{hpp,cpp} (one WebSocket session), clips.cpp (the
+// audio it speaks), room_tone.{hpp,cpp} (what it streams between turns), server_probe.{hpp,cpp}
+// (/metrics and /proc of the server), load_report.cpp (progress line, summary, JSON report).
 #pragma once
 
-#include <cstdint>
-#include <span>
 #include <string>
-
-#include "parley/core/clock.hpp"
 
 namespace CLI {
 class App;
 }
 
 namespace parley::app {
-
 struct bench_options;
+}
+
+namespace parley::load {
 
 struct ws_load_options {
   std::string target;           // ws://HOST:PORT/PATH ("" = the in-process bench)
@@ -59,19 +62,9 @@ struct ws_load_options {
 void add_ws_load_flags(CLI::App& bench, ws_load_options& options);
 
 /// Runs the load. From `bench` it takes manifest, limit, json, progress and the mode
-/// (streaming | sequential, asked of the server per session). Exit codes of commands.hpp:
+/// (streaming | sequential, asked of the server per session). Exit codes of apps/commands.hpp:
 /// 0 every turn answered with no error, 1 usage, 2 bad manifest/audio, 4 errors, failed or
 /// dropped sessions, unanswered turns or input dropped by the server.
-int ws_load_command(const ws_load_options& options, const bench_options& bench);
+int ws_load_command(const ws_load_options& options, const app::bench_options& bench);
 
-/// The room tone of a clip whose speech starts at `speech_start_ms`: how many of its first samples
-/// are background, i.e. all before the speech less a 50 ms margin before the onset, in whole 20 ms
-/// frames (0 when that is shorter than a frame). Never more than `n_samples`.
-media_time room_samples_before(double speech_start_ms, media_time n_samples);
-
-/// The next 20 ms frame (320 samples) of the room tone `room` (a clip's first
-/// room_samples_before() samples), looped: the frame at `pos`, which then moves on a frame; past
-/// the last whole frame it starts again at 0. Digital zeros when `room` holds no whole frame.
-std::span<const std::int16_t> next_room_tone_frame(std::span<const std::int16_t> room, media_time& pos);
-
-}  // namespace parley::app
+}  // namespace parley::load

@@ -1,0 +1,118 @@
+// bench/load/load_session — one WebSocket session of the load client.
+//
+// Role: a simulated person on one connection: connects at its place in the ramp, sends
+// `session.update`, waits for `session.created`, then (after the idle phase, if any) speaks its
+// turns' clips as a live microphone — 20 ms PCM16 frames on a paced timer — while the reader
+// takes every server event and reply frame, "plays" the reply in real time (one clearable buffer,
+// as the web client's) and reports it with `playout.progress`. A turn is over when its reply has
+// played out (and its turn.metrics arrived, or a short grace passed), was interrupted, or timed
+// out; then the next turn, and after the last one commit, `session.finished`, close 1000.
+// Every measurement goes into the run's load_stats.
+// Threading: everything runs on the session's strand: ONE reader coroutine and ONE writer (the
+// main coroutine: audio, progress reports, commit and close). stop() and wake() may be called
+// from any thread; they post to the strand.
+// Ownership: the session refers to the load_run, which must outlive it; load_run::n_alive counts
+// its coroutines and posted work, and the session may be destroyed only once that is 0.
+// Cancellation: stop() closes the socket and cancels the timers; both coroutines end promptly.
+// Units: samples at 16 kHz on the input side; the reply at the rate its response.audio.start names.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bench/load/load_run.hpp"
+
+namespace parley::load {
+
+class load_session {
+ public:
+  load_session(load_run& run, int index, boost::asio::io_context& io);
+
+  /// Spawns the session's main coroutine (it waits for its place in the ramp).
+  void start() { spawn(main()); }
+
+  /// From any thread: close now (the overall deadline passed).
+  void stop();
+
+  /// From any thread: the idle phase is over.
+  void wake();
+
+ private:
+  template <class T>
+  using awaitable = boost::asio::awaitable<T>;
+  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+  enum class phase { speaking, waiting, finishing };
+
+  void spawn(awaitable<void> task);
+  bool over() const { return stop_requested_ || closed_; }
+  void fail(const std::string& reason);
+
+  // Waits (woken by the reader, or polled) until `ready()` or `deadline`; false on timeout or end.
+  template <class Pred>
+  awaitable<bool> wait_for(Pred ready, time_point deadline);
+
+  awaitable<bool> write_text(const std::string& text);
+  awaitable<void> main();
+  awaitable<void> reader();
+  void on_text(std::string_view payload);
+  void on_audio(std::span<const std::uint8_t> payload);
+  void begin_turn();
+  // 20 ms of "silence" between turns: the room tone of the clip last spoken, looped (an open
+  // microphone in that room), or digital zeros (--no-room-tone, or a clip with no background).
+  std::span<const std::int16_t> silence_frame();
+  void end_turn();
+  void advance_playout(time_point now);
+  bool turn_complete(time_point now);
+
+  load_run& run_;
+  const int index_;
+  strand_type strand_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::asio::steady_timer tick_;  // paces the writer
+  boost::asio::steady_timer wake_;  // event waits; the reader cancels it
+
+  bool stop_requested_ = false;
+  bool closed_ = false;          // the reader saw the connection end
+  bool closing_ = false;         // we are closing it
+  bool created_ = false;
+  bool finished_ = false;
+  bool counted_failure_ = false;
+
+  // The turn in progress.
+  int turn_ = 0;                  // turns done
+  phase phase_ = phase::speaking;
+  const clip* clip_ = nullptr;
+  media_time pos_ = 0;            // samples of the clip sent
+  media_time room_pos_ = 0;       // where the looped room tone is
+  std::optional<time_point> t_true_end_;
+  time_point t_clip_end_{};
+  std::uint64_t target_gen_ = 0;  // the reply to this utterance
+  bool target_first_audio_ = false;
+  bool target_done_ = false;
+  bool target_interrupted_ = false;
+  bool target_metrics_ = false;
+  std::optional<time_point> t_played_out_;
+
+  // Playback of reply audio (one clearable buffer, as the web client's).
+  std::uint64_t announced_rate_gen_ = 0;
+  int announced_rate_hz_ = 16000;
+  std::uint64_t playing_gen_ = 0;
+  int play_rate_hz_ = 16000;
+  std::uint64_t received_ = 0;     // samples of playing_gen_ received
+  double played_ = 0.0;            // samples of it played
+  std::uint64_t reported_ = 0;     // played_samples last reported
+  bool audio_done_ = false;        // response.audio.done for playing_gen_
+  time_point t_play_last_{};
+  std::uint64_t interrupted_upto_ = 0;
+};
+
+}  // namespace parley::load

@@ -65,7 +65,7 @@ TEST(filler_faults, slow_first_token_plays_the_filler_then_the_reply_cuts_it) {
     conn.token("Anything else?");
     conn.finish();
   });
-  auto llm = std::make_shared<openai::openai_chat_model>(config_for(server));
+  auto llm = *openai::openai_chat_model::create(config_for(server));
   const auto r = run_turn(llm, {.llm_ttft_ms = 100}, "what time is it");
   const auto& t = r.turn;
   EXPECT_TRUE(t.flags.filler);
@@ -99,7 +99,7 @@ TEST(filler_faults, a_long_tool_call_through_the_client_announces_itself) {
     return std::string(R"({"status":"shipping"})");
   };
   cfg.tools.push_back(t);
-  auto llm = std::make_shared<openai::openai_chat_model>(cfg);
+  auto llm = *openai::openai_chat_model::create(cfg);
   const auto r = run_turn(llm, {.llm_ttft_ms = 0, .tool_call_ms = 100}, "where is my order");
   const auto& tl = r.turn;
   EXPECT_TRUE(tl.flags.filler);

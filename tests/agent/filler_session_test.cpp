@@ -283,9 +283,11 @@ TEST(session_fillers, never_a_filler_once_the_reply_is_speaking) {
 std::shared_ptr<routing::fallback_chain> chain_of(boost::asio::any_io_executor ex, routing::hedge_policy hedge,
                                                   std::shared_ptr<engine::chat_model> primary,
                                                   std::shared_ptr<engine::chat_model> secondary) {
-  return std::make_shared<routing::fallback_chain>(
+  auto chain = routing::fallback_chain::create(
       routing::fallback_chain_config{.executor = ex, .hedge = hedge},
       std::vector<routing::chain_provider>{{"primary", std::move(primary), nullptr}, {"secondary", std::move(secondary), nullptr}});
+  EXPECT_TRUE(chain) << (chain ? "" : chain.error().describe());
+  return chain ? *chain : nullptr;
 }
 
 TEST(session_chain, a_hedge_and_the_provider_that_won_reach_the_timeline) {

@@ -30,9 +30,9 @@ class fake_responder final : public engine::responder {
 
 struct fixture {
   boost::asio::thread_pool pool{2};
-  std::shared_ptr<cache::response_cache> cache = std::make_shared<cache::response_cache>(
+  std::shared_ptr<cache::response_cache> cache = std::shared_ptr<cache::response_cache>(*cache::response_cache::create(
       cache::response_cache_config{}, std::make_shared<ngram::ngram_embedder>(), std::make_shared<cache::memory_store>(),
-      nullptr);
+      nullptr));
   std::shared_ptr<engine::chat_model> cloud =
       std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = pool.get_executor()});
   std::shared_ptr<engine::chat_model> local =
@@ -226,17 +226,17 @@ TEST(turn_router, decides_inline_only_when_nothing_it_consults_can_block) {
   EXPECT_FALSE(f.make({.cache = f.cache, .cloud_llm = f.cloud})->route_inline({"what time is it", {}}));
 
   // A store that may block (e.g. Redis) → not inline.
-  auto slow_cache = std::make_shared<cache::response_cache>(cache::response_cache_config{},
+  auto slow_cache = std::shared_ptr<cache::response_cache>(*cache::response_cache::create(cache::response_cache_config{},
                                                             std::make_shared<ngram::ngram_embedder>(),
-                                                            std::make_shared<slow_store>(), nullptr);
+                                                            std::make_shared<slow_store>(), nullptr));
   EXPECT_FALSE(f.make({.responder = std::make_shared<quick_responder>(), .cache = slow_cache, .cloud_llm = f.cloud})
                    ->route_inline({"what time is it", {}}));
 
   // A shared tier → not inline, even with a quick local store.
-  auto tiered = std::make_shared<cache::response_cache>(cache::response_cache_config{},
+  auto tiered = std::shared_ptr<cache::response_cache>(*cache::response_cache::create(cache::response_cache_config{},
                                                         std::make_shared<ngram::ngram_embedder>(),
                                                         std::make_shared<cache::memory_store>(),
-                                                        std::make_shared<cache::memory_store>());
+                                                        std::make_shared<cache::memory_store>()));
   EXPECT_FALSE(f.make({.responder = std::make_shared<quick_responder>(), .cache = tiered, .cloud_llm = f.cloud})
                    ->route_inline({"what time is it", {}}));
 
@@ -249,8 +249,8 @@ TEST(turn_router, an_index_larger_than_the_quick_limit_moves_lookups_to_the_work
   fixture f;
   cache::response_cache_config config;
   config.quick_index_entries = 2;
-  auto cache = std::make_shared<cache::response_cache>(config, std::make_shared<ngram::ngram_embedder>(),
-                                                       std::make_shared<cache::memory_store>(), nullptr);
+  auto cache = std::shared_ptr<cache::response_cache>(*cache::response_cache::create(config, std::make_shared<ngram::ngram_embedder>(),
+                                                       std::make_shared<cache::memory_store>(), nullptr));
   auto router = f.make({.responder = std::make_shared<quick_responder>(), .cache = cache, .cloud_llm = f.cloud});
   EXPECT_TRUE(router->route_inline({"what is the capital of france", {}}));
   for (const char* q : {"what is the capital of france", "how tall is mount everest", "who wrote hamlet"}) {

@@ -20,7 +20,7 @@ result<std::vector<manifest_entry>> read_manifest(const std::filesystem::path& p
         !j.contains("speech_end_ms") || !j["speech_end_ms"].is_number()) {
       return make_error(errc::invalid_argument, where + ": needs \"file\", \"text\" and \"speech_end_ms\"");
     }
-    for (const char* key : {"id", "category", "voice", "condition"}) {
+    for (const char* key : {"id", "category", "voice", "condition", "interrupt_text"}) {
       if (j.contains(key) && !j[key].is_string()) {
         return make_error(errc::invalid_argument, where + ": \"" + key + "\" must be a string");
       }

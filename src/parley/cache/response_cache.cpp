@@ -271,8 +271,8 @@ result<std::unique_ptr<response_cache>> response_cache::create(response_cache_co
                                                                std::shared_ptr<entry_store> local,
                                                                std::shared_ptr<entry_store> shared, const clock& clk) {
   if (!local) return make_error(errc::invalid_argument, "response_cache: a local store is required");
-  return std::make_unique<response_cache>(std::move(config), std::move(embedder), std::move(local), std::move(shared),
-                                          clk);
+  return std::unique_ptr<response_cache>(
+      new response_cache(std::move(config), std::move(embedder), std::move(local), std::move(shared), clk));
 }
 
 response_cache::response_cache(response_cache_config config, std::shared_ptr<engine::embedder> embedder,
@@ -283,7 +283,6 @@ response_cache::response_cache(response_cache_config config, std::shared_ptr<eng
       local_(std::move(local)),
       shared_(std::move(shared)),
       clock_(clk) {
-  if (!local_) throw std::invalid_argument("response_cache: a local store is required");
   if (!embedder_) config_.semantic = false;
   min_threshold_ = config_.default_policy.threshold;
   for (const auto& [name, p] : config_.classes)

@@ -185,11 +185,6 @@ class response_cache {
                                                         std::shared_ptr<entry_store> local,
                                                         std::shared_ptr<entry_store> shared,
                                                         const clock& clk = steady_clock_source::instance());
-  /// Transitional: as create(), failing with std::invalid_argument. Kept only while tests/agent
-  /// constructs caches directly; new code calls create().
-  response_cache(response_cache_config config, std::shared_ptr<engine::embedder> embedder,
-                 std::shared_ptr<entry_store> local, std::shared_ptr<entry_store> shared,
-                 const clock& clk = steady_clock_source::instance());
 
   /// Exact, then semantic, local tier then shared; never fails (errors are misses + counters).
   cache_lookup lookup(std::string_view query, const cache_scope& scope);
@@ -223,6 +218,9 @@ class response_cache {
   const response_cache_config& config() const { return config_; }
 
  private:
+  response_cache(response_cache_config config, std::shared_ptr<engine::embedder> embedder,
+                 std::shared_ptr<entry_store> local, std::shared_ptr<entry_store> shared, const clock& clk);
+
   struct scope_state {
     explicit scope_state(std::size_t dims, semantic_index_config cfg) : index(dims, cfg) {}
     semantic_index index;

@@ -428,11 +428,6 @@ result<std::shared_ptr<fallback_chain>> fallback_chain::create(fallback_chain_co
       new fallback_chain(make_shared_state(std::move(config), std::move(providers))));
 }
 
-fallback_chain::fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers) {
-  if (auto s = check(config, providers); !s) throw std::invalid_argument(s.error().message);
-  shared_ = make_shared_state(std::move(config), std::move(providers));
-}
-
 fallback_chain::fallback_chain(std::shared_ptr<shared_state> shared) : shared_(std::move(shared)) {}
 
 fallback_chain::~fallback_chain() = default;

@@ -140,9 +140,6 @@ class fallback_chain final : public engine::chat_model {
   /// given or the hedge budget is negative, not finite, or has a burst below one hedge.
   static result<std::shared_ptr<fallback_chain>> create(fallback_chain_config config,
                                                         std::vector<chain_provider> providers);
-  /// Transitional: the same checks as create(), failing with std::invalid_argument. Kept only
-  /// while tests/agent constructs chains directly; new code calls create().
-  fallback_chain(fallback_chain_config config, std::vector<chain_provider> providers);
   ~fallback_chain() override;
 
   std::string name() const override;

@@ -466,12 +466,6 @@ result<std::shared_ptr<openai_chat_model>> openai_chat_model::create(chat_config
   return std::shared_ptr<openai_chat_model>(new openai_chat_model(std::move(*state)));
 }
 
-openai_chat_model::openai_chat_model(chat_config config) {
-  auto state = make_impl(std::move(config));
-  if (!state) throw std::invalid_argument(state.error().message);
-  impl_ = std::move(*state);
-}
-
 openai_chat_model::openai_chat_model(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
 
 openai_chat_model::~openai_chat_model() {

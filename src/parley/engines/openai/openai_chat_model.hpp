@@ -46,9 +46,6 @@ class openai_chat_model final : public engine::chat_model {
   /// The model of `config`, its network thread started (no connection yet); invalid_argument for
   /// a bad base_url, a CA file that cannot be loaded or a bad tool (config time).
   static result<std::shared_ptr<openai_chat_model>> create(chat_config config);
-  /// Transitional: as create(), failing with std::invalid_argument. Kept only while tests/agent
-  /// constructs models directly; new code calls create().
-  explicit openai_chat_model(chat_config config);
   ~openai_chat_model() override;
   openai_chat_model(const openai_chat_model&) = delete;
   openai_chat_model& operator=(const openai_chat_model&) = delete;

@@ -557,8 +557,6 @@ TEST(openai_chat_model, a_bad_config_is_refused_at_creation) {
   cfg.provider.base_url = "http://127.0.0.1:1/v1";
   cfg.tools.push_back(tool{"t", "", "not json", [](std::string_view) -> result<std::string> { return std::string(); }});
   EXPECT_TRUE(refused(cfg));
-  // The transitional constructor makes the same checks, as exceptions.
-  EXPECT_THROW(openai_chat_model{cfg}, std::invalid_argument);
 
   cfg.tools.clear();
   auto model = make_model(cfg);

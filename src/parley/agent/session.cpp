@@ -363,6 +363,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
     drain_input();
     input_ended_ = true;
     handle_decision(endpointer_.on_end_of_input(t_media_), clock_.now());
+    // No more input, so no barge-in: replies still playing are as good as heard.
+    for (auto& p : playing_) complete_turn(p.r->timeline());
+    playing_.clear();
+    playout_timer_.cancel();
 
     maybe_end_stream();
   }
@@ -465,7 +469,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     if (r.cacheable() && options_.router && !r.text().empty()) {
       options_.router->remember(std::move(query_), r.text(), r.take_cache_audio());
     }
-    if (options_.barge_in.enabled && r.playing(now)) {
+    // Once the input has ended nobody can talk over a reply: its turn completes when generated.
+    if (options_.barge_in.enabled && !input_ended_ && r.playing(now)) {
       playing_.push_back({std::move(self_reply), seq});
       arm_playout_timer();
     } else {

@@ -156,6 +156,43 @@ TEST_F(cli, run_answers_each_turn_and_writes_audio_and_trace) {
   EXPECT_FALSE(std::getline(trace, line)) << "one line per turn";
 }
 
+// A question, then — while its reply plays — a second one: with --barge-in the first reply is cut,
+// its trace line says so, and the reply file holds only what the loudspeaker played.
+TEST_F(cli, run_with_barge_in_cuts_the_reply_the_user_talks_over) {
+  constexpr int rate = 16000;
+  std::vector<std::int16_t> pcm(rate / 2);
+  const auto voice = parley::mock::speechlike_pcm(rate, rate, 800);
+  pcm.insert(pcm.end(), voice.begin(), voice.end());
+  pcm.insert(pcm.end(), static_cast<std::size_t>(rate * 6 / 5), 0);  // the reply starts ~0.4 s in
+  pcm.insert(pcm.end(), voice.begin(), voice.end());                  // and is talked over here
+  pcm.insert(pcm.end(), static_cast<std::size_t>(rate), 0);
+  ASSERT_TRUE(parley::audio::write_wav(path("two.wav"), pcm, rate));
+  write_text("two.txt", "what time is it\nstop\n");
+  const std::string common = " --speed 5 --engines mock --llm-profile zero --tts-profile zero --no-color -o ";
+  const auto cut = parley("run " + path("two.wav") + common + path("cut.wav") + " --trace " + path("t.jsonl") + " --barge-in");
+  ASSERT_EQ(cut.exit_code, 0) << cut.output;
+  EXPECT_NE(cut.output.find("turn 1 (interrupted)"), std::string::npos) << cut.output;
+  EXPECT_NE(cut.output.find("cut when you spoke over it"), std::string::npos) << cut.output;
+  EXPECT_NE(cut.output.find("barge-in: 1 reply cut"), std::string::npos) << cut.output;
+  std::ifstream trace(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(trace, line));
+  const auto first = nlohmann::json::parse(line);
+  EXPECT_TRUE(first["flags"]["interrupted"].get<bool>()) << line;
+  EXPECT_NE(line.find("\"barge_in\""), std::string::npos) << "the reason is in the trace: " << line;
+  EXPECT_LT(first["reply"].get<std::string>().size(), parley::mock::default_mock_reply("what time is it").size())
+      << "the trace keeps only what was heard";
+
+  // Without barge-in the same input plays both replies in full: the cut file is shorter.
+  const auto whole = parley("run " + path("two.wav") + common + path("whole.wav"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(whole.output.find("(interrupted)"), std::string::npos) << whole.output;
+  const auto a = parley::audio::read_audio_file(path("cut.wav"));
+  const auto b = parley::audio::read_audio_file(path("whole.wav"));
+  ASSERT_TRUE(a && b);
+  EXPECT_LT(a->duration_ms(), b->duration_ms());
+}
+
 TEST_F(cli, bench_reports_every_metric_per_mode) {
   const auto wav = write_question("q.wav");
   write_text("m.jsonl", R"({"id": "q1", "file": "q.wav", "text": "what time is it", "speech_end_ms": 1500})" "\n"

@@ -20,18 +20,9 @@ namespace parley::agent {
 namespace {
 
 using namespace std::chrono_literals;
-// io_threads, k_wait and the event recorder are shared with the filler tests.
-using testing::io_threads;
-using testing::k_wait;
-
-using testing::k_one_question;
-using testing::k_two_quick_utterances;
-using testing::make_engines;
-using testing::make_session;
-using testing::push_in_frames;
-using testing::script_audio;
-using testing::engine_knobs;
-using testing::mock_set;
+// session_test_util.hpp: scripted audio, mock engines, make_session; io_threads, k_wait and the
+// event recorder are shared with the filler tests.
+using namespace testing;
 using recorder = testing::session_recorder;
 
 // ---- tests ---------------------------------------------------------------------------------

@@ -71,6 +71,20 @@ TEST_F(cli, help_explains_the_commands) {
   EXPECT_NE(run_help.output.find("--trace"), std::string::npos);
 }
 
+TEST_F(cli, an_unknown_command_is_named) {
+  const auto r = parley("bogus");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("unknown command 'bogus'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("transcribe"), std::string::npos) << "lists the commands: " << r.output;
+}
+
+TEST_F(cli, transcribe_says_when_it_hears_no_speech) {
+  EXPECT_TRUE(parley::audio::write_wav(path("silence.wav"), std::vector<std::int16_t>(16000), 16000));
+  const auto r = parley("transcribe " + path("silence.wav"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.output.find("no speech recognised"), std::string::npos) << r.output;
+}
+
 TEST_F(cli, unknown_flag_is_a_usage_error) {
   EXPECT_EQ(parley("run --no-such-flag x.wav").exit_code, 1);
   EXPECT_EQ(parley("run " + write_question("q.wav") + " --engines mock --llm-profile nope --speed 50").exit_code, 1);

@@ -61,6 +61,16 @@ TEST(waterfall, shows_every_stage_row_and_the_ttfa_footer) {
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
 }
 
+TEST(waterfall, a_turn_no_llm_answered_reports_no_llm_ttft) {
+  manual_clock clock;
+  auto t = test::full_turn(clock);
+  t.route = "intent";  // a local handler: its "request" and "first token" are one instant
+  const auto lines = lines_of(render_waterfall(t));
+  EXPECT_EQ(lines.back(), "ttfa 721 ms · overhead 1.0 ms");
+  t.route = "cloud_llm";
+  EXPECT_EQ(lines_of(render_waterfall(t)).back(), "ttfa 721 ms · overhead 1.0 ms · llm ttft 150 ms");
+}
+
 TEST(waterfall, bars_sit_on_one_time_axis) {
   manual_clock clock;
   const auto text = render_waterfall(test::full_turn(clock), {.width = 80});

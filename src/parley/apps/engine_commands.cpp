@@ -74,8 +74,12 @@ int transcribe_command(const transcribe_options& options) {
   if (result.wait_for(k_engine_wait) != std::future_status::ready) return print_error("recognition did not finish"), exit_failure;
   auto text = result.get();
   if (!text) return print_error(text.error().describe()), exit_failure;
+  if (text->empty()) {
+    std::cerr << "parley: no speech recognised in " << options.input << "\n";
+    return exit_no_speech;
+  }
   std::cout << *text << "\n";
-  return text->empty() ? exit_no_speech : exit_ok;
+  return exit_ok;
 }
 
 int doctor_command(const engine_choice& choice) {

@@ -259,6 +259,21 @@ int main(int argc, char** argv) {
   auto* doctor_cmd = app.add_subcommand("doctor", "Check which engines and models are installed and working");
   add_default_engine_flags(*doctor_cmd, doctor);
 
+  // A first word that is no command and no flag: name it (CLI11 would only say that a subcommand
+  // is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == word;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "parley: unknown command '" << word << "' (commands: " << names << "; parley --help explains them)\n";
+      return parley::app::exit_usage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

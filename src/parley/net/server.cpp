@@ -811,12 +811,12 @@ void ws_connection<Stream>::start_session(const session_update& u) {
 
   input_rate_hz_ = u.input_sample_rate_hz;
   if (u.input_audio_format == audio_format::opus) {
-    try {
-      opus_.emplace();
-    } catch (const std::exception& e) {
-      send_error({wire_errc::server_error, e.what(), u.event_id});
+    auto decoder = opus_input::create();
+    if (!decoder) {
+      send_error({wire_errc::server_error, decoder.error().message, u.event_id});
       return;
     }
+    opus_.emplace(std::move(*decoder));
   } else if (input_rate_hz_ != k_input_rate_hz) {
     auto rs = audio::resampler::create(input_rate_hz_, k_input_rate_hz);
     if (!rs) {
@@ -949,10 +949,11 @@ void ws_connection<Stream>::on_output_audio(const event& e, const output_audio_c
       }
     }
     if (opus_output_requested_) {
-      try {
-        opus_out_.emplace(audio_rate_hz_);
-      } catch (const std::exception& x) {  // only when no resampler could be made: say so, send PCM
-        send_error({wire_errc::server_error, std::string("Opus output unavailable for this reply: ") + x.what(), ""});
+      // Fails only when no resampler could be made (a rate Opus does not run at): say so, send PCM.
+      if (auto encoder = opus_output::create(audio_rate_hz_)) {
+        opus_out_.emplace(std::move(*encoder));
+      } else {
+        send_error({wire_errc::server_error, "Opus output unavailable for this reply: " + encoder.error().message, ""});
       }
     }
     send(audio_start{gen, audio_rate_hz_, opus_out_ ? audio_format::opus : audio_format::pcm16});

@@ -82,6 +82,90 @@ TEST(server, health_readiness_and_metrics_endpoints) {
   EXPECT_EQ(http_get(ts.port(), "/ws").status, 426);
 }
 
+// Every family that docs/protocol.md ("Metrics") lists, with its HELP, TYPE and label sets, on
+// the /metrics page of a server that has run a turn, an interrupted reply and a protocol error.
+TEST(server, metrics_page_serves_every_documented_family_with_its_labels) {
+  engine_knobs knobs;
+  knobs.tts_rtf = 0.5;  // the second reply is still being synthesized when it is cancelled
+  test_server ts({}, knobs);
+  ws_client c;
+  ASSERT_EQ(c.connect(ts.port()), 0);
+  c.start();
+  ASSERT_TRUE(c.read_until("session.created"));
+  c.send_text("{not json");
+  ASSERT_TRUE(c.read_until("error"));
+  c.send_json({{"type", "conversation.item.create"}, {"text", "hi"}});
+  ASSERT_TRUE(c.read_until("turn.metrics"));
+  c.send_json({{"type", "conversation.item.create"}, {"text", "a long answer please"}});
+  ASSERT_TRUE(c.read_until("response.audio.start"));
+  c.send_json({{"type", "response.cancel"}});
+  ASSERT_TRUE(c.read_until("response.interrupted"));
+
+  const auto page = http_get(ts.port(), "/metrics");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  const auto has = [&](const std::string& needle) { return page.body.find(needle) != std::string::npos; };
+  const std::pair<const char*, const char*> families[] = {
+      {"parley_ready", "gauge"},
+      {"parley_http_requests_total", "counter"},
+      {"parley_ws_sessions", "gauge"},
+      {"parley_ws_sessions_total", "counter"},
+      {"parley_ws_rejected_upgrades_total", "counter"},
+      {"parley_ws_messages_total", "counter"},
+      {"parley_ws_bytes_total", "counter"},
+      {"parley_protocol_errors_total", "counter"},
+      {"parley_tls_handshake_failures_total", "counter"},
+      {"parley_auth_failures_total", "counter"},
+      {"parley_ws_oversized_messages_total", "counter"},
+      {"parley_ws_slow_client_drops_total", "counter"},
+      {"parley_ws_stale_frames_dropped_total", "counter"},
+      {"parley_input_rate_limited_chunks_total", "counter"},
+      {"parley_input_chunks_dropped_total", "counter"},
+      {"parley_input_lane_yields_total", "counter"},
+      {"parley_input_lane_queued", "gauge"},
+      {"parley_turns_total", "counter"},
+      {"parley_barge_ins_total", "counter"},
+      {"parley_interrupts_total", "counter"},
+      {"parley_turns_by_route_total", "counter"},
+      {"parley_barge_in_time_to_interrupt_milliseconds", "summary"},
+      {"parley_turn_endpoint_delay_milliseconds", "summary"},
+      {"parley_turn_asr_final_milliseconds", "summary"},
+      {"parley_turn_llm_ttft_milliseconds", "summary"},
+      {"parley_turn_llm_ttfs_milliseconds", "summary"},
+      {"parley_turn_tts_ttfb_milliseconds", "summary"},
+      {"parley_turn_ttfa_milliseconds", "summary"},
+      {"parley_turn_overhead_milliseconds", "summary"},
+  };
+  for (const auto& [name, type] : families) {
+    EXPECT_TRUE(has(std::string("# HELP ") + name + " ")) << name;
+    EXPECT_TRUE(has(std::string("\n# TYPE ") + name + " " + type + "\n")) << name;
+  }
+  for (const char* sample : {
+           "parley_ready 1\n",
+           "parley_ws_sessions 1\n",
+           "parley_ws_sessions_total 1\n",
+           "parley_turns_total ",
+           "parley_ws_messages_total{direction=\"in\",kind=\"text\"} ",
+           "parley_ws_messages_total{direction=\"in\",kind=\"binary\"} 0\n",
+           "parley_ws_messages_total{direction=\"out\",kind=\"text\"} ",
+           "parley_ws_messages_total{direction=\"out\",kind=\"binary\"} ",
+           "parley_ws_bytes_total{direction=\"in\"} ",
+           "parley_ws_bytes_total{direction=\"out\"} ",
+           "parley_protocol_errors_total{code=\"invalid_json\"} 1\n",
+           "parley_protocol_errors_total{code=\"rate_limited\"} 0\n",
+           "parley_interrupts_total{reason=\"client\"} 1\n",
+           "parley_turns_by_route_total{route=\"",
+           "parley_turn_ttfa_milliseconds{quantile=\"0.5\"} ",
+           "parley_turn_ttfa_milliseconds{quantile=\"0.99\"} ",
+           "parley_turn_ttfa_milliseconds_sum ",
+           "parley_turn_llm_ttft_milliseconds_count ",
+           "parley_barge_in_time_to_interrupt_milliseconds_count 0\n",
+       }) {
+    EXPECT_TRUE(has(sample)) << sample << "\n" << page.body;
+  }
+  c.close();
+}
+
 TEST(server, serves_static_files_from_the_web_root) {
   const auto root = std::filesystem::temp_directory_path() / ("parley_web_" + std::to_string(::getpid()));
   std::filesystem::create_directories(root);

@@ -18,7 +18,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace parley::net;
-  static opus_input shared_decoder;  // one long-lived decoder, as a session has: state carries over
+  static opus_input shared_decoder = *opus_input::create();  // long-lived, as a session's: state carries over
   const std::span<const std::uint8_t> bytes(data, size);
 
   auto decoded = shared_decoder.decode(bytes);
@@ -36,15 +36,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 0; i < pcm.size(); ++i) {
     pcm[i] = static_cast<std::int16_t>(data[1 + 2 * i] | (data[2 + 2 * i] << 8));
   }
-  opus_output encoder(rate);
-  auto packets = encoder.push(pcm);
-  for (auto& p : encoder.flush()) packets.push_back(std::move(p));
+  auto encoder = opus_output::create(rate);
+  if (!encoder) std::abort();
+  auto packets = encoder->push(pcm);
+  for (auto& p : encoder->flush()) packets.push_back(std::move(p));
   const std::size_t frame = static_cast<std::size_t>(rate / 50);
   if (packets.size() != (pcm.size() + frame - 1) / frame) std::abort();  // every 20 ms, the tail padded
-  opus_input decoder;
+  auto decoder = opus_input::create();
+  if (!decoder) std::abort();
   for (const auto& p : packets) {
     if (p.bytes.empty() || p.n_samples != frame) std::abort();
-    auto back = decoder.decode(p.bytes);
+    auto back = decoder->decode(p.bytes);
     auto* out = std::get_if<std::vector<std::int16_t>>(&back);
     if (out == nullptr || out->size() != static_cast<std::size_t>(opus_input::k_rate_hz / 50)) std::abort();
   }

@@ -9,7 +9,7 @@ packages=(
   # libraries
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libsndfile1-dev libsoxr-dev
   libwebrtc-audio-processing-dev
-  libjwt-dev libopus-dev
+  libjwt-dev libopus-dev prometheus-cpp-dev
   # embedded offline engines: ASR model, TTS voices
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev libespeak-ng-dev
   # tests and benchmarks

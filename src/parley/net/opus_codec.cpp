@@ -4,17 +4,17 @@
 #include <opus.h>
 
 #include <algorithm>
-#include <stdexcept>
 #include <string>
 
 namespace parley::net {
 
 void opus_input::deleter::operator()(OpusDecoder* d) const { opus_decoder_destroy(d); }
 
-opus_input::opus_input() {
+result<opus_input> opus_input::create() {
   int err = OPUS_OK;
-  decoder_.reset(opus_decoder_create(k_rate_hz, 1, &err));
-  if (err != OPUS_OK || !decoder_) throw std::runtime_error(std::string("opus decoder: ") + opus_strerror(err));
+  std::unique_ptr<OpusDecoder, deleter> decoder(opus_decoder_create(k_rate_hz, 1, &err));
+  if (err != OPUS_OK || !decoder) return make_error(errc::internal, std::string("opus decoder: ") + opus_strerror(err));
+  return opus_input(std::move(decoder));
 }
 
 std::variant<std::vector<std::int16_t>, wire_error> opus_input::decode(std::span<const std::uint8_t> packet) {
@@ -36,11 +36,18 @@ std::variant<std::vector<std::int16_t>, wire_error> opus_input::decode(std::span
 
 void opus_output::deleter::operator()(OpusEncoder* e) const { opus_encoder_destroy(e); }
 
-opus_output::opus_output(int rate_hz) : rate_hz_(rate_hz), frame_samples_(static_cast<std::size_t>(rate_hz / 50)) {
-  if (!is_opus_rate(rate_hz)) throw std::runtime_error("opus encoder: " + std::to_string(rate_hz) + " Hz is not an Opus rate");
+result<opus_output> opus_output::create(int rate_hz) {
+  if (!is_opus_rate(rate_hz)) {
+    return make_error(errc::invalid_argument, "opus encoder: " + std::to_string(rate_hz) + " Hz is not an Opus rate");
+  }
   int err = OPUS_OK;
-  encoder_.reset(opus_encoder_create(rate_hz, 1, OPUS_APPLICATION_VOIP, &err));
-  if (err != OPUS_OK || !encoder_) throw std::runtime_error(std::string("opus encoder: ") + opus_strerror(err));
+  std::unique_ptr<OpusEncoder, deleter> encoder(opus_encoder_create(rate_hz, 1, OPUS_APPLICATION_VOIP, &err));
+  if (err != OPUS_OK || !encoder) return make_error(errc::internal, std::string("opus encoder: ") + opus_strerror(err));
+  return opus_output(rate_hz, std::move(encoder));
+}
+
+opus_output::opus_output(int rate_hz, std::unique_ptr<OpusEncoder, deleter> encoder)
+    : rate_hz_(rate_hz), frame_samples_(static_cast<std::size_t>(rate_hz / 50)), encoder_(std::move(encoder)) {
   pending_.reserve(frame_samples_);
 }
 

@@ -9,16 +9,20 @@
 // cut into 20 ms frames; the last, partial frame is padded with silence by flush().
 // Threading: not thread-safe; owned by one connection and used on its strand only.
 // Ownership: move-only; each owns its libopus state.
-// Errors: an empty or undecodable packet gives wire_errc::invalid_opus (the session goes on).
+// Errors are values (no exceptions): create() returns errc::invalid_argument for a rate Opus does
+// not run at and errc::internal when libopus cannot make its state (out of memory); an empty or
+// undecodable packet gives wire_errc::invalid_opus (the session goes on).
 // Units: sample rates in Hz, samples are mono (16 kHz for opus_input).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <variant>
 #include <vector>
 
+#include "parley/core/error.hpp"
 #include "parley/net/protocol.hpp"
 
 struct OpusDecoder;
@@ -31,7 +35,8 @@ class opus_input {
   static constexpr int k_rate_hz = 16000;
   static constexpr std::size_t k_max_packet_samples = k_rate_hz * 120 / 1000;  // 120 ms, Opus' longest
 
-  opus_input();  // throws std::runtime_error if libopus cannot make a decoder (out of memory)
+  /// A decoder at 16 kHz; errc::internal if libopus cannot make one (out of memory).
+  static result<opus_input> create();
   /// The packet's PCM at 16 kHz, or invalid_opus.
   std::variant<std::vector<std::int16_t>, wire_error> decode(std::span<const std::uint8_t> packet);
 
@@ -39,6 +44,7 @@ class opus_input {
   struct deleter {
     void operator()(OpusDecoder* d) const;
   };
+  explicit opus_input(std::unique_ptr<OpusDecoder, deleter> decoder) : decoder_(std::move(decoder)) {}
   std::unique_ptr<OpusDecoder, deleter> decoder_;
 };
 
@@ -48,8 +54,9 @@ class opus_output {
     std::vector<std::uint8_t> bytes;
     std::size_t n_samples = 0;  // PCM samples it carries (20 ms at the rate)
   };
-  /// rate_hz must be an Opus rate (is_opus_rate); throws std::runtime_error otherwise.
-  explicit opus_output(int rate_hz);
+  /// An encoder at rate_hz: errc::invalid_argument unless it is an Opus rate (is_opus_rate),
+  /// errc::internal if libopus cannot make one.
+  static result<opus_output> create(int rate_hz);
   int rate_hz() const { return rate_hz_; }
   /// Appends PCM; returns the packets of every complete 20 ms frame (a packet whose encoding failed,
   /// which libopus never does for valid input, is empty: skip it).
@@ -58,10 +65,11 @@ class opus_output {
   std::vector<packet> flush();
 
  private:
-  packet encode_frame();
   struct deleter {
     void operator()(OpusEncoder* e) const;
   };
+  opus_output(int rate_hz, std::unique_ptr<OpusEncoder, deleter> encoder);
+  packet encode_frame();
   int rate_hz_;
   std::size_t frame_samples_;
   std::vector<std::int16_t> pending_;

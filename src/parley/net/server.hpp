@@ -4,7 +4,7 @@
 //   GET /         the web client (static files from `web_root`; `/` is index.html)
 //   GET /ws       the realtime session (protocol v1, docs/protocol.md): one agent::session per
 //                 connection, its events mapped to protocol events, barge-in, playout tracking
-//   GET /metrics  Prometheus text exposition (see prometheus.hpp for what is exported)
+//   GET /metrics  Prometheus text exposition (see server_metrics.hpp for what is exported)
 //   GET /healthz  200 while the process serves HTTP
 //   GET /readyz   200 once engines are loaded and warmed (set_engines()), 503 before and while stopping
 // Security: the WebSocket upgrade is refused before it happens — 401 without a valid token
@@ -17,6 +17,10 @@
 // that does not read is dropped once it holds max_send_queue_bytes), input rate limit (audio
 // faster than max_input_speed × real time is dropped with a rate_limited error), WebSocket
 // ping/pong with an idle timeout, handshake and HTTP read timeouts.
+// Pieces: listener.hpp (accept loop), http_session.hpp (one HTTP connection; tls.hpp for TLS),
+// http_routes.hpp (the routes), ws_transport.hpp (one WebSocket: reader, writer, close),
+// session_bridge.hpp (protocol v1 ↔ agent::session), server_metrics.hpp, http_util.hpp;
+// server_state.hpp is the state they share.
 // Threading: runs on the executor given to start() (an io_context with one thread per core);
 // each connection lives on its own strand, with one reader and ONE writer coroutine; each agent
 // session has its own strand and posts its events onto the connection's. Every public member is

@@ -1,0 +1,119 @@
+// net/http_session — one HTTP connection of the server, plain or TLS (internal to net/).
+//
+// Role: the TLS handshake (for a TLS stream; bounded by handshake_timeout_s, failures counted),
+// then one request after another, each bounded by http_timeout_s and the request limits of
+// http_util.hpp, answered by route_request() (http_routes.hpp); an accepted WebSocket upgrade
+// hands the stream to a ws_transport. The template is instantiated twice, for plain TCP in
+// listener.cpp and for TLS in tls.cpp, so that the two (the heaviest code of net/) compile in
+// parallel.
+// Threading: one connection runs on its own strand. It is enrolled in the server's registry, whose
+// drain callback (stop()) shuts its socket down.
+#pragma once
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <memory>
+#include <type_traits>
+
+#include "parley/core/log.hpp"
+#include "parley/net/asio_util.hpp"
+#include "parley/net/http_routes.hpp"
+#include "parley/net/http_util.hpp"
+#include "parley/net/server_state.hpp"
+#include "parley/net/tls.hpp"
+#include "parley/net/ws_transport.hpp"
+
+namespace parley::net {
+
+namespace http_session_detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+// One HTTP connection's stream (plain TCP or TLS), shared with the drain callback of stop().
+template <class Stream>
+struct http_connection {
+  Stream stream;
+  explicit http_connection(Stream s) : stream(std::move(s)) {}
+};
+
+template <class Stream>
+awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr<http_connection<Stream>> conn) {
+  const auto& config = server->config();
+  const auto strand = strand_of(conn->stream.get_executor());
+  const auto registration = server->enroll([weak = std::weak_ptr(conn), strand] {
+    asio::post(strand, [weak] {
+      if (auto c = weak.lock()) {
+        beast::error_code ec;
+        beast::get_lowest_layer(c->stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+        beast::get_lowest_layer(c->stream).close();
+      }
+    });
+  });
+  struct withdraw_at_exit {
+    server_state* s;
+    std::uint64_t id;
+    ~withdraw_at_exit() { s->withdraw(id); }
+  } guard{server.get(), registration};
+
+  if constexpr (is_tls<Stream>) {
+    // A client that connects and stays silent holds a slot only until the handshake deadline.
+    beast::get_lowest_layer(conn->stream).expires_after(seconds_f(config.handshake_timeout_s));
+    auto [hec] = co_await conn->stream.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+    if (hec) {
+      server->metrics().n_tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+      PARLEY_LOG(debug, "net: TLS handshake failed: " << hec.message());
+      beast::get_lowest_layer(conn->stream).close();
+      co_return;
+    }
+  }
+
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(k_max_request_header_bytes);
+    parser.body_limit(k_max_request_body_bytes);
+    beast::get_lowest_layer(conn->stream).expires_after(seconds_f(config.http_timeout_s));
+    auto [ec, n] = co_await http::async_read(conn->stream, buffer, parser, as_tuple_awaitable);
+    if (ec) break;
+    auto req = parser.release();
+    auto res = route_request(*server, req);
+    if (!res) {  // an accepted upgrade: the WebSocket transport registers itself
+      server->withdraw(registration);
+      guard.id = 0;
+      auto ws = std::make_shared<ws_transport<Stream>>(server, std::move(conn->stream));
+      co_await ws->run(std::move(req));
+      co_return;
+    }
+    const bool keep = res->keep_alive();
+    auto [wec, wn] = co_await http::async_write(conn->stream, *res, as_tuple_awaitable);
+    if (wec || !keep) break;
+  }
+  if constexpr (is_tls<Stream>) {
+    beast::get_lowest_layer(conn->stream).expires_after(std::chrono::seconds(2));
+    co_await conn->stream.async_shutdown(as_tuple_awaitable);  // close_notify; errors do not matter now
+  }
+  beast::error_code ec;
+  beast::get_lowest_layer(conn->stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace http_session_detail
+
+/// Serves `stream` (a freshly accepted connection) on its own strand until it ends.
+template <class Stream>
+void spawn_http_session(std::shared_ptr<server_state> server, Stream stream) {
+  const auto ex = stream.get_executor();
+  auto conn = std::make_shared<http_session_detail::http_connection<Stream>>(std::move(stream));
+  boost::asio::co_spawn(ex, http_session_detail::serve_http(std::move(server), std::move(conn)), log_coroutine_end);
+}
+
+}  // namespace parley::net

@@ -1,0 +1,199 @@
+// net/server_metrics — implementation. See server_metrics.hpp.
+#include "parley/net/server_metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace parley::net {
+
+namespace {
+
+// Copies a monotonic count into a registry counter (which can only be incremented).
+void copy_count(prometheus::Counter& c, std::uint64_t n) {
+  const double delta = static_cast<double>(n) - c.Value();
+  if (delta > 0) c.Increment(delta);
+}
+
+// A summary family from a histogram: quantiles 0.5/0.9/0.95/0.99 (NaN while empty), _sum, _count.
+prometheus::MetricFamily summary_family(std::string name, std::string help, const obs::histogram& h) {
+  const auto s = h.summary();
+  prometheus::ClientMetric m;
+  m.summary.sample_count = s.n;
+  m.summary.sample_sum = h.sum_ms();
+  for (const auto& [q, v] : {std::pair{0.5, s.p50}, std::pair{0.9, s.p90}, std::pair{0.95, s.p95}, std::pair{0.99, s.p99}}) {
+    m.summary.quantile.push_back({q, s.n ? v : std::nan("")});
+  }
+  return {std::move(name), std::move(help), prometheus::MetricType::Summary, {std::move(m)}};
+}
+
+}  // namespace
+
+struct server_metrics::impl {
+  prometheus::Registry registry;
+
+  // The page, in order: each family with its HELP and TYPE (kept to list a family with no sample).
+  struct page_entry {
+    const prometheus::Collectable* family;
+    prometheus::MetricFamily header;
+  };
+  std::vector<page_entry> page;
+
+  template <class Builder>
+  auto& add(Builder builder, std::string name, std::string help, prometheus::MetricType type) {
+    auto& family = builder.Name(name).Help(help).Register(registry);
+    page.push_back({&family, {std::move(name), std::move(help), type, {}}});
+    return family;
+  }
+  prometheus::Family<prometheus::Counter>& counter_family(std::string name, std::string help) {
+    return add(prometheus::BuildCounter(), std::move(name), std::move(help), prometheus::MetricType::Counter);
+  }
+  prometheus::Counter& counter(std::string name, std::string help) {
+    return counter_family(std::move(name), std::move(help)).Add({});
+  }
+  prometheus::Gauge& gauge(std::string name, std::string help) {
+    return add(prometheus::BuildGauge(), std::move(name), std::move(help), prometheus::MetricType::Gauge).Add({});
+  }
+
+  prometheus::Gauge& ready = gauge("parley_ready", "1 once engines are loaded and warmed and the server is not stopping");
+  prometheus::Counter& http_requests =
+      counter("parley_http_requests_total", "HTTP requests read (including WebSocket upgrades)");
+  prometheus::Gauge& ws_sessions = gauge("parley_ws_sessions", "Realtime WebSocket sessions open now");
+  prometheus::Counter& ws_sessions_total = counter("parley_ws_sessions_total", "Realtime WebSocket sessions accepted");
+  prometheus::Counter& rejected_upgrades =
+      counter("parley_ws_rejected_upgrades_total", "WebSocket upgrades refused (401, 403, 503)");
+  prometheus::Family<prometheus::Counter>& messages =
+      counter_family("parley_ws_messages_total", "WebSocket messages by direction and kind");
+  prometheus::Counter& messages_in_text = messages.Add({{"direction", "in"}, {"kind", "text"}});
+  prometheus::Counter& messages_in_binary = messages.Add({{"direction", "in"}, {"kind", "binary"}});
+  prometheus::Counter& messages_out_text = messages.Add({{"direction", "out"}, {"kind", "text"}});
+  prometheus::Counter& messages_out_binary = messages.Add({{"direction", "out"}, {"kind", "binary"}});
+  prometheus::Family<prometheus::Counter>& bytes = counter_family("parley_ws_bytes_total", "WebSocket payload bytes by direction");
+  prometheus::Counter& bytes_in = bytes.Add({{"direction", "in"}});
+  prometheus::Counter& bytes_out = bytes.Add({{"direction", "out"}});
+  prometheus::Family<prometheus::Counter>& errors =
+      counter_family("parley_protocol_errors_total", "error events sent to clients, by code");
+  std::array<prometheus::Counter*, n_wire_errcs> error_counters = [this] {
+    std::array<prometheus::Counter*, n_wire_errcs> out{};
+    for (std::size_t i = 0; i < n_wire_errcs; ++i) {  // every code, zeros included
+      out[i] = &errors.Add({{"code", std::string(to_string(static_cast<wire_errc>(i)))}});
+    }
+    return out;
+  }();
+  prometheus::Counter& tls_handshake_failures =
+      counter("parley_tls_handshake_failures_total",
+              "TLS handshakes that failed or timed out (plain HTTP on the TLS port, ...)");
+  prometheus::Counter& auth_failures =
+      counter("parley_auth_failures_total", "Requests refused with 401 (missing, wrong, expired or malformed token)");
+  prometheus::Counter& oversized_messages = counter(
+      "parley_ws_oversized_messages_total", "Client messages over max_message_bytes (connection closed with 1009)");
+  prometheus::Counter& slow_client_drops =
+      counter("parley_ws_slow_client_drops_total", "Connections dropped because their send queue was full");
+  prometheus::Counter& stale_frames_dropped =
+      counter("parley_ws_stale_frames_dropped_total", "Queued audio frames of interrupted replies that were never sent");
+  prometheus::Counter& rate_limited_chunks =
+      counter("parley_input_rate_limited_chunks_total", "Input audio messages dropped by the input rate limit");
+  prometheus::Counter& input_chunks_dropped =
+      counter("parley_input_chunks_dropped_total", "Input audio chunks dropped by full session rings (closed sessions)");
+  prometheus::Counter& input_lane_yields =
+      counter("parley_input_lane_yields_total",
+              "Times input-frame processing gave way to a turn's critical hops with frames still queued");
+  prometheus::Gauge& input_lane_queued =
+      gauge("parley_input_lane_queued", "Sessions' input drains waiting in the input lane");
+  prometheus::Counter& turns = counter("parley_turns_total", "User turns completed");
+  prometheus::Counter& barge_ins = counter("parley_barge_ins_total", "Replies interrupted because the user started speaking");
+  prometheus::Family<prometheus::Counter>& interrupts =
+      counter_family("parley_interrupts_total", "Replies interrupted, by reason");
+  prometheus::Family<prometheus::Counter>& routes = counter_family(
+      "parley_turns_by_route_total",
+      "User turns by the route that answered them (intent, cache, local_llm, cloud_llm, fallback, llm): "
+      "a tier's hit ratio is its share of parley_turns_total");
+
+  obs::metric_set turn_metrics;
+  std::mutex scrape_mutex;  // one scrape at a time: copy_count() reads, then adds
+};
+
+server_metrics::server_metrics() : impl_(std::make_unique<impl>()) {}
+server_metrics::~server_metrics() = default;
+
+void server_metrics::count_error(wire_errc code) {
+  impl_->error_counters[static_cast<std::size_t>(code)]->Increment();
+  n_protocol_errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+void server_metrics::count_interrupt(std::string_view reason) {
+  impl_->interrupts.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void server_metrics::count_turn(const obs::turn_timeline& t) {
+  impl_->turn_metrics.record(t);
+  n_turns.fetch_add(1, std::memory_order_relaxed);
+  impl_->routes.Add({{"route", t.route.empty() ? "none" : t.route}}).Increment();
+}
+
+std::string server_metrics::scrape(const live_values& live) const {
+  auto& m = *impl_;
+  std::vector<prometheus::MetricFamily> page;
+  {
+    std::lock_guard lock(m.scrape_mutex);
+    m.ready.Set(live.ready ? 1 : 0);
+    m.ws_sessions.Set(static_cast<double>(n_active_sessions.load()));
+    m.input_lane_queued.Set(static_cast<double>(live.n_input_lane_queued));
+    const std::pair<prometheus::Counter&, std::uint64_t> counts[] = {
+        {m.http_requests, n_http_requests.load()},
+        {m.ws_sessions_total, n_sessions_total.load()},
+        {m.rejected_upgrades, n_rejected_upgrades.load()},
+        {m.messages_in_text, n_messages_in_text.load()},
+        {m.messages_in_binary, n_messages_in_binary.load()},
+        {m.messages_out_text, n_messages_out_text.load()},
+        {m.messages_out_binary, n_messages_out_binary.load()},
+        {m.bytes_in, n_bytes_in.load()},
+        {m.bytes_out, n_bytes_out.load()},
+        {m.tls_handshake_failures, n_tls_handshake_failures.load()},
+        {m.auth_failures, n_auth_failures.load()},
+        {m.oversized_messages, n_oversized_messages.load()},
+        {m.slow_client_drops, n_slow_client_drops.load()},
+        {m.stale_frames_dropped, n_stale_frames_dropped.load()},
+        {m.rate_limited_chunks, n_rate_limited_chunks.load()},
+        {m.input_chunks_dropped, n_input_chunks_dropped.load()},
+        {m.input_lane_yields, live.n_input_lane_yields},
+        {m.turns, n_turns.load()},
+        {m.barge_ins, n_barge_ins.load()},
+    };
+    for (const auto& [counter, n] : counts) copy_count(counter, n);
+
+    for (const auto& entry : m.page) {
+      auto collected = entry.family->Collect();
+      if (collected.empty()) collected.push_back(entry.header);  // no sample yet: HELP and TYPE still
+      for (auto& family : collected) {
+        // Samples in a stable order (the registry keeps them hashed).
+        std::sort(family.metric.begin(), family.metric.end(),
+                  [](const auto& a, const auto& b) { return a.label < b.label; });
+        page.push_back(std::move(family));
+      }
+    }
+  }
+  page.push_back(summary_family("parley_barge_in_time_to_interrupt_milliseconds",
+                                "User speech start (arrival of its first audio) to the interrupt message leaving the server",
+                                time_to_interrupt));
+  for (const auto& metric : obs::all_metrics) {
+    const std::string name(metric.name);
+    const obs::histogram empty;
+    const auto* h = m.turn_metrics.find(name);
+    page.push_back(summary_family("parley_turn_" + name + "_milliseconds", "Per-turn " + name + " (docs/latency.md)",
+                                  h ? *h : empty));
+  }
+  return prometheus::TextSerializer().Serialize(page);
+}
+
+}  // namespace parley::net

@@ -1,0 +1,404 @@
+// net/session_bridge — implementation. See session_bridge.hpp; docs/protocol.md for the wire.
+#include "parley/net/session_bridge.hpp"
+
+#include <boost/asio/post.hpp>
+#include <type_traits>
+#include <variant>
+
+#include "parley/agent/session.hpp"
+#include "parley/core/log.hpp"
+#include "parley/net/server_state.hpp"
+#include "parley/obs/json.hpp"
+
+namespace parley::net {
+
+namespace asio = boost::asio;
+
+session_bridge::session_bridge(std::shared_ptr<server_state> server, wire_link& link, strand_type strand)
+    : server_(std::move(server)),
+      link_(link),
+      strand_(std::move(strand)),
+      drain_timer_(strand_) {}
+
+session_bridge::~session_bridge() = default;
+
+void session_bridge::on_open(std::weak_ptr<session_bridge> self) {
+  self_ = std::move(self);
+  t_connected_ = steady_clock::now();
+}
+
+void session_bridge::on_closed() {
+  drain_timer_.cancel();
+  if (session_) {
+    const auto stats = session_->stats();
+    server_->metrics().n_input_chunks_dropped.fetch_add(stats.n_dropped_chunks);
+    server_->retire(std::move(session_));
+  }
+}
+
+void session_bridge::send(const server_event& e, std::optional<time_point> t_speech_start) {
+  link_.send({encode(e), false, 0, t_speech_start});
+}
+
+void session_bridge::send_error(wire_error err) {
+  server_->metrics().count_error(err.code);
+  send(error_message{std::move(err)});
+}
+
+// ---- client messages ---------------------------------------------------------------------------
+void session_bridge::on_text(std::string_view payload) {
+  auto decoded = decode_client_text(payload);
+  if (auto* err = std::get_if<wire_error>(&decoded)) {
+    send_error(std::move(*err));
+    return;
+  }
+  auto& ev = std::get<client_event>(decoded);
+  if (auto* update = std::get_if<session_update>(&ev)) {
+    if (session_) {
+      send_error({wire_errc::session_already_started, "session.update may come only once, first", update->event_id});
+      return;
+    }
+    start_session(*update);
+    return;
+  }
+  if (!session_) {
+    send_error({wire_errc::session_not_started, "send session.update first", ""});
+    return;
+  }
+  if (draining_) {
+    send_error({wire_errc::shutting_down, "the server is shutting down", ""});
+    return;
+  }
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, input_commit>) {
+          commit_input();
+        } else if constexpr (std::is_same_v<T, text_input>) {
+          session_->submit_text(std::move(m.text));
+        } else if constexpr (std::is_same_v<T, playout_report>) {
+          on_playout(m);
+        } else if constexpr (std::is_same_v<T, response_cancel>) {
+          session_->interrupt("client");  // the session cuts the reply generating or playing, if any
+        }
+      },
+      ev);
+}
+
+void session_bridge::commit_input() {
+  if (input_ended_) return;
+  if (input_resampler_) {
+    auto tail = input_resampler_->flush();
+    if (!tail.empty()) push_input(std::move(tail));
+  }
+  input_ended_ = true;
+  session_->end_input();
+  send(input_committed{});
+}
+
+void session_bridge::on_binary(std::span<const std::uint8_t> payload) {
+  if (!session_) {
+    send_error({wire_errc::session_not_started, "audio before session.update", ""});
+    return;
+  }
+  if (draining_) {  // input is over; the turn in flight is finishing
+    if (!shutting_down_reported_) send_error({wire_errc::shutting_down, "the server is shutting down", ""});
+    shutting_down_reported_ = true;
+    return;
+  }
+  if (input_ended_) {
+    send_error({wire_errc::input_ended, "audio after input_audio_buffer.commit", ""});
+    return;
+  }
+  auto decoded = opus_ ? opus_->decode(payload) : decode_client_audio(payload);
+  if (auto* err = std::get_if<wire_error>(&decoded)) {
+    send_error(std::move(*err));
+    return;
+  }
+  auto& pcm = std::get<std::vector<std::int16_t>>(decoded);
+  if (pcm.empty()) return;
+  if (rate_limited(steady_clock::now())) return;
+  if (input_resampler_) {
+    auto out = input_resampler_->process(pcm);
+    if (!out.empty()) push_input(std::move(out));
+  } else {
+    push_input(std::move(pcm));
+  }
+}
+
+// Input rate limit: the audio may run ahead of real time by a 2 s burst, then at most
+// max_input_speed × real time; beyond that it is dropped and reported (at most once a second).
+bool session_bridge::rate_limited(time_point now) {
+  const double max_speed = server_->config().max_input_speed;
+  const double allowed_s = (to_ms(now - t_connected_) / 1000.0 + 2.0) * max_speed;
+  const double received_s = static_cast<double>(n_input_samples_) / k_input_rate_hz;
+  if (max_speed <= 0 || received_s <= allowed_s) return false;
+  server_->metrics().n_rate_limited_chunks.fetch_add(1, std::memory_order_relaxed);
+  if (to_ms(now - t_last_rate_error_) >= 1000.0) {
+    t_last_rate_error_ = now;
+    send_error({wire_errc::rate_limited, "audio arrives faster than the allowed multiple of real time; dropped", ""});
+  }
+  return true;
+}
+
+void session_bridge::push_input(std::vector<std::int16_t> pcm_16k) {
+  n_input_samples_ += static_cast<media_time>(pcm_16k.size());
+  session_->push_audio(std::move(pcm_16k));
+}
+
+void session_bridge::start_session(const session_update& u) {
+  const auto& cfg = server_->config();
+  agent::session_options options = cfg.session;
+  if (auto router = server_->router()) options.router = std::move(router);
+  if (options.filler.enabled && !options.filler_bank) options.filler_bank = server_->fillers();
+  if (!options.input_lane) options.input_lane = server_->input_lane();
+  if (u.mode) {
+    auto mode = agent::parse_pipeline_mode(*u.mode);
+    if (!mode) {
+      send_error({wire_errc::invalid_mode, mode.error().message, u.event_id});
+      return;
+    }
+    options.mode = *mode;
+  }
+  agent::barge_in_config& barge = options.barge_in;
+  barge = server_->config().barge_in;
+  if (u.barge_in.enabled) barge.enabled = *u.barge_in.enabled;
+  if (u.barge_in.min_speech_ms) barge.min_speech_ms = *u.barge_in.min_speech_ms;
+
+  input_rate_hz_ = u.input_sample_rate_hz;
+  if (u.input_audio_format == audio_format::opus) {
+    auto decoder = opus_input::create();
+    if (!decoder) {
+      send_error({wire_errc::server_error, decoder.error().message, u.event_id});
+      return;
+    }
+    opus_.emplace(std::move(*decoder));
+  } else if (input_rate_hz_ != k_input_rate_hz) {
+    auto rs = audio::resampler::create(input_rate_hz_, k_input_rate_hz);
+    if (!rs) {
+      send_error({wire_errc::unsupported_sample_rate, rs.error().message, u.event_id});
+      return;
+    }
+    input_resampler_.emplace(std::move(*rs));
+  }
+  output_rate_hz_ = u.output_sample_rate_hz;
+  opus_output_requested_ = u.output_audio_format == audio_format::opus;
+
+  auto created = agent::session::create(
+      server_->executor(), server_->engines(), options,
+      {.on_event =
+           [weak = self_, strand = strand_](event e) {
+             asio::post(strand, [weak, e = std::move(e)] {
+               if (auto b = weak.lock()) b->on_session_event(e);
+             });
+           },
+       .on_turn =
+           [weak = self_, strand = strand_, weak_server = std::weak_ptr(server_)](const obs::turn_timeline& t) {
+             // A weak reference: the last reference to the server must never be dropped here.
+             if (auto server = weak_server.lock()) server->metrics().count_turn(t);
+             asio::post(strand, [weak, t] {
+               if (auto b = weak.lock()) b->on_turn(t);
+             });
+           }});
+  if (!created) {
+    send_error({wire_errc::server_error, "the session could not start: " + created.error().message, u.event_id});
+    return;
+  }
+  session_ = std::move(*created);
+  session_id_ = session_->id().value;
+  PARLEY_LOG(info, "net: session " << session_id_ << " started (" << input_rate_hz_ << " Hz "
+                                   << to_string(u.input_audio_format) << " in, "
+                                   << agent::to_string(options.mode) << ")");
+  session_created m;
+  m.session = session_id_;
+  m.input_sample_rate_hz = input_rate_hz_;
+  m.output_sample_rate_hz = output_rate_hz_;
+  m.input_audio_format = u.input_audio_format;
+  m.output_audio_format = u.output_audio_format;
+  m.mode = std::string(agent::to_string(options.mode));
+  m.barge_in = barge.enabled;
+  m.barge_in_min_speech_ms = barge.min_speech_ms;
+  m.limits = {cfg.max_message_bytes, k_max_text_bytes, cfg.idle_timeout_s};
+  send(m);
+}
+
+// ---- session events ----------------------------------------------------------------------------
+void session_bridge::on_session_event(const event& e) {
+  if (link_.closed()) return;
+  const std::uint64_t turn = e.env.turn.value;
+  const std::uint64_t gen = e.env.generation.value;
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, speech_started>) {
+          send(speech_started_message{turn, samples_to_ms(e.env.t_media)});
+        } else if constexpr (std::is_same_v<T, speech_stopped>) {
+          send(speech_stopped_message{turn, samples_to_ms(body.t_speech_end)});
+        } else if constexpr (std::is_same_v<T, transcript_partial>) {
+          send(transcription_delta{turn, body.text, body.stability});
+        } else if constexpr (std::is_same_v<T, transcript_final>) {
+          send(transcription_completed{turn, body.text});
+        } else if constexpr (std::is_same_v<T, user_turn_committed>) {
+          send(item_created{turn, body.text});
+        } else if constexpr (std::is_same_v<T, token_chunk>) {
+          if (gen <= interrupted_upto_) return;
+          open_response(turn, gen);
+          send(text_delta{gen, body.text});
+        } else if constexpr (std::is_same_v<T, text_segment>) {
+          if (gen > interrupted_upto_) open_response(turn, gen);
+        } else if constexpr (std::is_same_v<T, output_audio_chunk>) {
+          on_output_audio(e, body);
+        } else if constexpr (std::is_same_v<T, reply_done>) {
+          if (gen <= interrupted_upto_) return;
+          open_response(turn, gen);
+          if (gen == audio_generation_) finish_reply_audio(gen);
+          send(response_done{turn, gen, body.text});
+        } else if constexpr (std::is_same_v<T, interrupt_event>) {
+          interrupt_generation(gen, body);
+        } else if constexpr (std::is_same_v<T, end_of_stream>) {
+          finished_ = true;
+          send(session_finished{});
+          if (draining_) link_.close(k_close_going_away, "server shutting down", false);
+        } else if constexpr (std::is_same_v<T, error_event>) {
+          send_error({wire_errc::engine_error, body.err.describe(), ""});
+        }
+      },
+      e.body);
+}
+
+void session_bridge::open_response(std::uint64_t turn, std::uint64_t generation) {
+  if (generation <= announced_generation_) return;
+  announced_generation_ = generation;
+  send(response_created{turn, generation});
+}
+
+void session_bridge::on_turn(const obs::turn_timeline& t) {
+  if (link_.closed()) return;
+  send(turn_metrics{t.turn.value, t.generation.value,
+                    obs::to_json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+}
+
+void session_bridge::on_output_audio(const event& e, const output_audio_chunk& chunk) {
+  const std::uint64_t gen = e.env.generation.value;
+  if (gen <= interrupted_upto_ || chunk.samples.empty()) return;
+  if (gen != audio_generation_) start_reply_audio(e.env.turn.value, gen, chunk.rate_hz);
+  std::vector<std::int16_t> resampled;
+  std::span<const std::int16_t> pcm = chunk.samples;
+  if (output_resampler_) {
+    resampled = output_resampler_->process(chunk.samples);
+    pcm = resampled;
+  }
+  emit_audio(gen, pcm, false);
+}
+
+// The first audio of a reply: its rate (the session's output rate; an Opus rate for Opus), its
+// resampler and encoder, and response.audio.start.
+void session_bridge::start_reply_audio(std::uint64_t turn, std::uint64_t generation, int chunk_rate_hz) {
+  open_response(turn, generation);
+  audio_generation_ = generation;
+  audio_offset_samples_ = 0;
+  output_resampler_.reset();
+  opus_out_.reset();
+  audio_rate_hz_ = chunk_rate_hz;
+  session_audio_rate_hz_ = chunk_rate_hz;
+  int rate_hz = output_rate_hz_.value_or(chunk_rate_hz);
+  if (opus_output_requested_ && !is_opus_rate(rate_hz)) rate_hz = 48000;  // Opus runs at its own rates only
+  if (rate_hz != chunk_rate_hz) {
+    if (auto rs = audio::resampler::create(chunk_rate_hz, rate_hz)) {
+      output_resampler_.emplace(std::move(*rs));
+      audio_rate_hz_ = rate_hz;
+    }
+  }
+  if (opus_output_requested_) {
+    // Fails only when no resampler could be made (a rate Opus does not run at): say so, send PCM.
+    if (auto encoder = opus_output::create(audio_rate_hz_)) {
+      opus_out_.emplace(std::move(*encoder));
+    } else {
+      send_error({wire_errc::server_error, "Opus output unavailable for this reply: " + encoder.error().message, ""});
+    }
+  }
+  send(audio_start{generation, audio_rate_hz_, opus_out_ ? audio_format::opus : audio_format::pcm16});
+}
+
+// The reply's audio is complete: the resampler's tail, the padded last Opus frame, response.audio.done.
+void session_bridge::finish_reply_audio(std::uint64_t generation) {
+  std::vector<std::int16_t> tail;
+  if (output_resampler_) tail = output_resampler_->flush();
+  emit_audio(generation, tail, true);
+  send(audio_done{generation, audio_offset_samples_});
+}
+
+// Queues reply audio of `generation` as binary frames: PCM16 as it comes, or Opus packets of 20 ms
+// (`last`: the reply's audio is complete, so the partial frame is padded and sent).
+void session_bridge::emit_audio(std::uint64_t generation, std::span<const std::int16_t> pcm, bool last) {
+  if (opus_out_) {
+    auto packets = opus_out_->push(pcm);
+    if (last) {
+      for (auto& p : opus_out_->flush()) packets.push_back(std::move(p));
+    }
+    for (const auto& p : packets) {
+      if (p.bytes.empty()) continue;
+      link_.send({encode_opus_frame(generation, audio_offset_samples_, p.bytes), true, generation, std::nullopt});
+      audio_offset_samples_ += p.n_samples;
+    }
+    return;
+  }
+  if (pcm.empty()) return;
+  link_.send({encode_audio_frame(generation, audio_offset_samples_, pcm), true, generation, std::nullopt});
+  audio_offset_samples_ += pcm.size();
+}
+
+// ---- turn-taking: the session decides, the bridge carries -------------------------------------
+
+// playout.progress: the session learns what the client played (converted from the rate the client
+// was sent to the session's own); a generation that was never sent is an error.
+void session_bridge::on_playout(const playout_report& report) {
+  if (report.generation == 0 || report.generation > announced_generation_) {
+    send_error({wire_errc::unknown_generation, "playout.progress for a generation that was never sent", report.event_id});
+    return;
+  }
+  if (report.generation != audio_generation_ || audio_rate_hz_ <= 0) return;
+  const auto played = static_cast<std::uint64_t>(static_cast<double>(report.played_samples) *
+                                                 session_audio_rate_hz_ / audio_rate_hz_);
+  session_->on_playout(generation_id{report.generation}, played);
+}
+
+// The session cut a reply (barge-in, a new turn, the client's response.cancel): its queued audio
+// is dropped, none leaves from now on (idempotent), and the client gets response.interrupted with
+// what it was sent and, by the session's account, played.
+void session_bridge::interrupt_generation(std::uint64_t generation, const interrupt_event& cut) {
+  if (generation == 0 || generation <= interrupted_upto_) return;
+  const bool sent_any = generation == audio_generation_;
+  const std::uint64_t sent = sent_any ? audio_offset_samples_ : 0;
+  const std::uint64_t played =
+      sent_any && cut.rate_hz > 0
+          ? std::min(sent, static_cast<std::uint64_t>(static_cast<double>(cut.n_played_samples) * audio_rate_hz_ /
+                                                      cut.rate_hz))
+          : 0;
+  interrupted_upto_ = generation;
+  link_.fence(generation);
+  server_->metrics().count_interrupt(cut.reason);
+  if (cut.reason == "barge_in") server_->metrics().n_barge_ins.fetch_add(1, std::memory_order_relaxed);
+  send(response_interrupted{generation, cut.reason, sent, played}, cut.t_speech_start);
+}
+
+// ---- shutdown ----------------------------------------------------------------------------------
+void session_bridge::drain() {
+  if (draining_ || link_.closed()) return;
+  draining_ = true;
+  if (!session_ || finished_) {  // nothing in flight: close now
+    link_.close(k_close_going_away, "server shutting down", false);
+    return;
+  }
+  if (!input_ended_) {
+    input_ended_ = true;
+    session_->end_input();  // the turn in progress ends now; end_of_stream follows its reply
+  }
+  drain_timer_.expires_after(seconds_f(server_->config().drain_timeout_s));
+  drain_timer_.async_wait([weak = self_](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto b = weak.lock()) b->link_.close(k_close_going_away, "server shutting down", true);
+  });
+}
+
+}  // namespace parley::net

@@ -30,7 +30,9 @@ constexpr auto C = text_ending::complete;
 constexpr auto N = text_ending::neutral;
 
 TEST(turn_end_rules, empty_text) {
-  expect_cases({{"", text_ending::empty, ""}, {"   ", text_ending::empty, ""}, {"<sil> [noise]", text_ending::empty, ""},
+  expect_cases({{"", text_ending::empty, ""},
+                {"   ", text_ending::empty, ""},
+                {"<sil> [noise]", text_ending::empty, ""},
                 {"?!", text_ending::empty, ""}});
 }
 
@@ -106,7 +108,20 @@ TEST(turn_end_rules, verbs_that_need_an_object) {
                 {"I want", U, "verb_object"},
                 {"I'm all set", N, ""},
                 {"the timer is set", N, ""},
-                {"can you help me", N, ""}});
+                {"can you help me", N, ""},
+                {"can I return", U, "verb_object"},   // a yes/no question whose verb needs an object
+                {"do you accept", U, "verb_object"},
+                {"what do you accept", N, ""},        // its object is in front
+                {"do you deliver on weekends", N, ""},
+                {"are you open", N, ""}});
+}
+
+TEST(turn_end_rules, subordinate_clause_without_its_main_clause) {
+  expect_cases({{"if it rains tomorrow", U, "subordinate"},
+                {"when my timer goes off", U, "subordinate"},
+                {"when does the store close", N, ""},   // a question, not a subordinate clause
+                {"if it rains tomorrow should I bring an umbrella", N, ""},
+                {"when my timer goes off play some music", N, ""}});
 }
 
 TEST(turn_end_rules, two_word_phrases) {
@@ -254,6 +269,8 @@ TEST(turn_end_presets, every_preset_is_valid_and_ordered_from_quick_to_patient) 
   EXPECT_LE(c.max_silence_ms, p.max_silence_ms);
   // The default policy is the conversational preset.
   EXPECT_EQ(turn_end_policy().config().unfinished_silence_ms, c.unfinished_silence_ms);
+  EXPECT_EQ(turn_end_config{}.default_silence_ms, c.default_silence_ms);
+  EXPECT_EQ(turn_end_config{}.complete_silence_ms, c.complete_silence_ms);
 }
 
 TEST(turn_end_presets, each_preset_on_the_same_table) {
@@ -266,9 +283,10 @@ TEST(turn_end_presets, each_preset_on_the_same_table) {
   const std::vector<row> rows = {
       {"stop", std::nullopt, true, true, true, true, true, true},
       {"what time is it", 0.95, true, true, true, true, true, true},
-      {"tell me a joke", std::nullopt, true, false, false, true, true, true},
-      {"set a timer for", std::nullopt, false, false, false, true, false, false},
-      {"my number is five two", std::nullopt, false, false, false, true, false, false},
+      {"what time is it", 0.6, true, true, false, true, true, true},   // responder unsure: default
+      {"tell me a joke", std::nullopt, true, true, false, true, true, true},
+      {"set a timer for", std::nullopt, false, false, false, true, true, false},
+      {"my number is five two", std::nullopt, false, false, false, true, true, false},
   };
   const turn_end_policy quick(turn_end_config::preset(turn_taking::quick));
   const turn_end_policy conv(turn_end_config::preset(turn_taking::conversational));

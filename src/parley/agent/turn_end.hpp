@@ -48,13 +48,14 @@ result<turn_taking> parse_turn_taking(std::string_view name);
 
 struct turn_end_config {
   double complete_silence_ms = 200.0;    // the text is a complete request (text rule or responder)
-  double default_silence_ms = 500.0;     // nothing known either way (also: no text yet)
-  double unfinished_silence_ms = 1100.0; // the text ends on a word that needs more
-  double max_silence_ms = 1500.0;        // hard cap: no text makes a turn wait longer than this
+  double default_silence_ms = 350.0;     // nothing known either way (also: no text yet)
+  double unfinished_silence_ms = 1000.0; // the text ends on a word that needs more
+  double max_silence_ms = 2000.0;        // hard cap: no text makes a turn wait longer than this
   /// Responder confidence at or above which the text counts as a complete request.
   double p_complete_threshold = 0.8;
 
-  /// The measured settings of a preset (bench/turns/README.md).
+  /// The measured settings of a preset (bench/turns/README.md); the defaults above are
+  /// `conversational`'s.
   static turn_end_config preset(turn_taking preset);
 };
 
@@ -76,7 +77,8 @@ struct ending_analysis {
   text_ending ending = text_ending::empty;
   /// The rule that decided, a static string: "conjunction", "preposition", "article",
   /// "possessive", "auxiliary", "modal_subject", "wh_word", "verb_object", "verb_me", "phrase",
-  /// "operator", "digits", "filler", "subject", "control", "politeness"; "" for empty/neutral.
+  /// "operator", "digits", "filler", "subject", "subordinate", "control", "politeness"; "" for
+  /// empty/neutral.
   std::string_view rule;
 };
 

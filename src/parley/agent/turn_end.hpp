@@ -14,7 +14,11 @@
 // complete text rule or a confident responder, then the default.
 // The thresholds are chosen from bench/turns (parley_turn_end_sim over the dev split of the
 // turn-taking corpus, never the test split); see bench/turns/README.md for the table behind them.
+// The policy judges only the words it has: with a partial every 200 ms of audio, the last word
+// said before a pause may reach the text ~60-260 ms later, and until then "how much is fifteen
+// [plus]" reads as complete. The presets were measured with that cadence (bench/turns/README.md).
 // Threading: stateless and const; a policy may be shared by any number of sessions and threads.
+// Ownership: a small value (its config); nothing is kept between calls.
 // Cost: one decision tokenises the text once (microseconds; bench/turns/README.md has the number).
 // Units: milliseconds of silence, measured by the caller from the (estimated) true end of speech.
 // Cancellation: nothing to cancel; the caller re-decides on every new partial and re-arms its

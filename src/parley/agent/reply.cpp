@@ -78,7 +78,7 @@ auto reply::to_strand(Handler handler) {
                                             ... args = to_owned(std::move(args))]() mutable {
       mark.release();
       auto self = weak.lock();
-      if (!self || self->interrupted_) return;
+      if (!self || !self->live()) return;
       handler(*self, t, std::move(args)...);
     });
   };
@@ -352,7 +352,7 @@ void reply::arm_budget_timer() {
   budget_timer_->expires_after(std::max(duration::zero(), *due - clock_.now()));
   budget_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
-    if (ec || !self || self->interrupted_ || !self->budget_) return;
+    if (ec || !self || !self->live() || !self->budget_) return;
     self->check_budgets(self->clock_.now());
     self->arm_budget_timer();
   });
@@ -397,7 +397,7 @@ void reply::pump_filler() {
   filler_timer_->expires_after(std::max(duration::zero(), *due - now));
   filler_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
-    if (ec || !self || self->interrupted_) return;
+    if (ec || !self || !self->live()) return;
     if (self->filler_ && !self->filler_->done()) self->pump_filler();
   });
 }

@@ -40,6 +40,7 @@
 #include "parley/agent/bulk_lane.hpp"
 #include "parley/agent/filler.hpp"
 #include "parley/agent/reply_router.hpp"
+#include "parley/core/cancel.hpp"
 #include "parley/core/events.hpp"
 #include "parley/engine/chat_model.hpp"
 #include "parley/engine/synthesizer.hpp"
@@ -66,6 +67,9 @@ struct reply_env {
   double playout_slack_ms = 250.0;
   /// Marks a handler posted to the strand as on a turn's critical path (bulk_lane.hpp); null: none.
   std::shared_ptr<bulk_lane> lane;
+  /// The session's fence: a reply whose id it has closed (interrupt() fences from any thread before
+  /// the strand hears of it) handles no more engine callbacks. Null: only interrupt() stops it.
+  const generation_fence* fence = nullptr;
 };
 
 class reply;
@@ -129,6 +133,8 @@ class reply : public std::enable_shared_from_this<reply> {
 
   template <class... Args, class Handler>
   auto to_strand(Handler handler);
+  /// Still at work: not interrupted, and not fenced by the session.
+  bool live() const { return !interrupted_ && (!env_.fence || env_.fence->is_current(id_)); }
   void emit(event_body body) { callbacks_.on_event(*this, std::move(body)); }
 
   void on_token(std::string token, time_point t);

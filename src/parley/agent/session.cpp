@@ -659,7 +659,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
                        .fillers = options_.filler_bank,
                        .max_cached_reply_ms = options_.max_cached_reply_ms,
                        .playout_slack_ms = options_.barge_in.playout_slack_ms,
-                       .lane = options_.input_lane};
+                       .lane = options_.input_lane,
+                       .fence = &fence_};
   std::shared_ptr<reply> reply_;  // the reply being generated, if any
   struct playing_reply {
     std::shared_ptr<reply> r;

@@ -47,44 +47,6 @@ struct job {
   std::vector<double> barge_in_detect_ms;  // VAD onset of the interrupting speech → the session's decision
 };
 
-// The loudspeakers of every running session (--barge-in), ticked every 5 ms by one thread.
-class loudspeakers {
- public:
-  loudspeakers() : thread_([this] { run(); }) {}
-  ~loudspeakers() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    thread_.join();
-  }
-  void add(paced_player* p) {
-    std::lock_guard lock(mutex_);
-    players_.push_back(p);
-  }
-  void remove(paced_player* p) {
-    std::lock_guard lock(mutex_);
-    std::erase(players_, p);
-  }
-
- private:
-  void run() {
-    for (;;) {
-      {
-        std::lock_guard lock(mutex_);
-        if (stopping_) return;
-        const auto now = steady_clock::now();
-        for (auto* p : players_) p->tick(now);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  std::mutex mutex_;
-  std::vector<paced_player*> players_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 // An entry's audio: its file, or — with an interrupting utterance and --barge-in — the file cut or
 // padded to interrupt_at_ms, then the interrupting one.
 result<std::vector<std::int16_t>> entry_audio(const manifest_entry& e, bool barge_in) {

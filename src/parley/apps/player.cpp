@@ -101,4 +101,36 @@ std::vector<double> paced_player::stops() const {
   return stops_ms_;
 }
 
+loudspeakers::loudspeakers() : thread_([this] { run(); }) {}
+
+loudspeakers::~loudspeakers() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void loudspeakers::add(paced_player* p) {
+  std::lock_guard lock(mutex_);
+  players_.push_back(p);
+}
+
+void loudspeakers::remove(paced_player* p) {
+  std::lock_guard lock(mutex_);
+  std::erase(players_, p);
+}
+
+void loudspeakers::run() {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      const auto now = steady_clock::now();
+      for (auto* p : players_) p->tick(now);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 }  // namespace parley::app

@@ -21,6 +21,7 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "parley/core/clock.hpp"
@@ -71,6 +72,25 @@ class paced_player {
   std::uint64_t n_played_of_generation_ = 0;
   std::uint64_t n_reported_ = 0;
   std::vector<double> stops_ms_;
+};
+
+/// Ticks every player added to it every 5 ms on one thread (bounded: it stops when destroyed).
+/// After remove() returns, the player is ticked no more.
+class loudspeakers {
+ public:
+  loudspeakers();
+  ~loudspeakers();
+  loudspeakers(const loudspeakers&) = delete;
+  loudspeakers& operator=(const loudspeakers&) = delete;
+  void add(paced_player* p);
+  void remove(paced_player* p);
+
+ private:
+  void run();
+  std::mutex mutex_;
+  std::vector<paced_player*> players_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace parley::app

@@ -199,24 +199,11 @@ int run_command(const run_options& options) {
   // The wait below is bounded by the input's own duration (read before its samples move out).
   const auto clip_wall = from_ms(clip->duration_ms() / options.pipeline.speed);
   auto samples = std::make_shared<const std::vector<std::int16_t>>(std::move(clip->samples));
-  std::atomic<bool> playing{true};
-  std::thread loudspeaker;
+  std::optional<loudspeakers> speaker;  // destroyed (its thread joined) before the session
   if (player) {
-    loudspeaker = std::thread([&] {
-      while (playing.load()) {  // bounded: stopped below once the session has finished
-        player->tick(steady_clock::now());
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    });
+    speaker.emplace();
+    speaker->add(&*player);
   }
-  struct join_at_exit {
-    std::atomic<bool>& flag;
-    std::thread& t;
-    ~join_at_exit() {
-      flag = false;
-      if (t.joinable()) t.join();
-    }
-  } join_loudspeaker{playing, loudspeaker};
   {
     paced_feeder feeder(options.pipeline.speed);
     agent::session& s = **session;

@@ -356,6 +356,26 @@ TEST_F(cli, an_open_question_goes_to_the_llm_server_and_falls_back_when_one_is_d
   EXPECT_EQ(body["messages"].back()["role"], "user");
 }
 
+// The only LLM server is down: the person hears the apology (pre-synthesized in the voice), the
+// turn says why it failed, the engines line names the URL, and `run` exits 5.
+TEST_F(cli, an_llm_that_is_down_is_answered_with_the_apology_and_run_exits_5) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(parley::test::redis_server::free_port()) + "/v1";
+  ASSERT_EQ(parley("say \"Tell me a fun fact about the ocean.\" -o " + path("q.wav")).exit_code, 0);
+  const auto r = parley("run " + path("q.wav") + " -o " + path("reply.wav") + " --speed 4 --no-color --trace " +
+                        path("t.jsonl") + " --llm-url " + url + " --llm-model test-model");
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_NE(r.output.find("at " + url), std::string::npos) << "the engines line names the server\n" << r.output;
+  EXPECT_NE(r.output.find("parley: Sorry, something went wrong. Please try again."), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(failed: llm: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 turn · 1 failed"), std::string::npos) << r.output;
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["flags"]["failed"], true) << line;
+  EXPECT_GT(j["reply_audio_ms"].get<double>(), 1000.0) << "the apology was heard: " << line;
+}
+
 TEST_F(cli, an_open_question_goes_to_the_embedded_model) {
   // A tiny random-weight llama model (gibberish, but a real GGUF run by llama.cpp in-process).
   const std::string model = path("tiny.gguf");

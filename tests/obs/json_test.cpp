@@ -29,7 +29,7 @@ TEST(turn_json, carries_ids_annotations_relative_stamps_metrics_and_notes) {
                                         {"fallback", false},
                                         {"hedge", true},
                                         {"filler", false},
-                                        {"interrupted", false}}));
+                                        {"interrupted", false}, {"failed", false}}));
   EXPECT_EQ(j["transcript"], "what time is it");
   EXPECT_EQ(j["reply"], "It is noon.");
   EXPECT_EQ(j["n_segments"], 1);

@@ -91,7 +91,9 @@ result<std::shared_ptr<const filler_bank>> build_filler_bank(engine::synthesizer
   if (!waiting) return waiting.error();
   auto tool = build_clip(tts, phrases.tool, gap_ms, timeout);
   if (!tool) return tool.error();
-  return std::make_shared<const filler_bank>(filler_bank{std::move(*waiting), std::move(*tool)});
+  auto apology = build_clip(tts, phrases.apology, gap_ms, timeout);
+  if (!apology) return apology.error();
+  return std::make_shared<const filler_bank>(filler_bank{std::move(*waiting), std::move(*tool), std::move(*apology)});
 }
 
 // ---- filler_player ---------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-// agent/filler — pre-synthesized filler phrases ("One moment.") with known word boundaries, and
-// the pacing that lets a real reply cut one at a word boundary.
+// agent/filler — the phrases parley speaks on its own, pre-synthesized with known word
+// boundaries: fillers ("One moment.") and the pacing that lets a real reply cut one at a word
+// boundary, and the apology a failed reply ends with (agent/reply.hpp), so that no failure of a
+// provider is ever silence.
 //
 // Role: when a latency budget runs out (agent/budget.hpp) the session plays a filler while it
 // waits. A filler must never delay or overlap the reply, so it is sent to the client word by word
@@ -59,15 +61,18 @@ struct filler_clip {
 result<filler_clip> join_words(std::string text, int sample_rate_hz, const std::vector<std::vector<std::int16_t>>& words,
                                double gap_ms = 60.0, double silence_level = 0.01, double margin_ms = 10.0);
 
-/// The phrases a session may play (one per filler_kind).
+/// The phrases a session may play: one per filler_kind, and the apology.
 struct filler_phrases {
   std::string waiting = "One moment.";
   std::string tool = "Let me check.";
+  std::string apology = "Sorry, something went wrong. Please try again.";
 };
 
 struct filler_bank {
   filler_clip waiting;
   filler_clip tool;
+  /// Ends a reply that failed (recognizer, LLM or synthesizer); played as is, whatever failed.
+  filler_clip apology;
   const filler_clip& clip(filler_kind kind) const { return kind == filler_kind::tool ? tool : waiting; }
 };
 

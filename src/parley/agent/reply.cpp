@@ -117,13 +117,13 @@ void reply::play_cached(std::string text, const reply_audio& audio) {
   llm_done_ = true;
   audio_rate_hz_ = audio.sample_rate_hz;
   spans_.push_back({text_, 0, audio.pcm.size(), true});
-  const std::size_t chunk = static_cast<std::size_t>(std::max(1, audio.sample_rate_hz / 10));  // 100 ms
-  for (std::size_t k = 0; k < audio.pcm.size(); k += chunk) {
-    const auto begin = audio.pcm.begin() + static_cast<std::ptrdiff_t>(k);
-    const auto end = audio.pcm.begin() + static_cast<std::ptrdiff_t>(std::min(audio.pcm.size(), k + chunk));
-    reply_samples_ += static_cast<std::uint64_t>(end - begin);
-    send_audio(std::vector<std::int16_t>(begin, end));
-  }
+  out_clip(audio.pcm);
+  finish();
+}
+
+void reply::apologize(std::string_view what, const error& why) {
+  llm_done_ = true;
+  fail(what, why);
   finish();
 }
 
@@ -148,8 +148,7 @@ void reply::on_llm_done(status done, time_point t) {
     if (budget_timer_) budget_timer_->cancel();
   }
   llm_done_ = true;
-  if (!done) cacheable_ = false;
-  if (!done && done.error().code != errc::cancelled) emit(error_event{done.error()});
+  if (!done) fail("llm", done.error());
   // Sequential mode chunks the whole reply only now; streaming mode has chunked as tokens came.
   auto segments = env_.mode == pipeline_mode::sequential ? chunker_.push(text_) : std::vector<std::string>{};
   for (auto& rest : chunker_.flush()) segments.push_back(std::move(rest));
@@ -236,8 +235,7 @@ void reply::on_tts_audio(std::vector<std::int16_t> pcm, time_point t) {
 }
 
 void reply::on_tts_done(status done) {
-  if (!done) cacheable_ = false;
-  if (!done && done.error().code != errc::cancelled) emit(error_event{done.error()});
+  if (!done) fail("tts", done.error());
   spans_.back().synthesized = true;
   tts_busy_ = false;
   pump_tts();
@@ -273,7 +271,50 @@ void reply::send_audio(std::vector<std::int16_t> pcm) {
   emit(output_audio_chunk{std::move(pcm), audio_rate_hz_, first});
 }
 
+void reply::out_clip(std::span<const std::int16_t> pcm) {
+  const std::size_t chunk = static_cast<std::size_t>(std::max(1, audio_rate_hz_ / 10));  // 100 ms
+  for (std::size_t k = 0; k < pcm.size(); k += chunk) {
+    auto part = pcm.subspan(k, std::min(chunk, pcm.size() - k));
+    reply_samples_ += part.size();
+    if (env_.mode == pipeline_mode::streaming) {
+      send_audio({part.begin(), part.end()});
+    } else {
+      held_audio_.emplace_back(part.begin(), part.end());
+    }
+  }
+}
+
+void reply::fail(std::string_view what, const error& e) {
+  cacheable_ = false;
+  if (e.code == errc::cancelled) return;
+  emit(error_event{e});
+  if (!failed_) timeline_.add_note(obs::note_name::failure, std::string(what) + ": " + e.message);
+  failed_ = true;
+  timeline_.flags.failed = true;
+}
+
+bool reply::add_apology() {
+  const filler_clip* clip = env_.fillers && !env_.fillers->apology.pcm.empty() ? &env_.fillers->apology : nullptr;
+  const std::string words = clip ? clip->text : filler_phrases{}.apology;
+  const bool spaced = text_.empty() || text_.back() == ' ';  // a stream cut after a sentence's space
+  emit(token_chunk{spaced ? words : " " + words});
+  text_ += spaced ? words : " " + words;
+  timeline_.add_note(obs::note_name::apology, std::string(clip ? "clip" : "synthesized"));
+  if (!clip) {  // through the synthesizer, like any segment; it finishes the reply when done
+    enqueue_segments({words});
+    return false;
+  }
+  if (audio_rate_hz_ == 0) audio_rate_hz_ = clip->sample_rate_hz;
+  spans_.push_back({words, reply_samples_, reply_samples_ + clip->pcm.size(), true});
+  out_clip(clip->pcm);
+  return true;
+}
+
 void reply::finish() {
+  if (failed_ && !apologized_) {
+    apologized_ = true;
+    if (!add_apology()) return;
+  }
   for (auto& pcm : held_audio_) send_audio(std::move(pcm));
   held_audio_.clear();
   record_filler_end("ended");  // a reply with no audio at all (an error, an empty reply)

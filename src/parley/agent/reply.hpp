@@ -15,6 +15,11 @@
 // Heard text: each synthesized segment's audio span is recorded; with the played sample count
 // (the sink's playout reports, or a real-time estimate) the reply says which words were heard —
 // whole segments, then the words of a partly played segment in proportion to its characters.
+// Failure: a provider that fails (the LLM stream, the synthesizer, the recognizer through
+// apologize()) never leaves silence. The reply keeps what it has said, and ends with the
+// apology: the bank's pre-synthesized clip (it plays whatever failed), or, without a bank, the
+// apology's text through the synthesizer. The error is emitted as an error_event; the timeline
+// is flagged `failed`, with the first error as the `failure` note. Cancellation is no failure.
 // Units: audio as PCM16 at the synthesizer's (or cached audio's) rate; wall times from `clk`.
 //
 //   auto r = reply::create(env, gid, std::move(timeline), {.on_event = ..., .on_generated = ...,
@@ -31,8 +36,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parley/agent/barge_in.hpp"
@@ -96,6 +103,9 @@ class reply : public std::enable_shared_from_this<reply> {
   void speak(std::string text);
   /// A cached reply: its audio goes out as is, no LLM and no TTS.
   void play_cached(std::string text, const reply_audio& audio);
+  /// A reply that is only the apology: the turn failed before there was anything to answer
+  /// (`what` failed with `why`, e.g. the recognizer).
+  void apologize(std::string_view what, const error& why);
 
   // ---- what happened to it ----
   /// The sink played `n_played` samples of this reply's audio in all (fillers included).
@@ -145,7 +155,13 @@ class reply : public std::enable_shared_from_this<reply> {
   void on_tts_audio(std::vector<std::int16_t> pcm, time_point t);
   void on_tts_done(status done);
   void send_audio(std::vector<std::int16_t> pcm);
+  /// Whole audio of the reply's own (cached reply, apology clip) in 100 ms chunks, in mode order.
+  void out_clip(std::span<const std::int16_t> pcm);
   void finish();
+  /// A provider failed (`what`: "asr", "llm", "tts"); cancellation is ignored.
+  void fail(std::string_view what, const error& e);
+  /// Adds the apology. False when it was queued to the synthesizer (finish() runs again after).
+  bool add_apology();
 
   void arm_budget_timer();
   void check_budgets(time_point now);
@@ -166,6 +182,8 @@ class reply : public std::enable_shared_from_this<reply> {
   bool llm_done_ = false;
   bool generated_ = false;
   bool interrupted_ = false;
+  bool failed_ = false;
+  bool apologized_ = false;
   std::string text_;
   std::vector<segment_span> spans_;  // each segment sent to the synthesizer, in order
   std::uint64_t reply_samples_ = 0;  // reply audio produced so far (fillers excluded)

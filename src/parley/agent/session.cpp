@@ -320,9 +320,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
       commit_user_turn(std::move(*text), std::move(turn.timeline));
       return;
     }
-    if (!text) {
-      emit(tid, generation_id{}, error_event{text.error()});
-      complete_turn(turn.timeline);
+    if (!text) {  // the recognizer failed: the person hears the apology, not silence
+      if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
+      open_reply(std::move(turn.timeline), "apology").apologize("asr", text.error());
       return;
     }
     turn.timeline.transcript = text::redact_pii(*text);  // timelines reach traces and logs
@@ -697,7 +697,9 @@ result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor ex
   if (auto s = validate(options.budgets, options.filler); !s) return s.error();
   if (options.filler_bank) {
     const int rate = engines.tts->caps().sample_rate_hz;
-    for (const auto* clip : {&options.filler_bank->waiting, &options.filler_bank->tool}) {
+    const auto& bank = *options.filler_bank;
+    for (const auto* clip : {&bank.waiting, &bank.tool, &bank.apology}) {
+      if (clip == &bank.apology && clip->pcm.empty()) continue;  // none: the synthesizer speaks it
       if (clip->sample_rate_hz != rate || clip->word_ends.empty() || clip->word_ends.back() != clip->pcm.size()) {
         return make_error(errc::invalid_argument,
                           "filler \"" + clip->text + "\": its audio must be at the synthesizer's rate, with word ends");

@@ -194,9 +194,9 @@ int bench_command(const bench_options& options) {
       per_job_choice.transcripts = {j.entry->text};
       if (barge_in && !j.entry->interrupt_file.empty()) per_job_choice.transcripts.push_back(j.entry->interrupt_text);
       per_job_choice.seed = options.engines.seed + j.index;
-      per_job_choice.fillers = false;  // the shared filler bank serves every session
-      // Every session shares the one response cache and routing pool, as one process does.
-      auto per_job = build_engines(per_job_choice, rt.executor(), {shared->cache, shared->router_pool, shared->local_model});
+      // Every session shares the one response cache, routing pool and phrase bank, as one process does.
+      auto per_job = build_engines(per_job_choice, rt.executor(),
+                                   {shared->cache, shared->router_pool, shared->local_model, shared->fillers});
       if (!per_job) return per_job.error();
       engines = per_job->set;
       router = per_job->router;

@@ -15,7 +15,16 @@
 
 namespace parley::app {
 
-enum exit_code : int { exit_ok = 0, exit_usage = 1, exit_bad_input = 2, exit_no_speech = 3, exit_failure = 4 };
+/// Exit statuses of the commands (docs/configuration.md). `exit_turns_failed`: `run` finished, but
+/// a provider failed in some turn (its reply was the apology).
+enum exit_code : int {
+  exit_ok = 0,
+  exit_usage = 1,
+  exit_bad_input = 2,
+  exit_no_speech = 3,
+  exit_failure = 4,
+  exit_turns_failed = 5
+};
 
 struct pipeline_flags {
   std::string mode = "streaming";  // streaming | sequential (bench also: both)

@@ -224,11 +224,11 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   phrases.push_back(fallback);
   if (auto s = cached->prewarm(phrases); !s) return s.error();
   out.set.tts = cached;
-  if (choice.fillers) {  // the filler phrases, word by word, from the phrase cache's voice
-    auto fillers = agent::build_filler_bank(*cached);
-    if (!fillers) return fillers.error();
-    out.fillers = std::move(*fillers);
-  }
+  // The phrases parley says on its own (fillers, the apology), word by word, in the phrase cache's
+  // voice; built even with --no-fillers, as a failed reply always ends with the apology.
+  auto fillers = agent::build_filler_bank(*cached);
+  if (!fillers) return fillers.error();
+  out.fillers = std::move(*fillers);
   agent::turn_router_parts parts{.responder = *responder};
   std::string llm_summary;
   if (!choice.model_path.empty()) {
@@ -248,7 +248,8 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
     auto llm = build_openai_llm(choice, executor, out);
     if (!llm) return llm.error();
     (choice.llm_tier == "local" ? parts.local_llm : parts.cloud_llm) = *llm;
-    llm_summary += " · LLM " + (*llm)->name() + " (" + choice.llm_tier + ")";
+    llm_summary += " · LLM " + (*llm)->name() + " at " + choice.llm_url +
+                   (choice.llm_fallback_url.empty() ? "" : ", fallback " + choice.llm_fallback_url) + " (" + choice.llm_tier + ")";
   }
   if (auto s = add_router(out, choice, std::move(parts), fallback); !s) return s.error();
   out.summary = "engines: pocketsphinx ASR (en-us, biased to " + std::to_string((*responder)->domain_phrases().size()) +
@@ -272,7 +273,8 @@ result<built_engines> build_mock(const engine_choice& choice, boost::asio::any_i
       .executor = executor, .transcripts = choice.transcripts, .finalize = mock::latency_dist::fixed(choice.asr_final_ms)});
   out.set.llm = std::make_shared<mock::mock_chat_model>(
       mock::chat_config{.executor = executor, .profile = *llm, .reply = {}, .seed = choice.seed});
-  if (choice.fillers) {  // the mock voice, pre-synthesized at once (no latency at start-up)
+  out.fillers = shared.fillers;
+  if (!out.fillers) {  // the mock voice, pre-synthesized at once (no latency at start-up)
     mock::mock_synthesizer voice(mock::synthesizer_config{.executor = executor});
     auto fillers = agent::build_filler_bank(voice);
     if (!fillers) return fillers.error();

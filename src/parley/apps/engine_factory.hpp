@@ -70,7 +70,7 @@ struct built_engines {
   std::shared_ptr<cache::response_cache> cache;  // null when --cache off
   std::shared_ptr<agent::turn_router> router;    // decides each turn's route; give it to every session
   std::shared_ptr<boost::asio::thread_pool> router_pool;  // where routing and cache I/O run
-  std::shared_ptr<const agent::filler_bank> fillers;       // the filler phrases' audio (null: --no-fillers)
+  std::shared_ptr<const agent::filler_bank> fillers;       // the spoken phrases' audio: fillers, the apology
   std::shared_ptr<engine::chat_model> local_model;        // the embedded llama.cpp model (--model), or null
   std::shared_ptr<routing::health_prober> prober;         // probes the LLM servers that failed (with a fallback)
   bool mock = false;
@@ -83,6 +83,7 @@ struct shared_parts {
   std::shared_ptr<cache::response_cache> cache;           // null: built from the choice
   std::shared_ptr<boost::asio::thread_pool> router_pool;  // null: a new pool of 2 threads
   std::shared_ptr<engine::chat_model> local_model;        // null: loaded from choice.model_path (if any)
+  std::shared_ptr<const agent::filler_bank> fillers;       // null: synthesized from the choice's voice
 };
 
 /// Builds the engines, the response cache and the router.

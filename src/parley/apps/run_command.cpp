@@ -89,7 +89,7 @@ void apply_budgets(agent::session_options& options, const engine_choice& choice,
   options.budgets.tool_call_ms = choice.tool_budget_ms;
   options.budgets.ttfa_ms = choice.ttfa_budget_ms;
   options.filler.enabled = choice.fillers;
-  options.filler_bank = choice.fillers ? engines.fillers : nullptr;
+  options.filler_bank = engines.fillers;  // fillers only when enabled; the apology always
 }
 
 int run_command(const run_options& options) {
@@ -138,7 +138,7 @@ int run_command(const run_options& options) {
   std::optional<reply_file> replies;
   if (!options.output.empty()) replies.emplace(options.output);
   std::string write_error;
-  int n_turns = 0, n_barge_ins = 0;
+  int n_turns = 0, n_barge_ins = 0, n_failed = 0;
   std::promise<void> finished;
   // With barge-in, a paced player is the loudspeaker: it plays the replies in real time, tells the
   // session what was heard, and the reply file holds what it played (cut where interrupted).
@@ -183,6 +183,11 @@ int run_command(const run_options& options) {
              std::cout << "\n── turn " << t.turn.value << (t.flags.interrupted ? " (interrupted)" : "") << "\n"
                        << "  you:    " << (t.transcript.empty() ? "(nothing recognised)" : t.transcript) << "\n";
              if (!t.reply.empty()) std::cout << "  parley: " << t.reply << (t.flags.interrupted ? " …" : "") << "\n";
+             if (t.flags.failed) {
+               ++n_failed;
+               const auto* why = t.note_text(obs::note_name::failure);
+               std::cout << "  (failed: " << (why ? *why : std::string("a provider failed")) << ")\n";
+             }
              if (t.has_note(obs::note_name::interrupt_reason, std::string("barge_in"))) {
                ++n_barge_ins;
                const auto heard = t.note_number(obs::note_name::heard_ms);
@@ -239,6 +244,7 @@ int run_command(const run_options& options) {
   }
   if (n_turns > 1) std::cout << obs::render_summary_table(metrics);
   std::cout << n_turns << " turn" << (n_turns == 1 ? "" : "s");
+  if (n_failed) std::cout << " · " << n_failed << " failed";
   if (stats.n_dropped_chunks) std::cout << " · " << stats.n_dropped_chunks << " input chunks dropped";
   if (replies && replies->written()) std::cout << " · reply audio: " << options.output << " (" << replies->seconds() << " s)";
   if (trace) std::cout << " · trace: " << options.trace;
@@ -250,7 +256,7 @@ int run_command(const run_options& options) {
               << " cut; the loudspeaker went silent at most " << std::round(worst * 100.0) / 100.0
               << " ms after the decision\n";
   }
-  return exit_ok;
+  return n_failed > 0 ? exit_turns_failed : exit_ok;
 }
 
 }  // namespace parley::app

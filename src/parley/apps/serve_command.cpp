@@ -120,7 +120,7 @@ int serve_command(const serve_options& options) {
   }
   if (!engines->notice.empty()) std::cout << engines->notice << "\n";
   std::cout << engines->summary << "\nready · " << agent::to_string(*mode) << " · Ctrl-C stops gracefully" << std::endl;
-  (*srv)->set_engines(engines->set, engines->router, options.engines.fillers ? engines->fillers : nullptr);
+  (*srv)->set_engines(engines->set, engines->router, engines->fillers);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

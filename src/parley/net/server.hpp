@@ -113,7 +113,8 @@ class server {
   std::uint16_t port() const;
   /// The engines every new session uses (and the router deciding each turn's route, if any —
   /// it replaces session.router of the config); from now on /readyz is 200 and /ws accepts sessions.
-  /// `fillers` (optional): the filler phrases' audio, played by sessions whose budget runs out.
+  /// `fillers` (optional): the spoken phrases' audio: fillers for sessions whose budget runs out,
+  /// and the apology a failed reply ends with (without it the synthesizer speaks the apology).
   void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router = nullptr,
                    std::shared_ptr<const agent::filler_bank> fillers = nullptr);
   bool ready() const;

@@ -111,6 +111,8 @@ struct server_metrics::impl {
   prometheus::Gauge& input_lane_queued =
       gauge("parley_input_lane_queued", "Sessions' input drains waiting in the input lane");
   prometheus::Counter& turns = counter("parley_turns_total", "User turns completed");
+  prometheus::Counter& turns_failed = counter(
+      "parley_turns_failed_total", "User turns in which a provider failed (the reply ended with the spoken apology)");
   prometheus::Counter& barge_ins = counter("parley_barge_ins_total", "Replies interrupted because the user started speaking");
   prometheus::Family<prometheus::Counter>& interrupts =
       counter_family("parley_interrupts_total", "Replies interrupted, by reason");
@@ -139,6 +141,7 @@ void server_metrics::count_turn(const obs::turn_timeline& t) {
   impl_->turn_metrics.record(t);
   n_turns.fetch_add(1, std::memory_order_relaxed);
   impl_->routes.Add({{"route", t.route.empty() ? "none" : t.route}}).Increment();
+  if (t.flags.failed) impl_->turns_failed.Increment();
 }
 
 std::string server_metrics::scrape(const live_values& live) const {

@@ -150,7 +150,7 @@ void session_bridge::start_session(const session_update& u) {
   const auto& cfg = server_->config();
   agent::session_options options = cfg.session;
   if (auto router = server_->router()) options.router = std::move(router);
-  if (options.filler.enabled && !options.filler_bank) options.filler_bank = server_->fillers();
+  if (!options.filler_bank) options.filler_bank = server_->fillers();  // fillers when enabled; the apology always
   if (!options.input_lane) options.input_lane = server_->input_lane();
   if (u.mode) {
     auto mode = agent::parse_pipeline_mode(*u.mode);

@@ -10,6 +10,7 @@ void turn_counters::record(const turn_timeline& t) {
   if (t.flags.fallback) ++counts_["fallback"];
   if (t.flags.cache_hit) ++counts_["cache_hit"];
   if (t.flags.interrupted) ++counts_["interrupted"];
+  if (t.flags.failed) ++counts_["failed"];
   for (const auto& n : t.notes) {
     if (n.name == note_name::hedge_won) {
       if (const auto* v = std::get_if<double>(&n.value); v && *v != 0.0) ++counts_["hedge_won"];

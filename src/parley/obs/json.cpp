@@ -23,7 +23,8 @@ nlohmann::json to_json(const turn_timeline& t) {
                 {"fallback", t.flags.fallback},
                 {"hedge", t.flags.hedge},
                 {"filler", t.flags.filler},
-                {"interrupted", t.flags.interrupted}};
+                {"interrupted", t.flags.interrupted},
+                {"failed", t.flags.failed}};
   j["transcript"] = t.transcript;
   j["reply"] = t.reply;
   j["n_segments"] = t.n_segments;

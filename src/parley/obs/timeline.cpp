@@ -33,6 +33,13 @@ bool turn_timeline::has_note(std::string_view name, std::optional<std::variant<d
   return false;
 }
 
+const std::string* turn_timeline::note_text(std::string_view name) const {
+  for (const auto& n : notes) {
+    if (const auto* v = std::get_if<std::string>(&n.value); v && n.name == name) return v;
+  }
+  return nullptr;
+}
+
 std::optional<double> turn_timeline::note_number(std::string_view name) const {
   for (const auto& n : notes) {
     if (const auto* v = std::get_if<double>(&n.value); v && n.name == name) return *v;

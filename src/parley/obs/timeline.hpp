@@ -97,6 +97,7 @@ struct turn_flags {
   bool hedge = false;        // a hedged (duplicate) request was sent
   bool filler = false;       // a filler phrase was played while waiting (stamps t_filler_*)
   bool interrupted = false;  // the user barged in before the reply finished
+  bool failed = false;       // a provider failed (recognizer, LLM, synthesizer): the reply ends with the apology
 };
 
 /// A free-form (name, value) annotation, e.g. {"budget_breach", "llm_ttft"}.
@@ -121,6 +122,8 @@ inline constexpr std::string_view tool_call = "tool_call";          // a tool th
 inline constexpr std::string_view asr_cleaned = "asr_cleaned_snr_db";  // the recognizer heard cleaned audio: the input SNR that decided
 inline constexpr std::string_view heard_ms = "heard_ms";            // interrupted: reply audio the listener heard (fillers included)
 inline constexpr std::string_view interrupt_reason = "interrupt_reason";  // interrupted: "barge_in", "new_turn", "client", ...
+inline constexpr std::string_view failure = "failure";              // failed: the first error, "<what>: <message>"
+inline constexpr std::string_view apology = "apology";              // failed: "clip" (pre-synthesized) or "synthesized"
 }  // namespace note_name
 
 /// The timeline of one turn: stamps plus annotations.
@@ -147,6 +150,8 @@ class turn_timeline {
   bool has_note(std::string_view name, std::optional<std::variant<double, std::string>> value = std::nullopt) const;
   /// The value of the first numeric note named `name`, if any.
   std::optional<double> note_number(std::string_view name) const;
+  /// The value of the first text note named `name`, if any (valid while the notes are unchanged).
+  const std::string* note_text(std::string_view name) const;
 
   /// Reply audio duration from n_output_samples; absent when the rate is unknown.
   std::optional<double> reply_audio_ms() const;

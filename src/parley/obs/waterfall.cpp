@@ -116,6 +116,7 @@ std::string header(const turn_timeline& t) {
   if (t.flags.hedge) part("hedge");
   if (t.flags.filler) part("filler");
   if (t.flags.interrupted) part("interrupted");
+  if (t.flags.failed) part("failed");
   return line;
 }
 

@@ -1,0 +1,221 @@
+// A provider that fails never leaves the person in silence (issue 21, failure semantics): every
+// failed reply — the LLM refused, unauthorised or cut mid-stream, the synthesizer failing, the
+// recognizer failing — ends with the spoken apology, keeps what was already said, reports the
+// error, and is flagged `failed` with the first error as its `failure` note. No timing asserted.
+#include <algorithm>
+
+#include "../engines/openai/fake_server.hpp"
+#include "parley/engines/openai/openai_chat_model.hpp"
+#include "session_test_util.hpp"
+
+namespace parley::agent {
+namespace {
+
+using namespace testing;
+using openai::testing::fake_conn;
+using openai::testing::fake_request;
+using openai::testing::fake_server;
+
+// The apology's audio holds this one value throughout: a chunk is the apology's iff all of it is
+// (the mock voice never holds one value for a whole chunk).
+constexpr std::int16_t k_apology_value = 777;
+const std::string k_apology = "Sorry, something went wrong.";
+
+std::shared_ptr<const filler_bank> bank_with_apology() {
+  auto bank = *test_bank();
+  bank.apology = constant_clip(k_apology, 4, 100.0);
+  std::fill(bank.apology.pcm.begin(), bank.apology.pcm.end(), k_apology_value);
+  return std::make_shared<const filler_bank>(std::move(bank));
+}
+
+std::shared_ptr<engine::chat_model> openai_llm(const fake_server& server) {
+  openai::chat_config c;
+  c.provider.base_url = server.base_url();
+  c.model = "test-model";
+  c.max_retries = 0;
+  return *openai::openai_chat_model::create(c);
+}
+
+// A synthesizer that fails every request.
+class failing_tts final : public engine::synthesizer {
+ public:
+  std::string name() const override { return "failing"; }
+  engine::synthesizer_caps caps() const override { return {}; }
+  void synthesize(std::string, engine::synthesizer_events events, std::stop_token) override {
+    events.on_done(make_error(errc::engine_failure, "tts: the voice server is down"));
+  }
+};
+
+// A recognizer whose every utterance fails at finalisation (the mock's audio handling otherwise).
+class failing_asr final : public engine::recognizer {
+ public:
+  explicit failing_asr(std::shared_ptr<engine::recognizer> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "failing"; }
+  engine::recognizer_caps caps() const override { return inner_->caps(); }
+  result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override {
+    auto on_final = std::move(events.on_final);
+    events.on_final = [on_final](result<std::string>) { on_final(make_error(errc::engine_failure, "asr: decoder crashed")); };
+    return inner_->open(std::move(events));
+  }
+
+ private:
+  std::shared_ptr<engine::recognizer> inner_;
+};
+
+struct outcome {
+  obs::turn_timeline turn;
+  std::string tokens;                 // every token_chunk, in order
+  std::size_t n_errors = 0;           // error_events
+  std::size_t n_apology_samples = 0;  // output samples of the apology clip (whole chunks of it)
+  std::size_t n_other_samples = 0;    // every other output sample
+  bool apology_last = false;          // no other audio after the apology's
+};
+
+struct setup {
+  std::shared_ptr<engine::recognizer> asr;
+  std::shared_ptr<engine::chat_model> llm;
+  std::shared_ptr<engine::synthesizer> tts;
+  std::shared_ptr<const filler_bank> bank = bank_with_apology();
+  pipeline_mode mode = pipeline_mode::streaming;
+};
+
+// One turn: typed (`question`), or spoken when `question` is empty.
+outcome run(io_threads& io, setup s, const std::string& question) {
+  auto mocks = make_engines(io.executor());
+  session_recorder rec;
+  session_options options;
+  options.mode = s.mode;
+  options.filler_bank = s.bank;
+  options.input_queue_chunks = 100'000;
+  auto session = session::create(io.executor(), {s.asr ? s.asr : mocks.asr, s.llm ? s.llm : mocks.llm, s.tts ? s.tts : mocks.tts},
+                                 options, rec.callbacks());
+  EXPECT_TRUE(session) << (session ? "" : session.error().describe());
+  if (!session) return {};
+  if (question.empty()) {
+    push_in_frames(**session, script_audio(k_one_question));
+  } else {
+    (*session)->submit_text(question);
+  }
+  (*session)->end_input();
+  EXPECT_TRUE(rec.wait_end()) << "the turn never ended";
+  (*session)->close();
+  outcome out;
+  std::lock_guard lock(rec.mutex);
+  EXPECT_EQ(rec.turns.size(), 1u);
+  if (!rec.turns.empty()) out.turn = rec.turns.front();
+  for (const auto& e : rec.events) {
+    if (const auto* t = std::get_if<token_chunk>(&e.body)) out.tokens += t->text;
+    if (std::holds_alternative<error_event>(e.body)) ++out.n_errors;
+    if (const auto* a = std::get_if<output_audio_chunk>(&e.body)) {
+      const bool apology = !a->samples.empty() && std::all_of(a->samples.begin(), a->samples.end(),
+                                                               [](std::int16_t v) { return v == k_apology_value; });
+      (apology ? out.n_apology_samples : out.n_other_samples) += a->samples.size();
+      out.apology_last = apology;
+    }
+  }
+  return out;
+}
+
+const std::string* failure_of(const obs::turn_timeline& t) { return t.note_text(obs::note_name::failure); }
+
+void expect_apology(const outcome& r, std::string_view what) {
+  EXPECT_TRUE(r.turn.flags.failed);
+  ASSERT_NE(failure_of(r.turn), nullptr);
+  EXPECT_EQ(failure_of(r.turn)->rfind(std::string(what) + ": ", 0), 0u) << *failure_of(r.turn);
+  EXPECT_TRUE(r.turn.has_note(obs::note_name::apology, std::string("clip")));
+  EXPECT_GE(r.n_errors, 1u) << "the error is reported";
+  EXPECT_EQ(r.n_apology_samples, bank_with_apology()->apology.pcm.size()) << "the whole apology is heard, once";
+  EXPECT_TRUE(r.apology_last) << "the apology ends the reply";
+}
+
+TEST(reply_failure, an_llm_refusing_connections_ends_in_the_apology_not_silence) {
+  io_threads io;
+  fake_server server([](fake_conn&, const fake_request&, int) {});
+  auto llm = openai_llm(server);
+  server.stop();  // nothing listens there any more: connection refused
+  const auto r = run(io, {.llm = llm}, "tell me a story");
+  expect_apology(r, "llm");
+  EXPECT_EQ(r.tokens, k_apology);
+  EXPECT_EQ(r.turn.reply, k_apology) << "history and trace hold what was heard";
+  EXPECT_EQ(r.n_other_samples, 0u);
+}
+
+TEST(reply_failure, an_unauthorised_llm_ends_in_the_apology) {
+  io_threads io;
+  fake_server server([](fake_conn& conn, const fake_request&, int) {
+    conn.respond(401, R"({"error":{"message":"invalid api key"}})");
+  });
+  const auto r = run(io, {.llm = openai_llm(server)}, "tell me a story");
+  server.stop();
+  expect_apology(r, "llm");
+  EXPECT_EQ(r.tokens, k_apology);
+}
+
+TEST(reply_failure, a_stream_reset_midway_keeps_what_was_said_then_apologises) {
+  io_threads io;
+  fake_server server([](fake_conn& conn, const fake_request&, int) {
+    conn.sse_headers();
+    conn.token("The store opens at nine. ");
+    conn.token("On Sundays it");
+    conn.reset();
+  });
+  const auto r = run(io, {.llm = openai_llm(server)}, "when do you open");
+  server.stop();
+  expect_apology(r, "llm");
+  EXPECT_EQ(r.tokens, "The store opens at nine. On Sundays it " + k_apology) << "nothing repeated, nothing lost";
+  EXPECT_GT(r.n_other_samples, 0u) << "what was said before the reset is heard";
+}
+
+TEST(reply_failure, a_malformed_stream_ends_in_the_apology) {
+  io_threads io;
+  fake_server server([](fake_conn& conn, const fake_request&, int) {
+    conn.sse_headers();
+    conn.event("{this is not json");
+    conn.finish();
+  });
+  const auto r = run(io, {.llm = openai_llm(server)}, "tell me a story");
+  server.stop();
+  expect_apology(r, "llm");
+}
+
+TEST(reply_failure, a_failing_synthesizer_still_plays_the_pre_synthesized_apology) {
+  for (const auto mode : {pipeline_mode::streaming, pipeline_mode::sequential}) {
+    SCOPED_TRACE(to_string(mode));
+    io_threads io;
+    const auto r = run(io, {.tts = std::make_shared<failing_tts>(), .mode = mode}, "tell me a story");
+    expect_apology(r, "tts");
+    EXPECT_EQ(r.n_other_samples, 0u) << "the voice produced nothing; the apology is all that plays";
+  }
+}
+
+TEST(reply_failure, a_failing_recognizer_is_answered_with_the_apology) {
+  io_threads io;
+  auto mocks = make_engines(io.executor());
+  const auto r = run(io, {.asr = std::make_shared<failing_asr>(mocks.asr)}, "");
+  expect_apology(r, "asr");
+  EXPECT_EQ(r.turn.route, "apology");
+  EXPECT_EQ(r.tokens, k_apology);
+}
+
+TEST(reply_failure, without_a_phrase_bank_the_voice_speaks_the_apology) {
+  io_threads io;
+  fake_server server([](fake_conn& conn, const fake_request&, int) { conn.respond(503, "busy"); });
+  const auto r = run(io, {.llm = openai_llm(server), .bank = nullptr}, "tell me a story");
+  server.stop();
+  EXPECT_TRUE(r.turn.flags.failed);
+  EXPECT_TRUE(r.turn.has_note(obs::note_name::apology, std::string("synthesized")));
+  EXPECT_EQ(r.tokens, filler_phrases{}.apology);
+  EXPECT_GT(r.n_other_samples, 0u) << "the synthesizer spoke it";
+}
+
+TEST(reply_failure, a_reply_that_succeeds_is_not_flagged) {
+  io_threads io;
+  const auto r = run(io, {}, "what time is it");
+  EXPECT_FALSE(r.turn.flags.failed);
+  EXPECT_EQ(failure_of(r.turn), nullptr);
+  EXPECT_EQ(r.n_apology_samples, 0u);
+  EXPECT_EQ(r.n_errors, 0u);
+}
+
+}  // namespace
+}  // namespace parley::agent

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config git
+  g++ cmake ninja-build pkg-config git lld
   # libraries
   libboost1.81-dev nlohmann-json3-dev libcli11-dev libsndfile1-dev libsoxr-dev
   libwebrtc-audio-processing-dev

@@ -5,19 +5,24 @@
 # decoder and the Opus path are fuzzed for PARLEY_FUZZ_SECONDS each (default 30; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase says when it starts (time since this script began), so a slow CI run shows where.
+phase() { echo "== $* (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"; }
 ./scripts/setup.sh
 # llama-server from the pinned llama.cpp source, for the integration tests against a real server
-# (about 9 minutes on 2 idle cores the first time; skipped when already built).
-./scripts/llama/build_server.sh
+# (-O1: about 5 minutes on 2 idle cores the first time; skipped when already built, or when a
+# full -O3 build is there).
+phase "llama-server"
+./scripts/llama/build_server.sh --quick
 jobs=$(nproc)
 if [ "${PARLEY_FUZZ_SECONDS:-30}" -gt 0 ]; then
-  echo "== fuzz: protocol decoder and Opus packets, ${PARLEY_FUZZ_SECONDS:-30} s each"
+  phase "fuzz: protocol decoder and Opus packets, ${PARLEY_FUZZ_SECONDS:-30} s each"
   ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-30}" 2>&1 | grep -E '^(building|fuzzing|Done|stat::new_units|==[0-9]+==|SUMMARY|artifact_prefix)'
 fi
 for preset in ${PARLEY_TEST_PRESETS:-dev asan tsan}; do
-  echo "== $preset: build"
+  phase "$preset: build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  echo "== $preset: test"
+  phase "$preset: test"
   ctest --preset "$preset" -j "$jobs"
 done
+phase "done"

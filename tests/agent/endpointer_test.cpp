@@ -54,6 +54,24 @@ TEST(endpointer, a_pause_shorter_than_the_threshold_keeps_the_turn) {
   EXPECT_EQ(d[1].t_speech_end, 35 * k_frame);  // the end of the second stretch of speech
 }
 
+// Content-aware endpointing sets the current turn's silence as words come; the next turn starts
+// from the configured one again.
+TEST(endpointer, the_current_turn_silence_can_be_changed_and_reverts_after_the_turn) {
+  endpointer ep({.silence_ms = 400});
+  auto d = feed(ep, std::string(10, 'S'));
+  ASSERT_EQ(d.size(), 1u);
+  ep.set_silence_ms(1000);
+  d = feed(ep, std::string(35, '.'), 10 * k_frame);  // 700 ms: would have ended at 400
+  EXPECT_TRUE(d.empty());
+  ep.set_silence_ms(200);  // now past it: the next frame ends the turn
+  d = feed(ep, ".", 45 * k_frame);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].what, kind::turn_ended);
+  EXPECT_EQ(ep.silence_ms(), 400.0);
+  d = feed(ep, std::string(10, 'S') + std::string(19, '.'), 46 * k_frame);  // 380 ms: not yet
+  EXPECT_EQ(d.size(), 1u);
+}
+
 TEST(endpointer, a_pause_longer_than_the_threshold_splits_turns) {
   endpointer ep({.silence_ms = 300});
   const auto d = feed(ep, std::string(10, 'S') + std::string(20, '.') + std::string(10, 'S') + std::string(20, '.'));

@@ -240,6 +240,28 @@ TEST(timers, fire_through_announce) {
   EXPECT_TRUE(responder.timers(session_id{8}).empty());
 }
 
+// Content-aware endpointing asks the responder about every partial transcript: confidence() says
+// what answer() would, and does nothing (no timer set, no session created, no state changed).
+TEST(timers, confidence_answers_without_acting) {
+  io_thread io;
+  manual_clock clk;
+  auto r = local_responder::create({.executor = io.executor(), .clk = &clk});
+  ASSERT_TRUE(r);
+  auto& responder = **r;
+  const auto p = responder.confidence("set a timer for five minutes", session_id{3});
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(responder.timers(session_id{3}).empty()) << "asking set no timer";
+  EXPECT_EQ(*responder.confidence("", session_id{3}), 0.0);
+  EXPECT_LT(*responder.confidence("set a timer for", session_id{3}), *p);
+  const auto a = responder.answer("set a timer for five minutes", ctx(3));
+  EXPECT_DOUBLE_EQ(a.confidence, *p) << "the confidence answer() reports";
+  EXPECT_EQ(responder.timers(session_id{3}).size(), 1u);
+  // The session's state is read, never written: a follow-up is judged in context, twice alike.
+  const auto cancel = responder.confidence("cancel it", session_id{3});
+  EXPECT_EQ(responder.confidence("cancel it", session_id{3}), cancel);
+  EXPECT_EQ(responder.timers(session_id{3}).size(), 1u);
+}
+
 TEST(timers, parse_durations_and_names) {
   io_thread io;
   manual_clock clk;

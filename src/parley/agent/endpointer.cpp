@@ -34,7 +34,7 @@ endpoint_decision endpointer::on_frame(media_time t_start, media_time n_samples,
       if (voiced) {
         t_last_voiced_ = t_end;
         n_voiced_ += n_samples;
-      } else if (samples_to_ms(t_end - speech_end()) >= config_.silence_ms) {
+      } else if (samples_to_ms(t_end - speech_end()) >= silence_ms_) {
         return end_turn();
       }
       break;
@@ -56,6 +56,7 @@ endpoint_decision endpointer::end_turn() {
   state_ = state::silence;
   const endpoint_decision d{endpoint_decision::kind::turn_ended, t_onset_, speech_end()};
   n_voiced_ = 0;
+  silence_ms_ = config_.silence_ms;
   return d;
 }
 

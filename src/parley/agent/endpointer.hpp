@@ -44,6 +44,11 @@ class endpointer {
   bool in_speech() const { return state_ == state::speech; }
   /// Voiced audio so far in the current turn (ms), 0 outside speech.
   double voiced_ms() const { return in_speech() ? samples_to_ms(n_voiced_) : 0.0; }
+  /// The trailing silence that ends the current turn from the next frame on (content-aware
+  /// endpointing re-decides it from each partial transcript, turn_end.hpp). It reverts to
+  /// config().silence_ms when the turn ends. Non-positive values count as 0.
+  void set_silence_ms(double ms) { silence_ms_ = ms > 0.0 ? ms : 0.0; }
+  double silence_ms() const { return silence_ms_; }
   const endpointer_config& config() const { return config_; }
 
  private:
@@ -52,6 +57,7 @@ class endpointer {
   media_time speech_end() const;
 
   endpointer_config config_;
+  double silence_ms_ = config_.silence_ms;  // of the current turn
   state state_ = state::silence;
   media_time t_onset_ = 0;       // first voiced sample of the candidate/current turn
   media_time t_last_voiced_ = 0; // end of the last voiced frame

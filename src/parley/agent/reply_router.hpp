@@ -65,6 +65,13 @@ class reply_router {
   virtual void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) = 0;
   /// The session closed: per-session state behind the router (e.g. its timers) can go.
   virtual void session_ended(session_id) {}
+  /// How sure the local tier is that `text` (a partial transcript) is a complete request it can
+  /// answer, asked without answering (engine::responder::confidence); content-aware endpointing
+  /// uses it (turn_end.hpp). Runs on the session strand, so only a quick answer is given; none
+  /// (the default): the text rules decide alone.
+  virtual std::optional<double> request_confidence(std::string_view /*text*/, session_id /*session*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace parley::agent

@@ -76,6 +76,9 @@ struct user_turn {
   bool transcribed = false;                     // its transcript arrived (it may wait for earlier turns)
   result<std::string> transcript = std::string();
   bool typed = false;  // submit_text: its text is the transcript, no transcript events
+  // Content-aware endpointing: what decided the silence that ends it (turn_end.hpp).
+  std::string_view end_rule;
+  double end_silence_ms = 0.0;
 };
 
 endpointer_config with_hangover(endpointer_config config, int hangover_ms) {
@@ -243,6 +246,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_->timeline.mode = std::string(to_string(options_.mode));
     const turn_id tid = turn_->id;
     emit(tid, generation_id{}, speech_started{}, d.t_speech_start);
+    follow_partial("");  // no words yet: the policy's default silence
 
 
     // Raw or cleaned audio for the recognizer, by how noisy the input is now; each is its own
@@ -254,7 +258,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
     }
     auto stream = engines_.asr->open({
         .on_partial = to_strand<std::string, double>([tid](session_core& s, time_point, std::string text, double stability) {
-          if (s.turn_ && s.turn_->id == tid) s.emit(tid, generation_id{}, transcript_partial{std::move(text), stability});
+          if (!s.turn_ || s.turn_->id != tid) return;
+          s.follow_partial(text);
+          s.emit(tid, generation_id{}, transcript_partial{std::move(text), stability});
         }),
         .on_final = to_strand<result<std::string>>([tid](session_core& s, time_point t, result<std::string> text) {
           s.on_asr_final(tid, std::move(text), t);
@@ -272,9 +278,24 @@ class session_core : public std::enable_shared_from_this<session_core> {
     });
   }
 
+  // Content-aware endpointing: the words so far (and the local tier's confidence that they are a
+  // complete request) set the silence that ends the current turn.
+  void follow_partial(const std::string& text) {
+    if (!turn_end_ || !turn_) return;
+    const auto p = options_.router ? options_.router->request_confidence(text, id_) : std::nullopt;
+    const auto d = turn_end_->decide(text, p, 0.0);
+    endpointer_.set_silence_ms(d.required_silence_ms);
+    turn_->end_rule = d.reason.empty() ? to_string(d.ending) : d.reason;
+    turn_->end_silence_ms = d.required_silence_ms;
+  }
+
   // The endpoint was decided: the turn waits for its final transcript while the next one may begin.
   void end_user_turn(const endpoint_decision& d, time_point t_now) {
     if (!turn_) return;
+    if (turn_end_) {
+      turn_->timeline.add_note(obs::note_name::turn_end_rule, std::string(turn_->end_rule));
+      turn_->timeline.add_note(obs::note_name::turn_end_silence_ms, turn_->end_silence_ms);
+    }
     turn_->timeline.mark(obs::stamp::speech_end, arrival_of(d.t_speech_end));
     turn_->timeline.mark(obs::stamp::turn_end, t_now);
     emit(turn_->id, generation_id{}, speech_stopped{d.t_speech_end}, d.t_speech_end);
@@ -634,6 +655,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
   std::array<std::int16_t, audio::k_frame_samples> frame_buffer_{};
   audio::framer framer_;
   endpointer endpointer_;
+  std::optional<turn_end_policy> turn_end_ =
+      options_.turn_end ? std::optional<turn_end_policy>(*options_.turn_end) : std::nullopt;
   generation_fence fence_;
 
   bounded_ring<input_chunk> input_;
@@ -695,6 +718,9 @@ result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor ex
     return make_error(errc::invalid_argument, "the recognizer must take 16 kHz audio");
   }
   if (auto s = validate(options.budgets, options.filler); !s) return s.error();
+  if (options.turn_end) {
+    if (auto s = validate(*options.turn_end); !s) return s.error();
+  }
   if (options.filler_bank) {
     const int rate = engines.tts->caps().sample_rate_hz;
     const auto& bank = *options.filler_bank;

@@ -48,6 +48,7 @@
 #include "parley/agent/filler.hpp"
 #include "parley/agent/reply.hpp"
 #include "parley/agent/reply_router.hpp"
+#include "parley/agent/turn_end.hpp"
 #include "parley/audio/frontend.hpp"
 #include "parley/core/clock.hpp"
 #include "parley/core/error.hpp"
@@ -61,6 +62,10 @@ namespace parley::agent {
 struct session_options {
   pipeline_mode mode = pipeline_mode::streaming;
   endpointer_config endpointing;
+  /// Content-aware endpointing (turn_end.hpp): the silence that ends a turn follows the partial
+  /// transcript and the router's request_confidence(), instead of endpointing.silence_ms. Nullopt
+  /// (the default): the fixed silence.
+  std::optional<turn_end_config> turn_end;
   audio::frontend_config frontend;  // high-pass, noise suppression, gain control, VAD
   /// false (default): the recognizer hears the input as it came, the front-end's cleaning serves
   /// the VAD only; true: the recognizer hears the cleaned frame too. Measured in

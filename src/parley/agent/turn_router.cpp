@@ -164,6 +164,11 @@ void turn_router::remember(std::string query, std::string reply_text, std::share
   });
 }
 
+std::optional<double> turn_router::request_confidence(std::string_view text, session_id session) const {
+  if (!parts_.responder || !parts_.responder->quick()) return std::nullopt;
+  return parts_.responder->confidence(text, session);
+}
+
 void turn_router::session_ended(session_id session) {
   if (parts_.responder) parts_.responder->forget_session(session);
   if (parts_.local_llm) parts_.local_llm->forget_session(session);  // e.g. its KV cache

@@ -72,6 +72,7 @@ class turn_router final : public reply_router, public std::enable_shared_from_th
   std::optional<routed_reply> route_inline(const route_request& request) override;
   void remember(std::string query, std::string reply_text, std::shared_ptr<const reply_audio> audio) override;
   void session_ended(session_id session) override;
+  std::optional<double> request_confidence(std::string_view text, session_id session) const override;
 
   /// Decides synchronously on the calling thread (what route() does on the worker).
   routed_reply route_now(const route_request& request);

@@ -122,9 +122,14 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
   cmd.add_option("--barge-in-min-ms", p.barge_in_min_ms, "speech must last this long (ms) before it interrupts the reply")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10000.0));
-  cmd.add_option("--silence-ms", p.silence_ms, "trailing silence that ends the user's turn (ms)")
+  cmd.add_option("--silence-ms", p.silence_ms, "trailing silence that ends the user's turn (ms; with --turn-taking off)")
       ->capture_default_str()
       ->check(CLI::Range(50.0, 5000.0));
+  cmd.add_option("--turn-taking", p.turn_taking,
+                 "content-aware endpointing: the silence that ends a turn follows what was said (a complete request "
+                 "ends sooner, an unfinished one waits); quick | conversational | patient, or off: the fixed --silence-ms")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"off", "quick", "conversational", "patient"}));
   if (paced_input) {
     cmd.add_option("--speed", p.speed, "feed the audio at this multiple of real time (TTFA is only meaningful at 1)")
         ->capture_default_str()

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,13 @@ class responder {
   virtual void forget_session(session_id) {}
   /// True when answer() does no I/O and takes microseconds, so it may run on a session strand.
   virtual bool quick() const { return false; }
+  /// The confidence answer() would report for `user_text` in `session`, without answering: no
+  /// action runs and nothing the responder keeps changes. Content-aware endpointing asks it of
+  /// every partial transcript (agent/turn_end.hpp: "is this a complete request?"). Quick
+  /// responders only; none (the default): the text rules decide alone. Thread-safe.
+  virtual std::optional<double> confidence(std::string_view /*user_text*/, session_id /*session*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace parley::engine

@@ -122,6 +122,8 @@ inline constexpr std::string_view tool_call = "tool_call";          // a tool th
 inline constexpr std::string_view asr_cleaned = "asr_cleaned_snr_db";  // the recognizer heard cleaned audio: the input SNR that decided
 inline constexpr std::string_view heard_ms = "heard_ms";            // interrupted: reply audio the listener heard (fillers included)
 inline constexpr std::string_view interrupt_reason = "interrupt_reason";  // interrupted: "barge_in", "new_turn", "client", ...
+inline constexpr std::string_view turn_end_rule = "turn_end_rule";  // content-aware endpointing: the rule that set the silence
+inline constexpr std::string_view turn_end_silence_ms = "turn_end_silence_ms";  // ... and that silence (ms)
 inline constexpr std::string_view failure = "failure";              // failed: the first error, "<what>: <message>"
 inline constexpr std::string_view apology = "apology";              // failed: "clip" (pre-synthesized) or "synthesized"
 }  // namespace note_name

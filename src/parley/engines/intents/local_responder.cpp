@@ -121,6 +121,8 @@ struct local_responder::state : std::enable_shared_from_this<local_responder::st
 
   // --- interpretation ---------------------------------------------------------------------------
   std::vector<candidate> interpret(const utterance& u, const session_state& s, const civil_time& now) const;
+  std::optional<candidate> best_candidate(const utterance& u, const std::optional<faq_match>& faq_hit,
+                                          const session_state& s, const civil_time& now) const;
   void execute(candidate& c, session_state& s, const engine::responder_context& context);
   std::string describe_timers(const std::vector<std::shared_ptr<timer_entry>>& timers) const;
 };
@@ -289,6 +291,26 @@ result<std::shared_ptr<local_responder>> local_responder::create(local_responder
 
 const faq_index* local_responder::faq() const { return state_->faq ? &*state_->faq : nullptr; }
 
+// The most confident interpretation of `u` in session state `s`, the FAQ's guess `faq_hit`
+// included; a handler that explains every content word of the utterance (a complete parse) is
+// preferred to a FAQ similarity as long as it reaches 0.5. Pure: the state is only read.
+std::optional<candidate> local_responder::state::best_candidate(const utterance& u, const std::optional<faq_match>& faq_hit,
+                                                                const session_state& s, const civil_time& now) const {
+  std::vector<candidate> candidates = interpret(u, s, now);
+  if (faq_hit && faq_hit->score >= k_min_faq_score) {
+    candidate c{"faq." + faq_hit->entry->id, calibrate(faq_hit->score, config.faq_threshold), faq_hit->entry->answer};
+    candidates.push_back(std::move(c));
+  }
+  auto rank = [](const candidate& c) {
+    return std::pair<int, double>(c.complete_parse && c.confidence >= 0.5 ? 1 : 0, c.confidence);
+  };
+  std::optional<candidate> best;
+  for (auto& c : candidates) {
+    if (!best || rank(c) > rank(*best)) best = std::move(c);
+  }
+  return best;
+}
+
 engine::responder_answer local_responder::answer(std::string_view user_text, const engine::responder_context& context) {
   const utterance u(user_text);
   if (u.empty()) return {};
@@ -300,20 +322,7 @@ engine::responder_answer local_responder::answer(std::string_view user_text, con
 
   std::lock_guard lock(st.mutex);
   session_state& s = st.session_for(context.session);
-  std::vector<candidate> candidates = st.interpret(u, s, now);
-  if (faq_hit && faq_hit->score >= k_min_faq_score) {
-    candidate c{"faq." + faq_hit->entry->id, calibrate(faq_hit->score, st.config.faq_threshold), faq_hit->entry->answer};
-    candidates.push_back(std::move(c));
-  }
-  // The most confident interpretation; a handler that explains every content word of the
-  // utterance (a complete parse) is preferred to a FAQ similarity as long as it reaches 0.5.
-  auto rank = [](const candidate& c) {
-    return std::pair<int, double>(c.complete_parse && c.confidence >= 0.5 ? 1 : 0, c.confidence);
-  };
-  std::optional<candidate> best;
-  for (auto& c : candidates) {
-    if (!best || rank(c) > rank(*best)) best = std::move(c);
-  }
+  std::optional<candidate> best = st.best_candidate(u, faq_hit, s, now);
   s.timer_fired = false;
   if (!best) {
     s.last_intent.clear();
@@ -327,6 +336,20 @@ engine::responder_answer local_responder::answer(std::string_view user_text, con
   s.pending_name = best->next_pending == pending_kind::timer_duration ? best->timer_name : std::string();
   if (confident && best->record) s.last_reply = best->reply;
   return {std::move(best->intent), best->confidence, std::move(best->reply)};
+}
+
+std::optional<double> local_responder::confidence(std::string_view user_text, session_id session) const {
+  const utterance u(user_text);
+  if (u.empty()) return 0.0;
+  const state& st = *state_;
+  std::optional<faq_match> faq_hit;
+  if (st.faq) faq_hit = st.faq->match(user_text);
+  const civil_time now = st.time_of_day->now();
+
+  std::lock_guard lock(state_->mutex);
+  const auto it = st.sessions.find(session);  // an unknown session is a fresh one: nothing is created
+  const auto best = st.best_candidate(u, faq_hit, it == st.sessions.end() ? session_state{} : it->second, now);
+  return best ? best->confidence : 0.0;
 }
 
 void local_responder::remember_reply(session_id session, std::string reply) {

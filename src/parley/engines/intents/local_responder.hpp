@@ -113,6 +113,7 @@ class local_responder final : public engine::responder {
   /// Cancels the session's timers and forgets everything about it.
   void forget_session(session_id session) override;
   bool quick() const override { return true; }  // rules and an in-memory FAQ index: microseconds
+  std::optional<double> confidence(std::string_view user_text, session_id session) const override;
   /// The session's running timers, soonest first.
   std::vector<timer_info> timers(session_id session) const;
   /// The loaded FAQ, or nullptr.

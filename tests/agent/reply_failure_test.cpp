@@ -77,6 +77,7 @@ struct setup {
   std::shared_ptr<engine::synthesizer> tts;
   std::shared_ptr<const filler_bank> bank = bank_with_apology();
   pipeline_mode mode = pipeline_mode::streaming;
+  std::size_t max_reply_chars = 4000;
 };
 
 // One turn: typed (`question`), or spoken when `question` is empty.
@@ -86,6 +87,7 @@ outcome run(io_threads& io, setup s, const std::string& question) {
   session_options options;
   options.mode = s.mode;
   options.filler_bank = s.bank;
+  options.max_reply_chars = s.max_reply_chars;
   options.input_queue_chunks = 100'000;
   auto session = session::create(io.executor(), {s.asr ? s.asr : mocks.asr, s.llm ? s.llm : mocks.llm, s.tts ? s.tts : mocks.tts},
                                  options, rec.callbacks());
@@ -206,6 +208,25 @@ TEST(reply_failure, without_a_phrase_bank_the_voice_speaks_the_apology) {
   EXPECT_TRUE(r.turn.has_note(obs::note_name::apology, std::string("synthesized")));
   EXPECT_EQ(r.tokens, filler_phrases{}.apology);
   EXPECT_GT(r.n_other_samples, 0u) << "the synthesizer spoke it";
+}
+
+// A server that never stops writing: the reply stops the stream at the length cap and speaks what
+// was written; that is no failure, and nothing hangs.
+TEST(reply_failure, an_endless_stream_is_stopped_at_the_length_cap) {
+  io_threads io;
+  fake_server server([](fake_conn& conn, const fake_request&, int) {
+    conn.sse_headers();
+    for (int i = 0; i < 5000 && conn.sleep_ms(2); ++i) conn.token("la la. ");  // ~10 s at most
+  });
+  const auto r = run(io, {.llm = openai_llm(server), .max_reply_chars = 200}, "sing");
+  server.stop();
+  EXPECT_FALSE(r.turn.flags.failed);
+  const auto capped = r.turn.note_number(obs::note_name::reply_capped);
+  ASSERT_TRUE(capped);
+  EXPECT_GE(*capped, 200.0);
+  EXPECT_LT(*capped, 200.0 + 8.0) << "stopped at the token that reached the cap";
+  EXPECT_EQ(r.tokens.size(), static_cast<std::size_t>(*capped)) << "no token after the cap";
+  EXPECT_GT(r.n_other_samples, 0u) << "what was written is spoken";
 }
 
 TEST(reply_failure, a_reply_that_succeeds_is_not_flagged) {

@@ -63,7 +63,10 @@ reply::reply(const reply_env& env, generation_id id, obs::turn_timeline timeline
   timeline_.generation = id;
 }
 
-reply::~reply() { stop_.request_stop(); }
+reply::~reply() {
+  stop_.request_stop();
+  llm_stop_.request_stop();
+}
 
 // Wraps an engine callback: stamps the wall time where it happens (so provider time and parley
 // time are told apart) and hops onto the strand, as a critical handler (bulk_lane.hpp).
@@ -100,7 +103,7 @@ void reply::stream_from(const std::shared_ptr<engine::chat_model>& model, engine
                  .on_done = to_strand<status>([](reply& r, time_point t, status done) { r.on_llm_done(std::move(done), t); }),
                  .on_progress = to_strand<engine::chat_progress>(
                      [](reply& r, time_point t, engine::chat_progress p) { r.on_llm_progress(p, t); })},
-                stop_.get_token());
+                llm_stop_.get_token());
 }
 
 void reply::speak(std::string text) {
@@ -130,6 +133,7 @@ void reply::apologize(std::string_view what, const error& why) {
 // ---- the LLM's stream -----------------------------------------------------------------------
 
 void reply::on_token(std::string token, time_point t) {
+  if (llm_done_) return;  // the length cap ended the stream; a token already in flight
   if (budget_ && budget_->waiting_for_first_token()) {
     check_budgets(t);  // a token after the deadline is a breach, even if its timer is late
     budget_->first_token();
@@ -139,9 +143,15 @@ void reply::on_token(std::string token, time_point t) {
   text_ += token;
   emit(token_chunk{token});
   if (env_.mode == pipeline_mode::streaming) enqueue_segments(chunker_.push(token));
+  if (env_.max_reply_chars > 0 && text_.size() >= env_.max_reply_chars && !llm_done_) {
+    llm_stop_.request_stop();  // the synthesizer goes on with what was written
+    timeline_.add_note(obs::note_name::reply_capped, static_cast<double>(text_.size()));
+    on_llm_done({}, t);
+  }
 }
 
 void reply::on_llm_done(status done, time_point t) {
+  if (llm_done_) return;  // capped: the model's own end (cancelled) comes later
   if (budget_) {
     check_budgets(t);  // the model is done: nothing of it can breach any more
     budget_.reset();
@@ -336,6 +346,7 @@ interrupt_event reply::interrupt(std::string reason, time_point now) {
   if (interrupted_) return e;
   interrupted_ = true;
   stop_.request_stop();
+  llm_stop_.request_stop();
   e.n_sent_samples = playout_.sent();
   e.n_played_samples = playout_.played(now);
   e.rate_hz = playout_.rate_hz() > 0 ? playout_.rate_hz() : audio_rate_hz_;

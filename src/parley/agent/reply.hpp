@@ -71,6 +71,9 @@ struct reply_env {
   filler_policy filler;
   std::shared_ptr<const filler_bank> fillers;  // null: no filler plays
   double max_cached_reply_ms = 30000.0;
+  /// A model's stream is stopped once the reply text reaches this many characters (an endless
+  /// stream ends; what was written is spoken). 0: no cap.
+  std::size_t max_reply_chars = 4000;
   double playout_slack_ms = 250.0;
   /// Marks a handler posted to the strand as on a turn's critical path (bulk_lane.hpp); null: none.
   std::shared_ptr<bulk_lane> lane;
@@ -173,7 +176,8 @@ class reply : public std::enable_shared_from_this<reply> {
   const reply_env env_;  // a copy: small (handles and settings), and it never dangles
   const clock& clock_;
   generation_id id_;
-  std::stop_source stop_;
+  std::stop_source stop_;      // every engine working on the reply
+  std::stop_source llm_stop_;  // the model's stream alone (the length cap stops only it)
   obs::turn_timeline timeline_;
   reply_callbacks callbacks_;
   text::sentence_chunker chunker_;

@@ -681,6 +681,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
                        .filler = options_.filler,
                        .fillers = options_.filler_bank,
                        .max_cached_reply_ms = options_.max_cached_reply_ms,
+                       .max_reply_chars = options_.max_reply_chars,
                        .playout_slack_ms = options_.barge_in.playout_slack_ms,
                        .lane = options_.input_lane,
                        .fence = &fence_};

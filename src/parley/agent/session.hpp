@@ -88,6 +88,9 @@ struct session_options {
   std::shared_ptr<reply_router> router;
   /// Longest reply whose audio is kept to hand to the router's cache (longer replies are not cached).
   double max_cached_reply_ms = 30000.0;
+  /// The longest reply text a model may stream (characters, ~4 minutes of speech); at the cap its
+  /// stream is stopped and what was written is spoken. 0: no cap.
+  std::size_t max_reply_chars = 4000;
   /// Per-stage latency budgets (docs/latency.md §8). Every breach is noted in the turn timeline;
   /// an LLM slow to its first token, or a long tool call, plays a filler while no reply audio has
   /// left yet.

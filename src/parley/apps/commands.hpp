@@ -29,7 +29,8 @@ enum exit_code : int {
 struct pipeline_flags {
   std::string mode = "streaming";  // streaming | sequential (bench also: both)
   double silence_ms = 400.0;       // endpointer silence threshold
-  std::string turn_taking = "off";  // content-aware endpointing preset (quick | conversational | patient), or off
+  // content-aware endpointing preset (quick | conversational | patient), or off (the fixed silence_ms)
+  std::string turn_taking = "conversational";
   double speed = 1.0;              // input pacing: multiple of real time
   int vad_aggressiveness = 2;      // WebRTC VAD mode 0..3
   int noise_suppression = 2;       // WebRTC noise suppression level 0..3, or -1 for off

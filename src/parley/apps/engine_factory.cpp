@@ -146,6 +146,7 @@ result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engi
   config.provider.api_key_env = choice.llm_key_env;
   config.provider.name = std::move(name);
   config.model = choice.llm_model;
+  config.max_tokens = choice.llm_max_tokens;
   auto model = openai::openai_chat_model::create(std::move(config));
   if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
   (*model)->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake

@@ -47,6 +47,7 @@ struct engine_choice {
   // an OpenAI-compatible LLM server (docs/providers.md); none when llm_url is empty
   std::string llm_url;                      // API root including /v1, e.g. http://127.0.0.1:8080/v1
   std::string llm_model;                    // model name as the server knows it
+  int llm_max_tokens = 400;                 // longest reply a server may write (max_tokens)
   std::string llm_key_env = "OPENAI_API_KEY";  // environment variable holding the API key
   std::string llm_fallback_url;             // a second server, same model and key: used when the first fails
   double hedge_ms = 0.0;                    // > 0: no first token after this long → ask the fallback too

@@ -21,6 +21,11 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
                  "http://127.0.0.1:11434/v1 (Ollama), https://api.groq.com/openai/v1; turns the local responder "
                  "cannot answer go there (see docs/providers.md)");
   cmd.add_option("--llm-model", e.llm_model, "model name as the LLM server knows it");
+  cmd.add_option("--llm-max-tokens", e.llm_max_tokens,
+                 "the longest reply the LLM server may write, in tokens (sent as max_tokens; whatever a server "
+                 "does, a reply also stops at 4000 characters)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 32768));
   cmd.add_option("--llm-fallback-url", e.llm_fallback_url,
                  "a second server with the same model: turns move there when the first fails before its first "
                  "token (never after text has streamed)");

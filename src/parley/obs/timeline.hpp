@@ -124,6 +124,7 @@ inline constexpr std::string_view heard_ms = "heard_ms";            // interrupt
 inline constexpr std::string_view interrupt_reason = "interrupt_reason";  // interrupted: "barge_in", "new_turn", "client", ...
 inline constexpr std::string_view turn_end_rule = "turn_end_rule";  // content-aware endpointing: the rule that set the silence
 inline constexpr std::string_view turn_end_silence_ms = "turn_end_silence_ms";  // ... and that silence (ms)
+inline constexpr std::string_view reply_capped = "reply_capped";    // the model's stream was stopped at the reply length cap: the text's length
 inline constexpr std::string_view failure = "failure";              // failed: the first error, "<what>: <message>"
 inline constexpr std::string_view apology = "apology";              // failed: "clip" (pre-synthesized) or "synthesized"
 }  // namespace note_name

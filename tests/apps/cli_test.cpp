@@ -101,6 +101,16 @@ TEST_F(cli, serve_refuses_jwt_options_that_cannot_apply) {
   EXPECT_NE(range.output.find("--jwt-leeway-s"), std::string::npos) << range.output;
 }
 
+TEST_F(cli, serve_refuses_limits_that_would_not_protect) {
+  // Found: --metrics-token with no token left /metrics open, and --max-message-bytes 0 meant unlimited.
+  const auto metrics = parley("serve --engines mock --port 0 --metrics-token");
+  EXPECT_EQ(metrics.exit_code, 1) << metrics.output;
+  EXPECT_NE(metrics.output.find("--metrics-token needs a token"), std::string::npos) << metrics.output;
+  const auto unlimited = parley("serve --engines mock --port 0 --max-message-bytes 0");
+  EXPECT_EQ(unlimited.exit_code, 1) << unlimited.output;
+  EXPECT_NE(unlimited.output.find("--max-message-bytes"), std::string::npos) << unlimited.output;
+}
+
 TEST_F(cli, a_hedge_budget_needs_hedging_and_a_fraction) {
   const auto alone = parley("run " + write_question("q3.wav") + " --engines mock --speed 50 --hedge-budget 0.1");
   EXPECT_EQ(alone.exit_code, 1) << alone.output;
@@ -249,6 +259,9 @@ TEST_F(cli, two_instances_share_cached_answers_through_redis) {
   EXPECT_EQ(route_of("what are your opening hours", "first.jsonl"), "cloud_llm");
   EXPECT_EQ(route_of("what are your opening hours", "second.jsonl"), "cache");
   EXPECT_EQ(route_of("um, what are your opening hours please", "third.jsonl"), "cache");
+  // The keys carry the namespace once (they were "parley:parley:rc:v1:...").
+  EXPECT_EQ(redis.query("KEYS parley:parley:*"), "*0");
+  EXPECT_NE(redis.query("KEYS parley:rc:v1:*"), "*0");
   // Without the shared tier the second instance knows nothing.
   write_text("t.txt", "what are your opening hours\n");
   const auto alone = parley("run " + wav + " --transcripts " + path("t.txt") + " --trace " + path("alone.jsonl") +

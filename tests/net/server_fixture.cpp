@@ -65,6 +65,21 @@ http_reply http_get(std::uint16_t port, const std::string& target) {
   return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type])};
 }
 
+http_reply http_raw(std::uint16_t port, const std::string& request) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  beast::error_code ec;
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return {};
+  stream.expires_after(k_wait);
+  asio::write(stream, asio::buffer(request), ec);  // may fail when the server has answered already
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res, ec);
+  if (ec) return {};
+  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type])};
+}
+
 // ---- the WebSocket client ----------------------------------------------------------------------
 
 template <class Next>
@@ -85,7 +100,7 @@ int basic_ws_client<Next>::connect(std::uint16_t port, const options& o) {
     if (!o.origin.empty()) req.set(http::field::origin, o.origin);
   }));
   websocket::response_type res;
-  ws_.handshake(res, "127.0.0.1", o.target, ec);
+  ws_.handshake(res, o.host, o.target, ec);
   if (ec) {
     error_ = ec;
     refusal_body = res.body();

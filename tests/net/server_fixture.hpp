@@ -81,6 +81,8 @@ struct http_reply {
   std::string content_type;
 };
 http_reply http_get(std::uint16_t port, const std::string& target);
+/// Sends `request` as it is (any bytes) and reads one response; status 0 when none arrived.
+http_reply http_raw(std::uint16_t port, const std::string& request);
 
 // One message the client received: a JSON event or an audio frame.
 struct message {
@@ -104,6 +106,7 @@ class basic_ws_client {
     std::string target = "/ws";
     std::string token;
     std::string origin;
+    std::string host = "127.0.0.1";  // the handshake's Host header
   };
 
   /// Connects and upgrades; returns the HTTP status of a refused upgrade (0 when accepted).

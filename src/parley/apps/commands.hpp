@@ -85,11 +85,14 @@ struct serve_options {
   std::optional<int> jwt_leeway_s;        // clock skew allowed on exp and nbf (unset: 30 s)
   std::string tls_cert, tls_key;          // PEM files: both set → https/wss only
   std::vector<std::string> allow_origins; // empty: the server's own origins; "*": any
+  std::vector<std::string> allowed_hosts; // Host names answered besides addresses and localhost ("*": any)
   std::string web_root;                   // static files ("" = the bundled web/ if present)
   std::size_t max_sessions = 1000;
+  std::size_t max_connections = 0;        // 0: from the file-descriptor limit
   std::size_t max_message_bytes = 256 * 1024;
   double idle_timeout_s = 30.0;
   double max_input_speed = 8.0;
+  int max_text_turns_per_minute = 30;
   double drain_s = 10.0;                  // graceful shutdown: time turns in flight get
   std::string log_level = "info";
   engine_choice engines;

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <limits>
 
 #include "bench/load/ws_load.hpp"
 #include "parley/apps/commands.hpp"
@@ -241,13 +242,28 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   serve_cmd->add_option("--allow-origin", serve.allow_origins,
                         "allowed Origin for /ws (repeatable; '*' for any; 'self': pages of this server; default: self)");
+  serve_cmd->add_option("--allowed-host", serve.allowed_hosts,
+                        "a host name /ws and /metrics answer to (repeatable; '*' for any). IP addresses, "
+                        "localhost and the --host name always are; a page from any other name that resolves "
+                        "here (DNS rebinding) gets 403. Behind a proxy, the name clients use");
   serve_cmd->add_option("--web-root", serve.web_root, "static files served at / (default: the bundled web/)");
-  serve_cmd->add_option("--max-sessions", serve.max_sessions, "concurrent WebSocket sessions")->capture_default_str();
+  serve_cmd->add_option("--max-sessions", serve.max_sessions, "concurrent WebSocket sessions; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()));
+  serve_cmd->add_option("--max-connections", serve.max_connections,
+                        "open TCP connections; more are closed at once (default 0: the file-descriptor limit, "
+                        "raised to its hard limit, less a reserve)");
   serve_cmd->add_option("--max-message-bytes", serve.max_message_bytes,
                         "largest client WebSocket message; larger closes the connection with 1009")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()));
   serve_cmd->add_option("--idle-timeout-s", serve.idle_timeout_s,
                         "ping after half of this without traffic; close if still silent (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--max-text-turns-per-minute", serve.max_text_turns_per_minute,
+                        "typed turns (conversation.item.create) per session and minute, after a burst of 5; "
+                        "more are dropped with a rate_limited error (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   serve_cmd->add_option("--max-input-speed", serve.max_input_speed,

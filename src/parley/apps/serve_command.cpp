@@ -3,6 +3,7 @@
 // Start-up order: listen first (so /healthz answers and /readyz says 503 while models load), then
 // build and warm the engines, then mark the server ready. SIGINT/SIGTERM start a graceful
 // shutdown: stop accepting, let turns in flight finish (up to --drain-s), close with 1001.
+#include <boost/asio/ip/address.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -59,6 +60,10 @@ int serve_command(const serve_options& options) {
     if (const char* env = std::getenv("PARLEY_TOKEN")) config.bearer_token = env;
   }
   config.metrics_need_token = options.metrics_need_token;
+  if (options.metrics_need_token && config.bearer_token.empty() && options.jwt_secret_env.empty()) {
+    return print_error("--metrics-token needs a token to check: --token, $PARLEY_TOKEN or --jwt-secret-env"),
+           exit_usage;
+  }
   if (!options.jwt_secret_env.empty()) {
     const char* secret = std::getenv(options.jwt_secret_env.c_str());
     if (!secret || !*secret) {
@@ -81,11 +86,17 @@ int serve_command(const serve_options& options) {
   config.web_root = options.web_root.empty() ? default_web_root() : options.web_root;
   config.allowed_origins = options.allow_origins;
   if (config.allowed_origins.empty()) config.allowed_origins = {"self"};  // pages served by this very server
+  config.allowed_hosts = options.allowed_hosts;
+  boost::system::error_code not_an_address;
+  boost::asio::ip::make_address(options.host, not_an_address);
+  if (not_an_address) config.allowed_hosts.push_back(options.host);  // listening on a name: it is this server's
   config.max_sessions = options.max_sessions;
+  config.max_connections = options.max_connections;
   config.max_message_bytes = options.max_message_bytes;
   config.idle_timeout_s = options.idle_timeout_s;
   config.drain_timeout_s = options.drain_s;
   config.max_input_speed = options.max_input_speed;
+  config.max_text_turns_per_minute = options.max_text_turns_per_minute;
   config.session = session_options_from(options.pipeline, *mode);
   // Budgets from the flags; the filler audio is built with the engines, after the server listens,
   // and reaches the sessions through net::server::set_engines.

@@ -138,7 +138,7 @@ struct response_cache_config {
   std::chrono::milliseconds shared_sync_interval{0};  // min time between feed pulls per scope
   int breaker_failures = 3;                           // consecutive shared errors that open it
   std::chrono::milliseconds breaker_cooldown{5000};   // shared tier skipped this long
-  std::string key_prefix = "parley:rc:v1:";           // every store key starts with it
+  std::string key_prefix = "rc:v1:";  // every store key starts with it (a Redis store adds its own "parley:")
 };
 
 struct response_cache_stats {

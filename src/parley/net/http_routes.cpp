@@ -2,6 +2,7 @@
 #include "parley/net/http_routes.hpp"
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <ctime>
@@ -74,13 +75,29 @@ bool origin_allowed(const server_config& config, const http_request& req) {
   });
 }
 
-// GET /ws: the checks before the upgrade; nothing when it may go ahead.
-std::optional<http_response> check_upgrade(server_state& server, const http_request& req, const request_target& target) {
+http_response refuse_host(const http_request& req, std::string_view path) {
+  PARLEY_LOG(debug, "net: " << path << ": 403 (Host " << req[http::field::host] << " not allowed)");
+  return make_response(req, http::status::forbidden,
+                       "host not allowed: this server answers to its addresses, localhost and --allowed-host names\n");
+}
+
+http_response service_unavailable(const http_request& req, std::string body) {
+  auto res = make_response(req, http::status::service_unavailable, std::move(body));
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
+// GET /ws: the checks before the upgrade; the session's slot when it may go ahead.
+routed_request check_upgrade(server_state& server, const http_request& req, const request_target& target) {
   auto& metrics = server.metrics();
   if (!beast::websocket::is_upgrade(req)) {
     auto res = make_response(req, http::status::upgrade_required, "this endpoint speaks WebSocket (protocol v1)\n");
     res.set(http::field::upgrade, "websocket");
     return res;
+  }
+  if (!host_allowed(server.config().allowed_hosts, req[http::field::host])) {
+    metrics.n_rejected_upgrades.fetch_add(1);
+    return refuse_host(req, target.path);
   }
   if (auto why = auth_failure(server, req, target.query)) {
     metrics.n_rejected_upgrades.fetch_add(1);
@@ -92,16 +109,25 @@ std::optional<http_response> check_upgrade(server_state& server, const http_requ
   }
   if (server.stopping() || !server.ready()) {
     metrics.n_rejected_upgrades.fetch_add(1);
-    auto res = make_response(req, http::status::service_unavailable,
-                             server.stopping() ? "shutting down\n" : "engines loading\n");
-    res.set(http::field::retry_after, "1");
-    return res;
+    return service_unavailable(req, server.stopping() ? "shutting down\n" : "engines loading\n");
   }
-  if (metrics.n_active_sessions.load() >= server.config().max_sessions) {
+  // The count and the check are one step: simultaneous upgrades cannot all see room for one more.
+  auto slot = admission_slot::take(metrics.n_active_sessions, server.config().max_sessions);
+  if (!slot) {
     metrics.n_rejected_upgrades.fetch_add(1);
-    auto res = make_response(req, http::status::service_unavailable, "too many sessions\n");
-    res.set(http::field::retry_after, "1");
-    return res;
+    return service_unavailable(req, "too many sessions\n");
+  }
+  return slot;
+}
+
+// A request no route should see: HTTP/1.1 without Host (RFC 9112 §3.2), or a body framed by a
+// transfer coding the server does not implement (RFC 9112 §6.1: only chunked is).
+std::optional<http_response> malformed_request(const http_request& req) {
+  if (req.version() >= 11 && req.find(http::field::host) == req.end()) {
+    return make_response(req, http::status::bad_request, "HTTP/1.1 requests need a Host header\n");
+  }
+  if (const auto te = req.find(http::field::transfer_encoding); te != req.end() && !beast::iequals(te->value(), "chunked")) {
+    return make_response(req, http::status::not_implemented, "only the chunked transfer coding is implemented\n");
   }
   return std::nullopt;
 }
@@ -118,16 +144,45 @@ http_response static_content(const server_config& config, const http_request& re
 
 }  // namespace
 
-std::optional<http_response> route_request(server_state& server, const http_request& req) {
+bool host_allowed(const std::vector<std::string>& allowed_hosts, std::string_view host) {
+  if (host.empty()) return true;  // HTTP/1.0 without Host: no browser sends that (1.1 needs one)
+  std::string_view name = host;
+  if (name.starts_with('[')) {  // an IPv6 literal, with or without a port
+    const auto close = name.find(']');
+    if (close == std::string_view::npos) return false;
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(std::string(name.substr(1, close - 1)), ec);
+    return !ec;
+  }
+  if (const auto colon = name.rfind(':'); colon != std::string_view::npos) name = name.substr(0, colon);
+  if (name.empty()) return false;
+  boost::system::error_code ec;
+  boost::asio::ip::make_address_v4(std::string(name), ec);
+  if (!ec) return true;  // an address cannot be rebound: the page's origin is that address
+  if (beast::iequals(name, "localhost")) return true;
+  constexpr std::string_view dot_localhost = ".localhost";  // RFC 6761: always loopback
+  if (name.size() > dot_localhost.size() && beast::iequals(name.substr(name.size() - dot_localhost.size()), dot_localhost)) {
+    return true;
+  }
+  return std::any_of(allowed_hosts.begin(), allowed_hosts.end(),
+                     [&](const std::string& allowed) { return allowed == "*" || beast::iequals(allowed, name); });
+}
+
+routed_request route_request(server_state& server, const http_request& req) {
   server.metrics().n_http_requests.fetch_add(1, std::memory_order_relaxed);
   const auto& config = server.config();
   const auto target = split_target(req.target());
   const auto& path = target.path;
 
-  std::optional<http_response> res;
+  std::optional<http_response> res = malformed_request(req);
+  if (res) {
+    res->keep_alive(false);  // what follows such a request cannot be trusted to be framed right
+    return std::move(*res);
+  }
   if (path == "/ws") {
-    res = check_upgrade(server, req, target);
-    if (!res) return std::nullopt;  // accepted: the caller upgrades
+    auto routed = check_upgrade(server, req, target);
+    if (std::holds_alternative<admission_slot>(routed)) return routed;  // accepted: the caller upgrades
+    res = std::move(std::get<http_response>(routed));
   } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
     res = make_response(req, http::status::method_not_allowed, "only GET\n");
     res->set(http::field::allow, "GET, HEAD");
@@ -139,13 +194,14 @@ std::optional<http_response> route_request(server_state& server, const http_requ
   } else if (path == "/metrics") {
     std::optional<std::string> why;
     if (config.metrics_need_token) why = auth_failure(server, req, target.query);
-    res = why ? refuse_unauthorized(server, req, path, std::move(*why))
-              : make_response(req, http::status::ok, server.metrics_text(), server_metrics::content_type);
+    res = !host_allowed(config.allowed_hosts, req[http::field::host]) ? refuse_host(req, path)
+          : why ? refuse_unauthorized(server, req, path, std::move(*why))
+                : make_response(req, http::status::ok, server.metrics_text(), server_metrics::content_type);
   } else {
     res = static_content(config, req, path);
   }
   res->keep_alive(req.keep_alive() && !server.stopping());
-  return res;
+  return std::move(*res);
 }
 
 }  // namespace parley::net

@@ -1,12 +1,15 @@
 // net/http_routes — what the server answers to one HTTP request.
 //
 // Role: the routes, as one plain function (Beast's handle_request shape):
-//   GET /ws       the WebSocket upgrade, checked before it happens: 426 without an upgrade, 401
-//                 without a valid token (the body says why), 403 for an Origin outside the
-//                 allowlist, 503 while not ready, stopping or full; else "accept the upgrade"
+//   GET /ws       the WebSocket upgrade, checked before it happens: 426 without an upgrade, 403
+//                 for a Host the server does not answer to (DNS rebinding), 401 without a valid
+//                 token (the body says why), 403 for an Origin outside the allowlist, 503 while
+//                 not ready, stopping or full; else "accept the upgrade" with the session's slot
 //   GET /healthz  200;  GET /readyz 200 once ready, 503 before and while stopping
-//   GET /metrics  the Prometheus page (401 without a token when metrics_need_token)
+//   GET /metrics  the Prometheus page (401 without a token when metrics_need_token; 403 for a
+//                 Host the server does not answer to)
 //   GET /...      static files under web_root (http_util.hpp), the placeholder page without one
+// Before any route: HTTP/1.1 without Host gets 400, a Transfer-Encoding other than chunked 501.
 // Other methods than GET and HEAD get 405. Every request is counted; refusals are counted as
 // rejected upgrades and auth failures (server_metrics.hpp).
 // Threading: safe from any thread (reads the shared server state).
@@ -15,6 +18,12 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "parley/net/server_metrics.hpp"
 
 namespace parley::net {
 
@@ -23,9 +32,18 @@ class server_state;
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
-/// The response to `req`, or nothing when it is a WebSocket upgrade on /ws that is accepted (the
-/// caller then hands the connection to a WebSocket transport). A response keeps the connection
+/// What to do with one request: answer it, or (an accepted WebSocket upgrade on /ws) hand the
+/// connection to a WebSocket transport, which holds the session's slot until it ends.
+using routed_request = std::variant<http_response, admission_slot>;
+
+/// The response to `req`, or the slot of an accepted upgrade. A response keeps the connection
 /// alive when the request asked for it and the server is not stopping.
-std::optional<http_response> route_request(server_state& server, const http_request& req);
+routed_request route_request(server_state& server, const http_request& req);
+
+/// Whether the server answers requests naming `host` (a Host header: name or address, optional
+/// port): any IP address, "localhost" and names under ".localhost", and the names in
+/// `allowed_hosts` ("*" allows every name); no Host at all (HTTP/1.0) too. A page served from another name that resolves to
+/// this server (DNS rebinding) is refused, whatever its Origin says.
+bool host_allowed(const std::vector<std::string>& allowed_hosts, std::string_view host);
 
 }  // namespace parley::net

@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <type_traits>
@@ -46,8 +47,26 @@ struct http_connection {
   explicit http_connection(Stream s) : stream(std::move(s)) {}
 };
 
+// After answering a request that was not read to its end: the client may still be sending it, and
+// closing a socket with unread input resets the connection, which can destroy the answer before
+// the client reads it. So stop sending, then read and discard for a moment (1 s, 1 MiB at most).
+inline awaitable<void> linger_and_close(beast::tcp_stream& stream) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(1));
+  std::array<char, 4096> sink;
+  for (std::size_t total = 0; total < (std::size_t{1} << 20);) {
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), as_tuple_awaitable);
+    if (rec) break;
+    total += n;
+  }
+  stream.close();
+}
+
+// `connection`: the connection's place under max_connections, held until it ends.
 template <class Stream>
-awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr<http_connection<Stream>> conn) {
+awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr<http_connection<Stream>> conn,
+                           admission_slot connection) {
   const auto& config = server->config();
   const auto strand = strand_of(conn->stream.get_executor());
   const auto registration = server->enroll([weak = std::weak_ptr(conn), strand] {
@@ -84,18 +103,27 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
     parser.body_limit(k_max_request_body_bytes);
     beast::get_lowest_layer(conn->stream).expires_after(seconds_f(config.http_timeout_s));
     auto [ec, n] = co_await http::async_read(conn->stream, buffer, parser, as_tuple_awaitable);
-    if (ec) break;
+    if (ec) {
+      const auto bytes = buffer.cdata();
+      if (auto refusal = over_limit_response(ec, {static_cast<const char*>(bytes.data()), bytes.size()})) {
+        co_await http::async_write(conn->stream, *refusal, as_tuple_awaitable);  // 414, 431 or 413
+        co_await linger_and_close(beast::get_lowest_layer(conn->stream));
+        co_return;
+      }
+      break;
+    }
     auto req = parser.release();
-    auto res = route_request(*server, req);
-    if (!res) {  // an accepted upgrade: the WebSocket transport registers itself
+    auto routed = route_request(*server, req);
+    if (auto* slot = std::get_if<admission_slot>(&routed)) {  // an accepted upgrade: the transport registers itself
       server->withdraw(registration);
       guard.id = 0;
       auto ws = std::make_shared<ws_transport<Stream>>(server, std::move(conn->stream));
-      co_await ws->run(std::move(req));
-      co_return;
+      co_await ws->run(std::move(req), std::move(*slot));
+      co_return;  // `connection` is given back with the coroutine
     }
-    const bool keep = res->keep_alive();
-    auto [wec, wn] = co_await http::async_write(conn->stream, *res, as_tuple_awaitable);
+    auto& res = std::get<http_response>(routed);
+    const bool keep = res.keep_alive();
+    auto [wec, wn] = co_await http::async_write(conn->stream, res, as_tuple_awaitable);
     if (wec || !keep) break;
   }
   if constexpr (is_tls<Stream>) {
@@ -104,16 +132,19 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
   }
   beast::error_code ec;
   beast::get_lowest_layer(conn->stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+  connection = admission_slot{};  // the socket closes with conn: its place is free
 }
 
 }  // namespace http_session_detail
 
-/// Serves `stream` (a freshly accepted connection) on its own strand until it ends.
+/// Serves `stream` (a freshly accepted connection) on its own strand until it ends; `connection`
+/// (its place under max_connections) is given back then.
 template <class Stream>
-void spawn_http_session(std::shared_ptr<server_state> server, Stream stream) {
+void spawn_http_session(std::shared_ptr<server_state> server, Stream stream, admission_slot connection) {
   const auto ex = stream.get_executor();
   auto conn = std::make_shared<http_session_detail::http_connection<Stream>>(std::move(stream));
-  boost::asio::co_spawn(ex, http_session_detail::serve_http(std::move(server), std::move(conn)), log_coroutine_end);
+  boost::asio::co_spawn(ex, http_session_detail::serve_http(std::move(server), std::move(conn), std::move(connection)),
+                        log_coroutine_end);
 }
 
 }  // namespace parley::net

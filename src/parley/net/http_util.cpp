@@ -2,6 +2,7 @@
 #include "parley/net/http_util.hpp"
 
 #include <algorithm>
+#include <boost/beast/http/error.hpp>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -93,6 +94,27 @@ http::response<http::string_body> make_response(const http::request<http::string
   res.keep_alive(req.keep_alive());
   if (req.method() != http::verb::head) res.body() = std::move(body);
   res.prepare_payload();
+  return res;
+}
+
+std::optional<http::response<http::string_body>> over_limit_response(boost::system::error_code ec,
+                                                                   std::string_view received) {
+  http::status status;
+  std::string body;
+  if (ec == http::error::header_limit) {
+    const bool in_request_line = received.find("\r\n") == std::string_view::npos;
+    status = in_request_line ? http::status::uri_too_long : http::status::request_header_fields_too_large;
+    body = in_request_line ? "request target too long\n" : "request header fields too large\n";
+  } else if (ec == http::error::body_limit) {
+    status = http::status::payload_too_large;
+    body = "request body too large\n";
+  } else {
+    return std::nullopt;
+  }
+  http::request<http::string_body> unread;  // what is known of the request: nothing reliable
+  unread.keep_alive(false);
+  auto res = make_response(unread, status, std::move(body));
+  res.keep_alive(false);
   return res;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/beast/http/message.hpp>
+#include <boost/system/error_code.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <filesystem>
@@ -60,5 +61,12 @@ std::optional<std::string> read_static_file(const std::filesystem::path& file);
 boost::beast::http::response<boost::beast::http::string_body> make_response(
     const boost::beast::http::request<boost::beast::http::string_body>& req, boost::beast::http::status status,
     std::string body, std::string_view content_type = "text/plain; charset=utf-8");
+
+/// The answer to a request that broke a limit while it was read: 414 when the request line alone
+/// was over the header limit (no line end in `received`, the bytes read so far), 431 when the
+/// header fields were, 413 when the body was; nothing for other read errors (the connection just
+/// ends). The connection closes after it.
+std::optional<boost::beast::http::response<boost::beast::http::string_body>> over_limit_response(
+    boost::system::error_code ec, std::string_view received);
 
 }  // namespace parley::net

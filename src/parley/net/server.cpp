@@ -2,10 +2,12 @@
 // stop) and the public API. See server.hpp for the contract; listener.cpp accepts connections.
 #include "parley/net/server.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
+#include <sys/resource.h>
 #include <vector>
 
 #include "parley/core/log.hpp"
@@ -18,6 +20,26 @@ namespace parley::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// The connection cap when none is configured: the file-descriptor limit, first raised to its hard
+// limit (as Go and nginx do: the soft default of 1024 is a relic), less a reserve for what else
+// needs descriptors (model and audio files, the LLM and Redis connections, the log).
+std::size_t default_max_connections() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const auto fds = static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, 1 << 20));
+  const std::size_t reserve = std::min<std::size_t>(256, fds / 4);
+  return std::max<std::size_t>(fds - reserve, 1);
+}
+
+}  // namespace
 
 server_state::server_state(asio::any_io_executor executor, server_config config)
     : executor_(std::move(executor)),
@@ -39,6 +61,10 @@ server_state::~server_state() {
 }
 
 result<std::uint16_t> server_state::listen() {
+  if (config_.max_message_bytes == 0) {  // Beast would read 0 as "no limit"
+    return make_error(errc::invalid_argument, "max_message_bytes must be at least 1");
+  }
+  if (config_.max_connections == 0) config_.max_connections = default_max_connections();
   if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
     auto ctx = make_tls_context(config_.tls_cert_file, config_.tls_key_file);
     if (!ctx) return ctx.error();

@@ -68,11 +68,19 @@ struct server_config {
   /// allows the server's own pages (Origin = http(s):// + the request's Host). An empty list allows
   /// any. Requests without an Origin header (non-browser clients) are allowed.
   std::vector<std::string> allowed_origins;
+  /// Host names /ws and /metrics answer to besides IP addresses and localhost (a name that resolves
+  /// to this server but is not listed is a DNS-rebinding page: 403). "*" allows any name.
+  std::vector<std::string> allowed_hosts;
 
-  std::size_t max_message_bytes = 256 * 1024;       // one client WebSocket message; over → close 1009
+  std::size_t max_message_bytes = 256 * 1024;       // one client WebSocket message; over → close 1009 (≥ 1)
   std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection; over → connection dropped
-  std::size_t max_sessions = 1000;                  // concurrent WebSocket sessions; over → 503
+  std::size_t max_sessions = 1000;                  // concurrent WebSocket sessions; over → 503 (atomic)
+  /// Open TCP connections (WebSocket ones included); one over it is closed as soon as accepted.
+  /// 0: the file-descriptor limit (raised to its hard limit at start) less a reserve for engines,
+  /// files and outgoing connections (a quarter, at most 256).
+  std::size_t max_connections = 0;
   double max_input_speed = 8.0;     // input audio faster than this × real time (after a 2 s burst) is dropped
+  int max_text_turns_per_minute = 30;  // typed turns per session, after a burst of 5; over → dropped, error (0: no limit)
   double idle_timeout_s = 30.0;     // no traffic: ping at half of it; no answer by the end → close
   double handshake_timeout_s = 10.0;
   double http_timeout_s = 30.0;     // reading one HTTP request

@@ -70,6 +70,11 @@ struct server_metrics::impl {
       counter("parley_http_requests_total", "HTTP requests read (including WebSocket upgrades)");
   prometheus::Gauge& ws_sessions = gauge("parley_ws_sessions", "Realtime WebSocket sessions open now");
   prometheus::Counter& ws_sessions_total = counter("parley_ws_sessions_total", "Realtime WebSocket sessions accepted");
+  prometheus::Gauge& http_connections = gauge("parley_http_connections", "TCP connections open now (WebSocket ones included)");
+  prometheus::Counter& refused_connections = counter(
+      "parley_connections_refused_total", "TCP connections closed as soon as accepted: max_connections were open");
+  prometheus::Counter& accept_errors = counter(
+      "parley_accept_errors_total", "Failed accepts (out of file descriptors, ...): the listener backs off after each");
   prometheus::Counter& rejected_upgrades =
       counter("parley_ws_rejected_upgrades_total", "WebSocket upgrades refused (401, 403, 503)");
   prometheus::Family<prometheus::Counter>& messages =
@@ -151,11 +156,14 @@ std::string server_metrics::scrape(const live_values& live) const {
     std::lock_guard lock(m.scrape_mutex);
     m.ready.Set(live.ready ? 1 : 0);
     m.ws_sessions.Set(static_cast<double>(n_active_sessions.load()));
+    m.http_connections.Set(static_cast<double>(n_open_connections.load()));
     m.input_lane_queued.Set(static_cast<double>(live.n_input_lane_queued));
     const std::pair<prometheus::Counter&, std::uint64_t> counts[] = {
         {m.http_requests, n_http_requests.load()},
         {m.ws_sessions_total, n_sessions_total.load()},
         {m.rejected_upgrades, n_rejected_upgrades.load()},
+        {m.refused_connections, n_refused_connections.load()},
+        {m.accept_errors, n_accept_errors.load()},
         {m.messages_in_text, n_messages_in_text.load()},
         {m.messages_in_binary, n_messages_in_binary.load()},
         {m.messages_out_text, n_messages_out_text.load()},
@@ -197,6 +205,26 @@ std::string server_metrics::scrape(const live_values& live) const {
                                   h ? *h : empty));
   }
   return prometheus::TextSerializer().Serialize(page);
+}
+
+admission_slot admission_slot::take(std::atomic<std::uint64_t>& active, std::uint64_t limit) {
+  auto n = active.load();
+  do {
+    if (n >= limit) return {};
+  } while (!active.compare_exchange_weak(n, n + 1));
+  return admission_slot(&active);
+}
+
+admission_slot& admission_slot::operator=(admission_slot&& other) noexcept {
+  if (this != &other) {
+    release();
+    count_ = std::exchange(other.count_, nullptr);
+  }
+  return *this;
+}
+
+void admission_slot::release() {
+  if (count_) std::exchange(count_, nullptr)->fetch_sub(1);
 }
 
 }  // namespace parley::net

@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "parley/net/protocol.hpp"
 #include "parley/obs/histogram.hpp"
@@ -49,6 +50,9 @@ class server_metrics {
   std::atomic<std::uint64_t> n_http_requests{0};
   std::atomic<std::uint64_t> n_sessions_total{0};
   std::atomic<std::uint64_t> n_active_sessions{0};  // a gauge: parley_ws_sessions
+  std::atomic<std::uint64_t> n_open_connections{0};  // a gauge: parley_http_connections
+  std::atomic<std::uint64_t> n_refused_connections{0};  // over max_connections: closed at once
+  std::atomic<std::uint64_t> n_accept_errors{0};  // accept() failed (out of file descriptors, ...)
   std::atomic<std::uint64_t> n_rejected_upgrades{0};
   std::atomic<std::uint64_t> n_protocol_errors{0};  // all codes (count_error adds to it)
   std::atomic<std::uint64_t> n_messages_in_text{0}, n_messages_in_binary{0};
@@ -88,6 +92,30 @@ class server_metrics {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
+};
+
+/// A place under one of the server's limits, counted in a gauge: a WebSocket session
+/// (n_active_sessions, taken before the upgrade is accepted, held by the transport) or a TCP
+/// connection (n_open_connections, taken when it is accepted, held by its HTTP session). Given
+/// back when its holder ends. Taking is one compare-exchange on the count, so however many arrive
+/// at once, never more than `limit` are admitted. Move-only.
+class admission_slot {
+ public:
+  admission_slot() = default;
+  /// A slot, or an empty one when `active` has reached `limit`.
+  static admission_slot take(std::atomic<std::uint64_t>& active, std::uint64_t limit);
+  admission_slot(admission_slot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+  admission_slot& operator=(admission_slot&& other) noexcept;
+  admission_slot(const admission_slot&) = delete;
+  admission_slot& operator=(const admission_slot&) = delete;
+  ~admission_slot() { release(); }
+
+  explicit operator bool() const { return count_ != nullptr; }
+
+ private:
+  explicit admission_slot(std::atomic<std::uint64_t>* count) : count_(count) {}
+  void release();
+  std::atomic<std::uint64_t>* count_ = nullptr;
 };
 
 }  // namespace parley::net

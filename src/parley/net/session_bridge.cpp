@@ -1,7 +1,9 @@
 // net/session_bridge — implementation. See session_bridge.hpp; docs/protocol.md for the wire.
 #include "parley/net/session_bridge.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <string>
 #include <type_traits>
 #include <variant>
 
@@ -25,6 +27,7 @@ session_bridge::~session_bridge() = default;
 void session_bridge::on_open(std::weak_ptr<session_bridge> self) {
   self_ = std::move(self);
   t_connected_ = steady_clock::now();
+  t_text_turn_refill_ = t_connected_;
 }
 
 void session_bridge::on_closed() {
@@ -75,7 +78,7 @@ void session_bridge::on_text(std::string_view payload) {
         if constexpr (std::is_same_v<T, input_commit>) {
           commit_input();
         } else if constexpr (std::is_same_v<T, text_input>) {
-          session_->submit_text(std::move(m.text));
+          if (text_turn_allowed(steady_clock::now(), m.event_id)) session_->submit_text(std::move(m.text));
         } else if constexpr (std::is_same_v<T, playout_report>) {
           on_playout(m);
         } else if constexpr (std::is_same_v<T, response_cancel>) {
@@ -139,6 +142,25 @@ bool session_bridge::rate_limited(time_point now) {
     send_error({wire_errc::rate_limited, "audio arrives faster than the allowed multiple of real time; dropped", ""});
   }
   return true;
+}
+
+// Typed turns: a burst of k_text_turn_burst, then max_text_turns_per_minute (a token bucket).
+// Each turn beyond it is dropped with an error: a client that floods typed turns gets errors
+// instead of a queue of replies that would hold the shared engines from other sessions.
+bool session_bridge::text_turn_allowed(time_point now, const std::string& event_id) {
+  const double per_s = server_->config().max_text_turns_per_minute / 60.0;
+  if (per_s <= 0) return true;
+  text_turn_tokens_ = std::min(k_text_turn_burst, text_turn_tokens_ + to_ms(now - t_text_turn_refill_) / 1000.0 * per_s);
+  t_text_turn_refill_ = now;
+  if (text_turn_tokens_ >= 1.0) {
+    text_turn_tokens_ -= 1.0;
+    return true;
+  }
+  send_error({wire_errc::rate_limited,
+              "typed turns arrive faster than " + std::to_string(server_->config().max_text_turns_per_minute) +
+                  " a minute; this one was dropped",
+              event_id});
+  return false;
 }
 
 void session_bridge::push_input(std::vector<std::int16_t> pcm_16k) {

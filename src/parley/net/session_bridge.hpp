@@ -2,7 +2,7 @@
 //
 // Role: everything a connection's messages mean (docs/protocol.md). Client messages in:
 // session.update starts the agent session (mode, rates, formats, barge-in options), audio is
-// decoded (PCM16 or Opus), rate-limited and resampled to 16 kHz, commits, text and cancels go to
+// decoded (PCM16 or Opus), rate-limited and resampled to 16 kHz, commits, text (rate-limited too) and cancels go to
 // the session, playout reports to session::on_playout(). Session events out: each is mapped to
 // its wire event; reply audio is resampled per reply to the announced rate and sent as PCM16 or
 // 20 ms Opus packets, tagged with its generation. Barge-in and interrupts: once a generation is
@@ -94,6 +94,7 @@ class session_bridge {
   void commit_input();
   void push_input(std::vector<std::int16_t> pcm_16k);
   bool rate_limited(time_point now);
+  bool text_turn_allowed(time_point now, const std::string& event_id);
 
   // ---- session events (posted from the session strand) ----
   void on_session_event(const event& e);
@@ -133,6 +134,9 @@ class session_bridge {
   media_time n_input_samples_ = 0;  // 16 kHz samples pushed: the input timeline's present
   time_point t_connected_{};
   time_point t_last_rate_error_{};
+  static constexpr double k_text_turn_burst = 5.0;
+  double text_turn_tokens_ = k_text_turn_burst;  // typed turns that may start now
+  time_point t_text_turn_refill_{};
 
   std::uint64_t announced_generation_ = 0;    // response.created sent up to this generation
   std::uint64_t interrupted_upto_ = 0;        // generations ≤ this are interrupted: their audio is dropped

@@ -53,9 +53,11 @@ result<std::shared_ptr<ssl::context>> make_tls_context(const std::string& cert_f
   }
 }
 
-void spawn_tls_session(std::shared_ptr<server_state> server, boost::asio::ip::tcp::socket socket) {
+void spawn_tls_session(std::shared_ptr<server_state> server, boost::asio::ip::tcp::socket socket,
+                       admission_slot connection) {
   auto& context = *server->tls();
-  spawn_http_session(std::move(server), tls_stream(boost::beast::tcp_stream(std::move(socket)), context));
+  spawn_http_session(std::move(server), tls_stream(boost::beast::tcp_stream(std::move(socket)), context),
+                     std::move(connection));
 }
 
 }  // namespace parley::net

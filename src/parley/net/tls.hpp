@@ -18,6 +18,7 @@
 #include <string>
 
 #include "parley/core/error.hpp"
+#include "parley/net/server_metrics.hpp"
 
 namespace parley::net {
 
@@ -31,6 +32,7 @@ result<std::shared_ptr<boost::asio::ssl::context>> make_tls_context(const std::s
 class server_state;
 
 /// Serves an accepted socket over TLS with the server's context (server.tls() must be set).
-void spawn_tls_session(std::shared_ptr<server_state> server, boost::asio::ip::tcp::socket socket);
+void spawn_tls_session(std::shared_ptr<server_state> server, boost::asio::ip::tcp::socket socket,
+                       admission_slot connection);
 
 }  // namespace parley::net

@@ -48,8 +48,10 @@ class ws_transport final : public wire_link, public std::enable_shared_from_this
         wake_(strand_),
         bridge_(server_, *this, strand_) {}
 
-  /// Accepts the upgrade `request`, then reads until the connection ends.
-  boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> request);
+  /// Accepts the upgrade `request`, then reads until the connection ends; `slot` (the session's
+  /// place under max_sessions) is held until the session has closed.
+  boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> request,
+                                   admission_slot slot);
 
   // ---- wire_link: called by the bridge, on the strand ----
   void send(wire_message m) override;
@@ -76,7 +78,8 @@ class ws_transport final : public wire_link, public std::enable_shared_from_this
 
 // ------------------------------------------------------------------------------------------------
 template <class Stream>
-boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::request<boost::beast::http::string_body> request) {
+boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::request<boost::beast::http::string_body> request,
+                                                       admission_slot slot) {
   namespace beast = boost::beast;
   namespace websocket = beast::websocket;
   auto self = this->shared_from_this();
@@ -102,7 +105,6 @@ boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::reque
     });
   });
   metrics.n_sessions_total.fetch_add(1);
-  metrics.n_active_sessions.fetch_add(1);
   bridge_.on_open(bridge);
   boost::asio::co_spawn(strand_, writer(self), log_coroutine_end);
 
@@ -136,8 +138,8 @@ boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::reque
   queue_.clear();
   queued_bytes_ = 0;
   bridge_.on_closed();
-  metrics.n_active_sessions.fetch_sub(1);
   server_->withdraw(registration);
+  slot = admission_slot{};  // the session's place is free once it has closed (or the handshake failed)
 }
 
 template <class Stream>

@@ -492,7 +492,11 @@ void flite_synthesizer::synthesize(std::string text, engine::synthesizer_events 
   std::size_t n_waiting = 0;
   {
     std::unique_lock lock(s->mutex);
-    n_waiting = s->queue.size();
+    // Requests cancelled while queued cost a worker nothing (it completes them unsynthesized), so
+    // they do not count: a session that interrupts its own replies fast must not fill the queue
+    // and mute every other session.
+    n_waiting = static_cast<std::size_t>(
+        std::ranges::count_if(s->queue, [](const request& r) { return !r.stop.stop_requested(); }));
     if (!s->closing && n_waiting < s->config.max_queued) {
       s->queue.push_back(request{std::move(text), std::move(events), std::move(stop)});
       lock.unlock();

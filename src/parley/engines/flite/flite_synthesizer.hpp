@@ -26,7 +26,8 @@
 // Threading: flite_init() and every voice registration run once per process, on first use;
 // create() only checks the voice with one short probe synthesis and starts its workers.
 // Synthesis runs on n_workers threads owned by the synthesizer; requests
-// wait in a FIFO queue of at most max_queued entries. synthesize() may be called from any thread
+// wait in a FIFO queue of at most max_queued live entries (requests already cancelled while they
+// wait do not count: a worker completes them at once). synthesize() may be called from any thread
 // and never blocks: when the queue is full it calls on_done(errc::unavailable) at once, on the
 // caller's thread. Every other callback runs on a worker thread; for one request they never
 // overlap. Flite is re-entrant for concurrent synthesis with one shared voice as long as the

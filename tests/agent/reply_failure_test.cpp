@@ -62,6 +62,20 @@ class failing_asr final : public engine::recognizer {
   std::shared_ptr<engine::recognizer> inner_;
 };
 
+// A recognizer that cannot open a stream at all (its server down, its model unloadable).
+class unopenable_asr final : public engine::recognizer {
+ public:
+  explicit unopenable_asr(std::shared_ptr<engine::recognizer> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "unopenable"; }
+  engine::recognizer_caps caps() const override { return inner_->caps(); }
+  result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events) override {
+    return make_error(errc::unavailable, "asr: the recognizer is unavailable");
+  }
+
+ private:
+  std::shared_ptr<engine::recognizer> inner_;
+};
+
 struct outcome {
   obs::turn_timeline turn;
   std::string tokens;                 // every token_chunk, in order
@@ -194,6 +208,16 @@ TEST(reply_failure, a_failing_recognizer_is_answered_with_the_apology) {
   io_threads io;
   auto mocks = make_engines(io.executor());
   const auto r = run(io, {.asr = std::make_shared<failing_asr>(mocks.asr)}, "");
+  expect_apology(r, "asr");
+  EXPECT_EQ(r.turn.route, "apology");
+  EXPECT_EQ(r.tokens, k_apology);
+}
+
+TEST(reply_failure, a_recognizer_that_cannot_open_a_stream_is_answered_with_the_apology) {
+  // Found: the turn was dropped when the stream could not be opened, and the person heard nothing.
+  io_threads io;
+  auto mocks = make_engines(io.executor());
+  const auto r = run(io, {.asr = std::make_shared<unopenable_asr>(mocks.asr)}, "");
   expect_apology(r, "asr");
   EXPECT_EQ(r.turn.route, "apology");
   EXPECT_EQ(r.tokens, k_apology);

@@ -216,7 +216,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     // helps the VAD in noise but costs recognition accuracy on clean speech (docs/benchmarks.md).
     const std::span<const std::int16_t> cleaned = frame;
     remember_preroll(raw, cleaned);
-    if (turn_) turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
+    if (turn_ && turn_->asr) turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
 
     const time_point now = clock_.now();
     handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), now);
@@ -268,8 +268,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
         .channel = id_.value * 2 + (turn_->asr_hears_cleaned ? 1 : 0),
     });
     if (!stream) {
+      // No recognizer for this turn: the person is still speaking, so the turn runs on to its
+      // end like any other and is then answered with the apology (commit_transcribed_turn).
       emit(tid, generation_id{}, error_event{stream.error()});
-      turn_.reset();
+      turn_->transcript = stream.error();
       return;
     }
     turn_->asr = std::move(*stream);
@@ -300,9 +302,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_->timeline.mark(obs::stamp::turn_end, t_now);
     emit(turn_->id, generation_id{}, speech_stopped{d.t_speech_end}, d.t_speech_end);
 
-    turn_->asr->finish();
+    const bool without_recognizer = !turn_->asr;
+    if (turn_->asr) turn_->asr->finish();
+    turn_->transcribed = without_recognizer;  // its transcript (the open error) is all there is
     awaiting_final_.push_back(std::move(*turn_));
     turn_.reset();
+    if (without_recognizer) commit_transcribed_turns();
   }
 
   // When the sample at media time `t` reached parley: the arrival of the 20 ms frame holding it
@@ -315,7 +320,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void abandon_user_turn() {
-    if (turn_) turn_->asr->cancel();
+    if (turn_ && turn_->asr) turn_->asr->cancel();
     turn_.reset();
   }
 
@@ -327,6 +332,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
     it->timeline.mark(obs::stamp::asr_final, t);
     it->transcribed = true;
     it->transcript = std::move(text);
+    commit_transcribed_turns();
+  }
+
+  // Commits the turns at the front that have their transcript, in the order they were spoken.
+  void commit_transcribed_turns() {
     while (!awaiting_final_.empty() && awaiting_final_.front().transcribed) {
       user_turn turn = std::move(awaiting_final_.front());
       awaiting_final_.pop_front();

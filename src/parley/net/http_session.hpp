@@ -66,7 +66,11 @@ inline awaitable<void> linger_and_close(beast::tcp_stream& stream) {
 // `connection`: the connection's place under max_connections, held until it ends.
 template <class Stream>
 awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr<http_connection<Stream>> conn,
-                           admission_slot connection) {
+                           admission_slot connection_parameter) {
+  // The slot counts in `server`'s metrics, so it must be given back while `server` still lives. A
+  // local is destroyed at co_return, before the frame's parameter copies (whose order of
+  // destruction GCC does not guarantee): moved here, it can never outlive the state it counts in.
+  admission_slot connection = std::move(connection_parameter);
   const auto& config = server->config();
   const auto strand = strand_of(conn->stream.get_executor());
   const auto registration = server->enroll([weak = std::weak_ptr(conn), strand] {

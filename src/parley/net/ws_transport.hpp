@@ -79,10 +79,11 @@ class ws_transport final : public wire_link, public std::enable_shared_from_this
 // ------------------------------------------------------------------------------------------------
 template <class Stream>
 boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::request<boost::beast::http::string_body> request,
-                                                       admission_slot slot) {
+                                                       admission_slot slot_parameter) {
   namespace beast = boost::beast;
   namespace websocket = beast::websocket;
-  auto self = this->shared_from_this();
+  const auto self = this->shared_from_this();
+  admission_slot slot = std::move(slot_parameter);  // a local: given back before `self` (serve_http says why)
   auto& metrics = server_->metrics();
   const auto& cfg = server_->config();
   beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over

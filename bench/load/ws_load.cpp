@@ -18,6 +18,7 @@
 #include "bench/load/load_run.hpp"
 #include "bench/load/load_session.hpp"
 #include "bench/load/server_probe.hpp"
+#include "parley/apps/cli_flags.hpp"
 #include "parley/apps/commands.hpp"
 
 namespace parley::load {
@@ -57,11 +58,11 @@ void add_ws_load_flags(CLI::App& bench, ws_load_options& o) {
                    "with --target: a turn whose reply has not played out this long after its audio ended is unanswered")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  bench.add_flag("--stream-silence,!--no-stream-silence", o.stream_silence,
-                 "with --target: keep streaming silence between turns, as an open microphone does (default on)");
-  bench.add_flag("--room-tone,!--no-room-tone", o.room_tone,
-                 "with --target: that silence is the room tone of the clip last spoken (its audio before the "
-                 "speech, looped: the noise of its condition), not digital zeros (default on)");
+  app::add_on_off_flag(bench, "stream-silence", o.stream_silence,
+                       "with --target: keep streaming silence between turns, as an open microphone does");
+  app::add_on_off_flag(bench, "room-tone", o.room_tone,
+                       "with --target: that silence is the room tone of the clip last spoken (its audio before the "
+                       "speech, looped: the noise of its condition), not digital zeros");
   bench.add_option("--server-pid", o.server_pid,
                    "with --target on this machine: the server's pid, to report its memory (RSS) per idle session")
       ->check(CLI::PositiveNumber);

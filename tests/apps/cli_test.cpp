@@ -78,6 +78,35 @@ TEST_F(cli, an_unknown_command_is_named) {
   EXPECT_NE(r.output.find("transcribe"), std::string::npos) << "lists the commands: " << r.output;
 }
 
+TEST_F(cli, each_command_lists_only_the_flags_it_uses) {
+  // Found: transcribe, say and doctor --help listed every LLM, hedge and filler flag.
+  const auto transcribe = parley("transcribe --help").output;
+  const auto say = parley("say --help").output;
+  const auto doctor = parley("doctor --help").output;
+  for (const auto* flag : {"--llm-url", "--hedge-ms", "--fillers", "--llm-budget-ms"}) {
+    EXPECT_EQ(transcribe.find(flag), std::string::npos) << flag << " in transcribe --help";
+    EXPECT_EQ(say.find(flag), std::string::npos) << flag << " in say --help";
+    EXPECT_EQ(doctor.find(flag), std::string::npos) << flag << " in doctor --help";
+  }
+  EXPECT_NE(transcribe.find("--faq"), std::string::npos) << "its phrases bias the recognizer";
+  EXPECT_EQ(say.find("--faq"), std::string::npos);
+  EXPECT_NE(say.find("--voice"), std::string::npos);
+  EXPECT_NE(doctor.find("--model"), std::string::npos) << "doctor loads it";
+  EXPECT_NE(parley("run --help").output.find("--llm-url"), std::string::npos);
+}
+
+TEST_F(cli, on_off_flags_name_their_default_in_words) {
+  // Found: "--fillers,--no-fillers{false}  ... (default on)" read as if the default were off.
+  const auto help = parley("run --help").output;
+  EXPECT_EQ(help.find("{false}"), std::string::npos) << help;
+  EXPECT_NE(help.find("--no-fillers"), std::string::npos);
+  const auto fillers = help.find("--fillers ");
+  ASSERT_NE(fillers, std::string::npos) << help;
+  EXPECT_NE(help.find("(default: on)", fillers), std::string::npos);
+  EXPECT_EQ(parley("serve --help").output.find("{false}"), std::string::npos);
+  EXPECT_EQ(parley("bench --help").output.find("{false}"), std::string::npos);
+}
+
 TEST_F(cli, transcribe_says_when_it_hears_no_speech) {
   EXPECT_TRUE(parley::audio::write_wav(path("silence.wav"), std::vector<std::int16_t>(16000), 16000));
   const auto r = parley("transcribe " + path("silence.wav"));

@@ -6,17 +6,46 @@
 #include <limits>
 
 #include "bench/load/ws_load.hpp"
+#include "parley/apps/cli_flags.hpp"
 #include "parley/apps/commands.hpp"
 
 namespace {
 
+using parley::app::add_on_off_flag;
 using parley::app::engine_choice;
 using parley::app::pipeline_flags;
 
-void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
+// Each command offers only the flags it uses: `say` a voice, `transcribe` the FAQ (its phrases
+// bias the recognizer), `doctor` what it checks, and the session commands everything.
+void add_voice_flag(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--voice", e.voice,
                  "TTS voice: a flite voice (rms, slt, awb, kal16, kal; default rms) or espeak:LANG (e.g. espeak:en-us)");
+}
+
+void add_faq_flag(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--faq", e.faq_path, "FAQ knowledge file for the local responder (default: the bundled store example)");
+}
+
+void add_local_model_flags(CLI::App& cmd, engine_choice& e) {
+  cmd.add_option("--model", e.model_path,
+                 "a GGUF model run in-process by llama.cpp as the local LLM tier (KV cache kept per session); "
+                 "turns the local responder cannot answer go there")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--model-ctx", e.model_ctx, "with --model: context window per session, in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(256, 1 << 20));
+  cmd.add_option("--model-threads", e.model_threads, "with --model: decoding threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--model-max-tokens", e.model_max_tokens, "with --model: the longest reply, in tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
+}
+
+// The reply side of a session: LLM servers, hedging, the local model, budgets and fillers.
+void add_reply_flags(CLI::App& cmd, engine_choice& e) {
+  add_voice_flag(cmd, e);
+  add_faq_flag(cmd, e);
   cmd.add_option("--llm-url", e.llm_url,
                  "an OpenAI-compatible LLM server's API root, e.g. http://127.0.0.1:8080/v1 (llama-server), "
                  "http://127.0.0.1:11434/v1 (Ollama), https://api.groq.com/openai/v1; turns the local responder "
@@ -47,19 +76,7 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
                  "local: the server runs on this machine (turns with personal data may go there); cloud: it does not")
       ->capture_default_str()
       ->check(CLI::IsMember({"local", "cloud"}));
-  cmd.add_option("--model", e.model_path,
-                 "a GGUF model run in-process by llama.cpp as the local LLM tier (KV cache kept per session); "
-                 "turns the local responder cannot answer go there")
-      ->check(CLI::ExistingFile);
-  cmd.add_option("--model-ctx", e.model_ctx, "with --model: context window per session, in tokens")
-      ->capture_default_str()
-      ->check(CLI::Range(256, 1 << 20));
-  cmd.add_option("--model-threads", e.model_threads, "with --model: decoding threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd.add_option("--model-max-tokens", e.model_max_tokens, "with --model: the longest reply, in tokens")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 16));
+  add_local_model_flags(cmd, e);
   cmd.add_option("--llm-budget-ms", e.llm_first_token_budget_ms,
                  "first-token budget: when an LLM tier's recent p95 exceeds it, turns prefer the other tier; a turn "
                  "whose first token is later plays a filler (\"One moment.\") while it waits")
@@ -72,8 +89,8 @@ void add_default_engine_flags(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--ttfa-budget-ms", e.ttfa_budget_ms, "a turn whose TTFA is over this is noted as a breach; 0 off")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd.add_flag("--fillers,!--no-fillers", e.fillers,
-               "play a filler phrase when a latency budget runs out (default on; breaches are noted either way)");
+  add_on_off_flag(cmd, "fillers", e.fillers,
+                  "play a filler phrase (\"One moment.\") when a latency budget runs out; breaches are noted either way");
 }
 
 void add_engine_flags(CLI::App& cmd, engine_choice& e) {
@@ -81,7 +98,7 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
                  "default: the embedded offline stack (pocketsphinx ASR, local intent + FAQ responder, flite TTS); "
                  "mock: scripted engines with provider-like latency, for tests and benchmarks")
       ->capture_default_str();
-  add_default_engine_flags(cmd, e);
+  add_reply_flags(cmd, e);
   cmd.add_option("--llm-profile", e.llm_profile,
                  "latency profile of the mock chat model: zero (no latency at all), groq-llama-70b, "
                  "cloud-fast-tier, cloud-balanced, cloud-premium, self-hosted-7b")
@@ -122,9 +139,8 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
 // --speed applies (serve's audio arrives from its clients at their own pace).
 void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help, bool paced_input = true) {
   cmd.add_option("--mode", p.mode, mode_help)->capture_default_str();
-  cmd.add_flag("--barge-in,!--no-barge-in", p.barge_in,
-               std::string("interrupt the reply when the user speaks over it; history keeps the words heard (default: ") +
-                   (p.barge_in ? "on)" : "off)"));
+  add_on_off_flag(cmd, "barge-in", p.barge_in,
+                  "interrupt the reply when the user speaks over it; history keeps the words heard");
   cmd.add_option("--barge-in-min-ms", p.barge_in_min_ms, "speech must last this long (ms) before it interrupts the reply")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10000.0));
@@ -183,7 +199,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--trace", run.trace, "append one JSON line per turn (the latency timeline) to this file");
   run_cmd->add_option("--transcripts", run.transcripts,
                       "mock recognizer: one transcript per turn, one per line (default: IN.txt beside IN.wav)");
-  run_cmd->add_flag("--color,!--no-color", run.color, "colour the waterfall (default: when stdout is a terminal)");
+  run_cmd->add_flag("--color", run.color, "colour the waterfall (default: when stdout is a terminal)");
+  run_cmd->add_flag_callback("--no-color", [&run] { run.color = false; }, "turn --color off");
   add_pipeline_flags(*run_cmd, run.pipeline, "streaming (every stage overlaps) or sequential (each waits: for comparison)");
   add_engine_flags(*run_cmd, run.engines);
 
@@ -197,7 +214,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--repeat", bench.repeat, "run the manifest this many times")->capture_default_str();
   bench_cmd->add_option("--limit", bench.limit, "use only the first N manifest entries (0: all)")->capture_default_str();
   bench_cmd->add_option("--json", bench.json, "write the report: mode → metric → {n, p50, p90, p95, p99, mean} (ms)");
-  bench_cmd->add_flag("!--no-progress", bench.progress, "do not show the progress bar");
+  bench_cmd->add_flag_callback("--no-progress", [&bench] { bench.progress = false; }, "do not show the progress bar");
   add_pipeline_flags(*bench_cmd, bench.pipeline, "streaming, sequential, or both (interleaved in one run, with the ratio)");
   add_engine_flags(*bench_cmd, bench.engines);
   parley::load::ws_load_options load;  // --target: drive a running server (bench/load/ws_load.hpp)
@@ -207,14 +224,14 @@ int main(int argc, char** argv) {
   auto* say_cmd = app.add_subcommand("say", "Synthesize text with the embedded TTS and write a WAV");
   say_cmd->add_option("text", say.text, "what to say")->required();
   say_cmd->add_option("-o,--output", say.output, "output WAV")->capture_default_str();
-  add_default_engine_flags(*say_cmd, say.engines);
+  add_voice_flag(*say_cmd, say.engines);
 
   parley::app::transcribe_options transcribe;
   auto* transcribe_cmd = app.add_subcommand(
       "transcribe", "Recognize a WAV with the embedded ASR (through the same front-end as a session); "
                     "the final transcript goes to standard output");
   transcribe_cmd->add_option("input", transcribe.input, "input audio (any rate/channels)")->required();
-  add_default_engine_flags(*transcribe_cmd, transcribe.engines);
+  add_faq_flag(*transcribe_cmd, transcribe.engines);
 
   parley::app::serve_options serve;
   serve.pipeline.barge_in = true;  // a live client can talk over the reply
@@ -283,7 +300,9 @@ int main(int argc, char** argv) {
 
   parley::app::engine_choice doctor;
   auto* doctor_cmd = app.add_subcommand("doctor", "Check which engines and models are installed and working");
-  add_default_engine_flags(*doctor_cmd, doctor);
+  add_voice_flag(*doctor_cmd, doctor);
+  add_faq_flag(*doctor_cmd, doctor);
+  add_local_model_flags(*doctor_cmd, doctor);
 
   // A first word that is no command and no flag: name it (CLI11 would only say that a subcommand
   // is required).

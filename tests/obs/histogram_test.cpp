@@ -207,6 +207,20 @@ TEST(metric_set, records_every_present_metric_of_a_turn) {
   EXPECT_NEAR(metrics.find("ttfa")->max_ms(), 721.0, 1e-9);
 }
 
+TEST(metric_set, llm_ttft_counts_only_turns_an_llm_answered) {
+  // Found: turns the local responder answered added llm_ttft 0.00 to the percentiles.
+  manual_clock clock;
+  metric_set metrics;
+  auto t = test::full_turn(clock);
+  for (const auto* route : {"intent", "cache", "fallback", "llm", "local_llm", "cloud_llm"}) {
+    t.route = route;
+    metrics.record(t);
+  }
+  EXPECT_EQ(metrics.find("llm_ttft")->n(), 3u);
+  EXPECT_EQ(metrics.find("ttfa")->n(), 6u);
+  EXPECT_EQ(metrics.find("llm_ttfs")->n(), 6u) << "the responder's time to its first segment still counts";
+}
+
 TEST(metric_set, creates_on_demand_and_lists_standard_metrics_first) {
   metric_set metrics;
   metrics.record("zeta_custom", 1.0);

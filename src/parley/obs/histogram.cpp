@@ -181,6 +181,9 @@ const histogram* metric_set::find(std::string_view name) const {
 
 void metric_set::record(const turn_timeline& t) {
   for (const auto& m : all_metrics) {
+    // A turn of known route that no LLM answered has no model latency to add to llm_ttft's
+    // percentiles (its stamps are one instant: zeros that would pull them down).
+    if (m.id == metric::llm_ttft && !t.route.empty() && !t.answered_by_llm()) continue;
     if (const auto v = t.value(m.id)) record(m.name, *v);
   }
 }

@@ -156,6 +156,10 @@ class turn_timeline {
   /// The value of the first text note named `name`, if any (valid while the notes are unchanged).
   const std::string* note_text(std::string_view name) const;
 
+  /// Whether an LLM answered: the route is "llm", "local_llm" or "cloud_llm". (A local handler
+  /// stamps an LLM request and first token too, but they are one instant, not a model's latency.)
+  bool answered_by_llm() const { return route.ends_with("llm"); }
+
   /// Reply audio duration from n_output_samples; absent when the rate is unknown.
   std::optional<double> reply_audio_ms() const;
 

@@ -198,10 +198,7 @@ std::string render_waterfall(const turn_timeline& t, const waterfall_options& op
 
   std::string footer = "ttfa " + format_ms(t.value(metric::ttfa)) + " · overhead " +
                        format_ms(t.value(metric::overhead));
-  // Only a turn an LLM answered has a model's first token to report (a local handler's "request"
-  // and "first token" are one instant).
-  const bool llm_route = t.route.size() >= 3 && t.route.compare(t.route.size() - 3, 3, "llm") == 0;
-  if (const auto ttft = t.value(metric::llm_ttft); ttft && llm_route) footer += " · llm ttft " + format_ms(*ttft);
+  if (const auto ttft = t.value(metric::llm_ttft); ttft && t.answered_by_llm()) footer += " · llm ttft " + format_ms(*ttft);
   p.add(fit(footer, width), k_bold);
   p.add("\n");
   return p.take();

@@ -229,6 +229,10 @@ int open_descriptors() {
 }
 
 TEST(server, out_of_descriptors_the_listener_backs_off_and_logs_once) {
+#ifdef PARLEY_UBSAN_VPTR
+  GTEST_SKIP() << "UBSan's vptr check needs a pipe(2) for each check, and no descriptor is left (a false "
+                  "report); the dev and tsan builds run this test";
+#endif
   // Each test runs in a process of its own (ctest), so lowering this process's descriptor limit
   // touches nothing else. The server and the clients share the limit; the client sockets are
   // made before it is lowered, so only the server's accepts run out.

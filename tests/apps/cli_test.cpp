@@ -267,6 +267,28 @@ TEST_F(cli, bench_reports_every_metric_per_mode) {
   }
 }
 
+TEST_F(cli, bench_checks_the_manifests_speech_end) {
+  // Found: a speech_end_ms later than the real speech gave TTFA p50 0.0 and no word of warning.
+  write_question("q.wav");  // 0.5 s silence, 1 s of speech, 1 s silence: the speech ends at 1500 ms
+  const std::string run = " --engines mock --llm-profile zero --tts-profile zero --speed 5 --no-progress";
+  write_text("past.jsonl", R"({"file": "q.wav", "text": "what time is it", "speech_end_ms": 4000})" "\n");
+  const auto past = parley("bench --manifest " + path("past.jsonl") + run);
+  EXPECT_EQ(past.exit_code, 2) << past.output;
+  EXPECT_NE(past.output.find("speech_end_ms 4000 is past the end of the file (2500 ms)"), std::string::npos)
+      << past.output;
+
+  write_text("late.jsonl", R"({"file": "q.wav", "text": "what time is it", "speech_end_ms": 2450})" "\n");
+  const auto late = parley("bench --manifest " + path("late.jsonl") + run);
+  EXPECT_EQ(late.exit_code, 0) << late.output;
+  EXPECT_NE(late.output.find("warning: in 1 answered turn(s) the manifest's speech_end_ms"), std::string::npos)
+      << late.output;
+
+  write_text("true.jsonl", R"({"file": "q.wav", "text": "what time is it", "speech_end_ms": 1500})" "\n");
+  const auto truth = parley("bench --manifest " + path("true.jsonl") + run);
+  EXPECT_EQ(truth.exit_code, 0) << truth.output;
+  EXPECT_EQ(truth.output.find("warning:"), std::string::npos) << truth.output;
+}
+
 // Two parley processes sharing one real Redis: what the first learned, the second answers from the
 // cache — a paraphrase included — with the first one's audio, no LLM and no TTS.
 TEST_F(cli, two_instances_share_cached_answers_through_redis) {

@@ -267,6 +267,20 @@ TEST_F(cli, bench_reports_every_metric_per_mode) {
   }
 }
 
+TEST_F(cli, run_shows_progress_on_request_and_is_quiet_on_a_short_input) {
+  // Found: a long real-time run printed nothing for minutes. Progress shows by itself past 30 s of
+  // input; --progress asks for it on this short one.
+  const auto wav = write_question("q.wav");
+  const std::string common = " --engines mock --llm-profile zero --tts-profile zero --speed 5";
+  const auto shown = parley("run " + wav + common + " --progress");
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("of 0:02 of input played"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("so far"), std::string::npos) << shown.output;
+  const auto quiet = parley("run " + wav + common);
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.output;
+  EXPECT_EQ(quiet.output.find("of input played"), std::string::npos) << quiet.output;
+}
+
 TEST_F(cli, bench_checks_the_manifests_speech_end) {
   // Found: a speech_end_ms later than the real speech gave TTFA p50 0.0 and no word of warning.
   write_question("q.wav");  // 0.5 s silence, 1 s of speech, 1 s silence: the speech ends at 1500 ms

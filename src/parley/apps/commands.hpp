@@ -56,6 +56,9 @@ struct run_options {
   engine_choice engines;
   pipeline_flags pipeline;
   bool color = false;
+  /// Progress lines on stderr (input played, turns so far): nullopt = when the input plays for
+  /// longer than 30 s of wall time.
+  std::optional<bool> progress;
 };
 
 struct bench_options {

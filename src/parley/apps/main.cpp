@@ -201,6 +201,10 @@ int main(int argc, char** argv) {
                       "mock recognizer: one transcript per turn, one per line (default: IN.txt beside IN.wav)");
   run_cmd->add_flag("--color", run.color, "colour the waterfall (default: when stdout is a terminal)");
   run_cmd->add_flag_callback("--no-color", [&run] { run.color = false; }, "turn --color off");
+  run_cmd->add_flag_callback("--progress", [&run] { run.progress = true; },
+                             "print a progress line (input played, turns so far) at every tenth of the input "
+                             "(default: when the input plays for longer than 30 s)");
+  run_cmd->add_flag_callback("--no-progress", [&run] { run.progress = false; }, "no progress lines");
   add_pipeline_flags(*run_cmd, run.pipeline, "streaming (every stage overlaps) or sequential (each waits: for comparison)");
   add_engine_flags(*run_cmd, run.engines);
 

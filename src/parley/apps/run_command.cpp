@@ -87,6 +87,12 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
   return options;
 }
 
+// "m:ss" of a duration in ms (progress lines).
+std::string format_clock(double ms) {
+  const auto s = static_cast<long>(ms / 1000.0);
+  return std::to_string(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60);
+}
+
 void apply_budgets(agent::session_options& options, const engine_choice& choice, const built_engines& engines) {
   options.budgets.llm_ttft_ms = choice.llm_first_token_budget_ms;
   options.budgets.tool_call_ms = choice.tool_budget_ms;
@@ -219,10 +225,29 @@ int run_command(const run_options& options) {
                 .push = [&s](std::span<const std::int16_t> frame) { s.push_audio(frame); },
                 .on_pushed = {},
                 .on_end = [&s] { s.end_input(); }});
-    // Bounded wait: the clip's own duration plus a generous allowance for the last reply.
-    if (finished.get_future().wait_for(clip_wall + std::chrono::seconds(120)) != std::future_status::ready) {
-      print_error("the session did not finish within 120 s after the input ended");
-      return exit_failure;
+    // Bounded wait: the clip's own duration plus a generous allowance for the last reply. A long
+    // run says how far it is at every tenth of the input.
+    const bool show_progress = options.progress.value_or(clip_wall > std::chrono::seconds(30));
+    const auto t_start = steady_clock::now();
+    const auto deadline = t_start + clip_wall + std::chrono::seconds(120);
+    auto done = finished.get_future();
+    int tenths_shown = 0;
+    while (done.wait_for(show_progress ? std::max<duration>(clip_wall / 100, std::chrono::milliseconds(10))
+                                       : std::chrono::milliseconds(500)) != std::future_status::ready) {
+      const auto elapsed = steady_clock::now() - t_start;
+      if (steady_clock::now() >= deadline) {
+        print_error("the session did not finish within 120 s after the input ended");
+        return exit_failure;
+      }
+      const int tenths = static_cast<int>(std::min<double>(10.0, 10.0 * to_ms(elapsed) / std::max(1.0, to_ms(clip_wall))));
+      if (!show_progress || tenths <= tenths_shown) continue;
+      tenths_shown = tenths;
+      std::lock_guard lock(out_mutex);
+      const double speed = options.pipeline.speed;
+      std::cerr << "parley: " << format_clock(to_ms(std::min<duration>(elapsed, clip_wall)) * speed) << " of "
+                << format_clock(to_ms(clip_wall) * speed) << " of input played · " << n_turns
+                << (n_turns == 1 ? " turn" : " turns") << " so far" << (tenths == 10 ? " · waiting for the last reply" : "")
+                << "\n";
     }
   }
   if (player) {  // the last reply's audio still in the loudspeaker (bounded by its length)

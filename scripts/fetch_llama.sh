@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches the pinned llama.cpp that parley embeds (DESIGN.md §8) into third_party/llama/:
+# Fetches the pinned llama.cpp that parley embeds into third_party/llama/:
 #   npm/node-llama-cpp/    the npm package, which ships llama.cpp's source as a git bundle
 #   npm/linux-x64/         the matching prebuilt shared libraries (bins/linux-x64/*.so)
 #   src/                   the source checked out of the bundle (headers, gguf-py, llama-server)

@@ -6,6 +6,7 @@
 
 #include "../engines/openai/fake_server.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
+#include "parley/text/utf8.hpp"
 #include "session_test_util.hpp"
 
 namespace parley::agent {
@@ -28,11 +29,11 @@ std::shared_ptr<const filler_bank> bank_with_apology() {
   return std::make_shared<const filler_bank>(std::move(bank));
 }
 
-std::shared_ptr<engine::chat_model> openai_llm(const fake_server& server) {
+std::shared_ptr<engine::chat_model> openai_llm(const fake_server& server, int max_retries = 0) {
   openai::chat_config c;
   c.provider.base_url = server.base_url();
   c.model = "test-model";
-  c.max_retries = 0;
+  c.max_retries = max_retries;
   return *openai::openai_chat_model::create(c);
 }
 
@@ -192,6 +193,61 @@ TEST(reply_failure, a_malformed_stream_ends_in_the_apology) {
   const auto r = run(io, {.llm = openai_llm(server)}, "tell me a story");
   server.stop();
   expect_apology(r, "llm");
+}
+
+TEST(reply_failure, a_rate_limited_llm_is_asked_again_after_retry_after_and_answers) {
+  io_threads io;
+  std::atomic<int> n_requests{0};
+  fake_server server([&](fake_conn& conn, const fake_request&, int) {
+    if (n_requests.fetch_add(1) == 0) {
+      conn.respond(429, R"({"error":{"message":"rate limited"}})", "Retry-After: 1\r\n");
+      return;
+    }
+    conn.sse_headers();
+    conn.token("Once upon a time.");
+    conn.finish();
+  });
+  const auto r = run(io, {.llm = openai_llm(server, 1)}, "tell me a story");
+  server.stop();
+  EXPECT_EQ(n_requests.load(), 2);
+  EXPECT_FALSE(r.turn.flags.failed);
+  EXPECT_EQ(r.tokens, "Once upon a time.");
+  EXPECT_EQ(r.n_apology_samples, 0u);
+  EXPECT_GT(r.n_other_samples, 0u);
+}
+
+TEST(reply_failure, an_llm_rate_limited_past_its_retries_ends_in_the_apology) {
+  io_threads io;
+  std::atomic<int> n_requests{0};
+  fake_server server([&](fake_conn& conn, const fake_request&, int) {
+    ++n_requests;
+    conn.respond(429, R"({"error":{"message":"rate limited"}})", "Retry-After: 0\r\n");
+  });
+  const auto r = run(io, {.llm = openai_llm(server, 1)}, "tell me a story");
+  server.stop();
+  EXPECT_EQ(n_requests.load(), 2) << "asked once more, then given up";
+  expect_apology(r, "llm");
+  EXPECT_EQ(r.tokens, k_apology);
+}
+
+TEST(reply_failure, invalid_utf8_in_the_stream_is_replaced_and_the_reply_goes_on) {
+  io_threads io;
+  fake_server server([](fake_conn& conn, const fake_request&, int) {
+    conn.sse_headers();
+    conn.token("Hello ");
+    // Raw bytes a JSON encoder would refuse: an invalid lead byte and a truncated sequence.
+    conn.event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"wor\xffld \xe2\x82\"}}]}");
+    conn.token(" and goodbye.");
+    conn.finish();
+  });
+  const auto r = run(io, {.llm = openai_llm(server)}, "tell me a story");
+  server.stop();
+  EXPECT_FALSE(r.turn.flags.failed) << (failure_of(r.turn) ? *failure_of(r.turn) : "");
+  EXPECT_EQ(r.n_apology_samples, 0u);
+  EXPECT_GT(r.n_other_samples, 0u);
+  EXPECT_NE(r.tokens.find("Hello "), std::string::npos) << r.tokens;
+  EXPECT_NE(r.tokens.find(" and goodbye."), std::string::npos) << r.tokens;
+  EXPECT_TRUE(parley::text::is_valid_utf8(r.tokens)) << "nothing invalid reaches the chunker and the voice";
 }
 
 TEST(reply_failure, a_failing_synthesizer_still_plays_the_pre_synthesized_apology) {

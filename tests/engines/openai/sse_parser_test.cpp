@@ -170,6 +170,13 @@ TEST(utf8_carry, never_emits_a_split_character_and_loses_nothing) {
   EXPECT_EQ(carry.push("\xA5"), "\xE6\x97\xA5");
 }
 
+TEST(decode_chat_chunk, bytes_that_are_not_utf8_become_replacement_characters) {
+  // Found: one invalid byte made the JSON parser refuse the chunk, and the reply ended there.
+  const auto d = decode_chat_chunk("{\"choices\":[{\"delta\":{\"content\":\"wor\xffld \xe2\x82\"}}]}");
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  EXPECT_EQ(d->content, "wor\uFFFDld \uFFFD");
+}
+
 TEST(decode_chat_chunk, table) {
   auto d = decode_chat_chunk(R"({"choices":[{"delta":{"content":"hi"}}]})");
   ASSERT_TRUE(d.has_value());

@@ -118,6 +118,11 @@ std::string error_text(const nlohmann::json& e) {
 }  // namespace
 
 result<chat_delta> decode_chat_chunk(std::string_view json) {
+  // A server may send bytes that are not UTF-8 (a model's broken multi-byte token, a proxy that
+  // cut a character). The JSON parser refuses them, which would end the whole reply; replaced by
+  // U+FFFD they cost one character instead.
+  std::string repaired;
+  if (!text::is_valid_utf8(json)) json = repaired = text::sanitize_utf8(json);
   nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return make_error(errc::engine_failure, "malformed stream chunk: not a JSON object");

@@ -260,23 +260,22 @@ TEST(reply_failure, a_failing_synthesizer_still_plays_the_pre_synthesized_apolog
   }
 }
 
-TEST(reply_failure, a_failing_recognizer_is_answered_with_the_apology) {
+// One spoken question through a `Failing` recognizer wrapped around the mock one: the apology answers it.
+template <class Failing>
+void expect_recognizer_apology() {
   io_threads io;
   auto mocks = make_engines(io.executor());
-  const auto r = run(io, {.asr = std::make_shared<failing_asr>(mocks.asr)}, "");
+  const auto r = run(io, {.asr = std::make_shared<Failing>(mocks.asr)}, "");
   expect_apology(r, "asr");
   EXPECT_EQ(r.turn.route, "apology");
   EXPECT_EQ(r.tokens, k_apology);
 }
 
+TEST(reply_failure, a_failing_recognizer_is_answered_with_the_apology) { expect_recognizer_apology<failing_asr>(); }
+
 TEST(reply_failure, a_recognizer_that_cannot_open_a_stream_is_answered_with_the_apology) {
   // Found: the turn was dropped when the stream could not be opened, and the person heard nothing.
-  io_threads io;
-  auto mocks = make_engines(io.executor());
-  const auto r = run(io, {.asr = std::make_shared<unopenable_asr>(mocks.asr)}, "");
-  expect_apology(r, "asr");
-  EXPECT_EQ(r.turn.route, "apology");
-  EXPECT_EQ(r.tokens, k_apology);
+  expect_recognizer_apology<unopenable_asr>();
 }
 
 TEST(reply_failure, without_a_phrase_bank_the_voice_speaks_the_apology) {

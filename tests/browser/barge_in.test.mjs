@@ -12,7 +12,7 @@
 // sleeps, so a slow machine (sanitizers) changes how long it takes, not whether it passes.
 
 import path from 'node:path';
-import { check, metricsText, metricValue, openPage, runTest, sleep, snapshot, speechWav, startServer, waitFor } from './harness.mjs';
+import { check, metricsText, metricValue, openPage, runTest, screenshot, sleep, snapshot, speechWav, startServer, waitFor } from './harness.mjs';
 
 const QUESTION = 'What are your opening hours?';
 
@@ -55,6 +55,7 @@ runTest('browser_barge_in', async (t) => {
   check(history.lastIndexOf('interrupted') > history.indexOf('speaking'), `the page state went speaking → interrupted (${history.join(' → ')})`);
   const badge = await page.attr(`.reply[data-generation="${generation}"]`, 'data-state');
   check(badge === 'interrupted', `the page shows the reply as interrupted (data-state ${badge})`);
+  await screenshot(t, 'after-interruption');
 
   await sleep(500);
   state = await snapshot(t);

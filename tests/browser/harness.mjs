@@ -410,6 +410,14 @@ async function saveArtifacts(t) {
   console.log(`screenshot and client state: ${base}.png, ${base}.state.json`);
 }
 
+// A screenshot of the page at a moment worth seeing (docs/web-client.md shows the Chromium ones):
+// ARTIFACTS/NAME-MOMENT.png, kept whether the test passes or fails.
+export async function screenshot(t, moment) {
+  const file = path.join(t.options.artifacts, `${t.name}-${moment}.png`);
+  await t.page.screenshot(file);
+  t.log(`screenshot: ${file}`);
+}
+
 // Runs the cleanups newest first; returns the server's exit status if a server ran.
 async function cleanUp(t) {
   while (t.cleanups.length > 0) {

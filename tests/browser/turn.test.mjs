@@ -7,7 +7,7 @@
 // playout.progress), and show the turn's TTFA from turn.metrics.
 
 import path from 'node:path';
-import { check, metricsText, metricValue, openPage, runTest, snapshot, speechWav, startServer, waitFor } from './harness.mjs';
+import { check, metricsText, metricValue, openPage, runTest, screenshot, snapshot, speechWav, startServer, waitFor } from './harness.mjs';
 
 runTest('browser_turn', async (t) => {
   const wav = path.join(t.dir, 'what-time-is-it.wav');
@@ -18,6 +18,11 @@ runTest('browser_turn', async (t) => {
   const server = await startServer(t, ['--token', token]);
   const page = await openPage(t, wav, { loop: false });
   check((await snapshot(t)).status === 'disconnected', 'the page starts disconnected');
+  // Before connecting, the page says what to ask: the server's own responder's suggestions.
+  const suggestions = await waitFor(t, 'the suggestions', (s) => (s.suggestions.length ? s.suggestions : null), 10);
+  check(suggestions.includes('What time is it?'), `the page suggests what to ask (${suggestions.join(' | ')})`);
+  check((await page.count('#suggestions button')) === suggestions.length, 'each suggestion is a button');
+  await screenshot(t, 'before-connecting');
 
   // Without the token the server refuses the upgrade (401); the page says so, then connects with it.
   await page.click('#connect');
@@ -58,6 +63,13 @@ runTest('browser_turn', async (t) => {
   const ttfaCell = await page.text('.latency-stats tr[data-metric="ttfa"] td');
   check(/\d+(\.\d+)? ms/.test(ttfaCell), `the page shows the TTFA (shows "${ttfaCell}")`);
   check((await page.count('svg.waterfall rect')) > 0, 'the waterfall has bars');
+  // The reply says how it was answered and how fast.
+  const answered = await waitFor(t, 'the reply\'s route', (s) => s.replies.find((r) => r.generation === reply.generation && r.route), 10);
+  check(answered.route === 'intent', `the time is answered by a local handler (route ${answered.route})`);
+  const routeShown = await page.text(`.reply[data-generation="${reply.generation}"] .route`);
+  const badgeShown = await page.text(`.reply[data-generation="${reply.generation}"] .badge`);
+  check(routeShown === 'local' && /ttfa \d/.test(badgeShown), `the reply shows its route and TTFA ("${routeShown}", "${badgeShown}")`);
+  await screenshot(t, 'mid-conversation');
   t.log(`TTFA ${ttfa.toFixed(1)} ms (shown as "${ttfaCell}")`);
 
   state = await snapshot(t);

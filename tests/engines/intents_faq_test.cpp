@@ -255,6 +255,22 @@ TEST_F(responder_test, faq_answers_through_the_responder_with_calibrated_confide
   EXPECT_LT(off.confidence, 0.5);
 }
 
+TEST_F(responder_test, every_suggestion_is_a_request_it_answers) {
+  // What the web page offers a new user to try must work, whatever the FAQ file holds.
+  const auto suggestions = responder_->suggestions();
+  ASSERT_EQ(suggestions.size(), 8u) << "four intents, four FAQ questions";
+  EXPECT_EQ(suggestions.front(), "What time is it?");
+  EXPECT_NE(std::find(suggestions.begin(), suggestions.end(), "What are your opening hours?"), suggestions.end());
+  for (const auto& s : suggestions) {
+    const auto a = ask(s);
+    EXPECT_FALSE(a.intent.empty()) << s;
+    EXPECT_GE(a.confidence, 0.5) << s;
+  }
+  auto without_faq = local_responder::create({});
+  ASSERT_TRUE(without_faq);
+  EXPECT_EQ((*without_faq)->suggestions().size(), 4u) << "no FAQ: the intents alone";
+}
+
 TEST(faq, reports_bad_files_clearly) {
   auto missing = faq_index::load("/nonexistent/faq.json");
   ASSERT_FALSE(missing);

@@ -80,6 +80,15 @@ TEST(server, health_readiness_and_metrics_endpoints) {
   EXPECT_EQ(http_get(ts.port(), "/../etc/passwd").status, 404);
   EXPECT_EQ(http_get(ts.port(), "/nothing.js").status, 404);
   EXPECT_EQ(http_get(ts.port(), "/ws").status, 426);
+
+  // What the web page offers to ask before a session starts: none until the app sets them.
+  auto assistant = http_get(ts.port(), "/v1/assistant");
+  EXPECT_EQ(assistant.status, 200);
+  EXPECT_NE(assistant.content_type.find("application/json"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(assistant.body)["suggestions"], nlohmann::json::array());
+  ts.srv->set_suggestions({"What time is it?", "What is your return policy?"});
+  assistant = http_get(ts.port(), "/v1/assistant");
+  EXPECT_EQ(nlohmann::json::parse(assistant.body)["suggestions"][1], "What is your return policy?");
 }
 
 // Every family that docs/protocol.md ("Metrics") lists, with its HELP, TYPE and label sets, on

@@ -12,12 +12,23 @@
 // client knows; the browser tests (tests/browser) read it too.
 
 import { Connection } from './connection.js';
-import { LatencyPanel } from './latency.js';
+import { LatencyPanel, formatMs, stagesOf } from './latency.js';
 import { INPUT_RATE_HZ, Microphone } from './microphone.js';
 import { Player } from './player.js';
 
 const $ = (selector) => document.querySelector(selector);
 const MAX_HISTORY = 200;
+
+// How each route (turn.metrics' timeline.route) is named on a reply, and what it means.
+const ROUTES = {
+  intent: ['local', 'answered on this server by a local handler (intents, FAQ)'],
+  cache: ['cache', 'from the response cache, with its recorded audio'],
+  llm: ['LLM', 'written by the LLM'],
+  local_llm: ['local LLM', 'written by the LLM running on this machine'],
+  cloud_llm: ['cloud LLM', 'written by a cloud LLM'],
+  fallback: ['fallback', 'no handler or LLM could take it: the short honest reply'],
+  apology: ['apology', 'a provider failed: the apology'],
+};
 
 class App {
   constructor() {
@@ -33,6 +44,7 @@ class App {
       status: $('#status'),
       notice: $('#notice'),
       turns: $('#turns'),
+      suggestions: $('#suggestions'),
       textForm: $('#text-form'),
       text: $('#text'),
       send: $('#send'),
@@ -43,6 +55,7 @@ class App {
     this.microphone = null;
     this.player = null;
     this.muted = false;
+    this.suggestions = []; // GET /v1/assistant's: what to try asking
     this.resetSession();
 
     this.ui.connectForm.addEventListener('submit', (event) => {
@@ -56,6 +69,37 @@ class App {
       event.preventDefault();
       this.sendText(this.ui.text.value);
     });
+    this.loadSuggestions();
+  }
+
+  // "Try asking": requests the server's assistant answers (GET /v1/assistant); once connected, a
+  // click asks it as a typed message.
+  async loadSuggestions() {
+    let suggestions = [];
+    try {
+      const response = await fetch('/v1/assistant', { cache: 'no-store' });
+      if (response.ok) suggestions = (await response.json()).suggestions || [];
+    } catch {
+      return; // an older server: no suggestions
+    }
+    this.suggestions = suggestions;
+    const list = this.ui.suggestions.querySelector('ul');
+    list.replaceChildren(
+      ...suggestions.map((text) => {
+        const item = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.textContent = text;
+        button.title = 'connect, then click to ask this';
+        button.addEventListener('click', () => {
+          if (this.session) this.sendText(text);
+          else this.showNotice('Connect first, then click a suggestion (or just say it).');
+        });
+        item.append(button);
+        return item;
+      }),
+    );
+    this.ui.suggestions.hidden = suggestions.length === 0;
   }
 
   // What one session has seen; kept after a disconnect so the page still shows it.
@@ -203,11 +247,18 @@ class App {
       case 'response.interrupted':
         this.onInterrupted(event);
         break;
-      case 'turn.metrics':
+      case 'turn.metrics': {
         this.metrics.push(event.timeline);
         if (this.metrics.length > MAX_HISTORY) this.metrics.shift();
         this.latency.addTurn(event);
+        const reply = this.replies.get(event.timeline?.generation);
+        if (reply) {
+          reply.route = event.timeline.route || null;
+          reply.ttfaMs = stagesOf(event.timeline).ttfa ?? null;
+          this.renderReply(reply);
+        }
         break;
+      }
       case 'error':
         this.errors.push(event.error);
         this.showNotice(`Server error ${event.error.code}: ${event.error.message}`);
@@ -325,7 +376,9 @@ class App {
     text.className = 'text';
     const badge = document.createElement('span');
     badge.className = 'badge';
-    element.append(text, badge);
+    const route = document.createElement('span');
+    route.className = 'route';
+    element.append(text, badge, route);
     const turn = turnId !== undefined ? this.turnView(turnId) : [...this.turns.values()].pop();
     (turn ? turn.element : this.ui.turns).append(element);
     reply = {
@@ -339,6 +392,8 @@ class App {
       sentSamples: null, // response.audio.done's n_samples
       playedSamples: 0, // as last reported by the jitter buffer
       progressReports: 0,
+      route: null, // from turn.metrics: intent, cache, llm, ...
+      ttfaMs: null, // from turn.metrics (spoken turns only)
       element,
     };
     this.replies.set(generation, reply);
@@ -364,7 +419,13 @@ class App {
       const seconds = (samples) => (samples / reply.rateHz).toFixed(1);
       badge += ` · heard ${seconds(reply.playedSamples)} s of ${seconds(reply.sentSamples ?? reply.receivedSamples)} s`;
     }
+    if (typeof reply.ttfaMs === 'number') badge += ` · ttfa ${formatMs(reply.ttfaMs)}`;
     reply.element.querySelector('.badge').textContent = badge;
+    const route = reply.element.querySelector('.route');
+    const [label, meaning] = ROUTES[reply.route] || [reply.route || '', ''];
+    route.textContent = label;
+    route.dataset.route = reply.route || '';
+    route.title = meaning;
     this.scrollToEnd();
   }
 
@@ -408,6 +469,7 @@ class App {
   // Plain data: what the client has seen and done in this session.
   snapshot() {
     return {
+      suggestions: [...(this.suggestions || [])],
       status: this.status,
       statusHistory: [...this.statusHistory],
       session: this.session,

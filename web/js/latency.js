@@ -30,9 +30,11 @@ export class LatencyStats {
     this.samples = new Map(METRICS.map(([key]) => [key, []]));
   }
 
-  add(metricsMs) {
+  // Adds one turn's metrics_ms; `timeline` (the whole trace object) says which stages it had.
+  add(timeline) {
+    const metricsMs = stagesOf(timeline);
     for (const [key, values] of this.samples) {
-      const value = metricsMs ? metricsMs[key] : null;
+      const value = metricsMs[key];
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
       values.push(value);
       if (values.length > MAX_TURNS) values.shift();
@@ -52,6 +54,18 @@ export class LatencyStats {
   }
 }
 
+// A turn's metrics, less the stages it did not have: a typed turn has no speech, so no endpoint
+// delay, recognition or TTFA (its stamps there are one instant, 0.00 ms); a turn no LLM answered
+// (route intent, cache, fallback...) has no model latency (as the server's own percentiles).
+export function stagesOf(timeline) {
+  const metrics = { ...(timeline?.metrics_ms || {}) };
+  if (typeof timeline?.stamps_ms?.t_speech_end !== 'number') {
+    for (const key of ['endpoint_delay', 'asr_final', 'ttfa', 'overhead']) delete metrics[key];
+  }
+  if (timeline?.route && !timeline.route.endsWith('llm')) delete metrics.llm_ttft;
+  return metrics;
+}
+
 // The rows of a turn's waterfall: [label, start stamp, end stamp, (optional) split stamp].
 // Before the split the bar is drawn lighter (the LLM's wait for its first token).
 function waterfallRows(stamps) {
@@ -59,7 +73,8 @@ function waterfallRows(stamps) {
   const latest = (...names) => names.map(at).reduce((a, b) => (b !== null && (a === null || b > a) ? b : a), null);
   return [
     { label: 'endpoint', start: at('t_speech_end'), end: at('t_turn_end') },
-    { label: 'asr', start: at('t_turn_end'), end: at('t_asr_final') },
+    // A typed turn was not recognised: its turn end and final transcript are one instant.
+    { label: 'asr', start: at('t_speech_end') === null ? null : at('t_turn_end'), end: at('t_asr_final') },
     { label: 'llm → first seg', start: at('t_llm_request'), end: at('t_first_segment'), split: at('t_llm_first_token') },
     { label: 'tts first audio', start: at('t_tts_request'), end: at('t_tts_first_audio') },
     { label: 'out', start: latest('t_tts_first_audio', 't_first_segment', 't_asr_final'), end: at('t_first_audio_out') },
@@ -86,41 +101,41 @@ function svgElement(name, attributes, text) {
 export function drawWaterfall(svg, timeline) {
   const stamps = timeline.stamps_ms || {};
   const rows = waterfallRows(stamps);
-  const labelWidth = 130;
-  const valueWidth = 70;
+  const labelWidth = 140;
+  const valueWidth = 80;
   const width = 600;
-  const rowHeight = 24;
+  const rowHeight = 26;
   const top = 6;
   const barsWidth = width - labelWidth - valueWidth;
   const ttfaEnd = typeof stamps.t_first_audio_out === 'number' ? stamps.t_first_audio_out : null;
   // The axis runs from the speech end to the first audio out (or the last stage, without audio).
   const axisEnd = Math.max(1, ttfaEnd ?? Math.max(0, ...rows.map((row) => row.end ?? 0)));
   const x = (ms) => labelWidth + (Math.max(0, Math.min(ms, axisEnd)) / axisEnd) * barsWidth;
-  const height = top + rows.length * rowHeight + 26;
+  const height = top + rows.length * rowHeight + 30;
 
   svg.replaceChildren();
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   rows.forEach((row, i) => {
     const y = top + i * rowHeight;
-    svg.append(svgElement('text', { x: 0, y: y + 15, class: 'wf-label' }, row.label));
+    svg.append(svgElement('text', { x: 0, y: y + 17, class: 'wf-label' }, row.label));
     if (row.start === null || row.end === null) {
-      svg.append(svgElement('text', { x: width - valueWidth + 6, y: y + 15, class: 'wf-value' }, '—'));
+      svg.append(svgElement('text', { x: width - valueWidth + 6, y: y + 17, class: 'wf-value' }, '—'));
       return;
     }
     const x0 = x(row.start);
     const x1 = Math.max(x(row.end), x0 + 1.5); // a zero-length stage stays visible
     if (row.split != null && row.split > row.start && row.split < row.end) {
-      svg.append(svgElement('rect', { x: x0, y: y + 4, width: x(row.split) - x0, height: 14, rx: 2, class: 'wf-bar wf-wait' }));
-      svg.append(svgElement('rect', { x: x(row.split), y: y + 4, width: x1 - x(row.split), height: 14, rx: 2, class: `wf-bar wf-${i}` }));
+      svg.append(svgElement('rect', { x: x0, y: y + 4, width: x(row.split) - x0, height: 16, rx: 2, class: 'wf-bar wf-wait' }));
+      svg.append(svgElement('rect', { x: x(row.split), y: y + 4, width: x1 - x(row.split), height: 16, rx: 2, class: `wf-bar wf-${i}` }));
     } else {
-      svg.append(svgElement('rect', { x: x0, y: y + 4, width: x1 - x0, height: 14, rx: 2, class: `wf-bar wf-${i}` }));
+      svg.append(svgElement('rect', { x: x0, y: y + 4, width: x1 - x0, height: 16, rx: 2, class: `wf-bar wf-${i}` }));
     }
-    svg.append(svgElement('text', { x: width - valueWidth + 6, y: y + 15, class: 'wf-value' }, formatMs(row.end - row.start)));
+    svg.append(svgElement('text', { x: width - valueWidth + 6, y: y + 17, class: 'wf-value' }, formatMs(row.end - row.start)));
   });
   const axisY = top + rows.length * rowHeight + 4;
   svg.append(svgElement('line', { x1: labelWidth, y1: axisY, x2: labelWidth + barsWidth, y2: axisY, class: 'wf-axis' }));
-  svg.append(svgElement('text', { x: labelWidth, y: axisY + 16, class: 'wf-tick' }, '0 ms'));
-  svg.append(svgElement('text', { x: labelWidth + barsWidth, y: axisY + 16, class: 'wf-tick', 'text-anchor': 'end' }, formatMs(axisEnd)));
+  svg.append(svgElement('text', { x: labelWidth, y: axisY + 19, class: 'wf-tick' }, '0 ms'));
+  svg.append(svgElement('text', { x: labelWidth + barsWidth, y: axisY + 19, class: 'wf-tick', 'text-anchor': 'end' }, formatMs(axisEnd)));
   if (ttfaEnd !== null) {
     svg.append(svgElement('line', { x1: x(ttfaEnd), y1: top, x2: x(ttfaEnd), y2: axisY, class: 'wf-ttfa' }));
   }
@@ -141,9 +156,11 @@ export class LatencyPanel {
   }
 
   addTurn(event) {
-    const timeline = event.timeline || {};
-    this.stats.add(timeline.metrics_ms);
+    this.stats.add(event.timeline || {});
+    // In turn order: a turn's metrics arrive when its reply ends, so a short reply to a later
+    // turn can report before a long one to an earlier turn.
     this.turns.push(event);
+    this.turns.sort((a, b) => a.turn - b.turn);
     if (this.turns.length > MAX_LISTED_TURNS) this.turns.shift();
     this.select(event);
   }
@@ -151,7 +168,7 @@ export class LatencyPanel {
   select(event) {
     this.selected = event;
     const timeline = event.timeline || {};
-    const metrics = timeline.metrics_ms || {};
+    const metrics = stagesOf(timeline);
     drawWaterfall(this.chart, timeline);
     const flags = Object.entries(timeline.flags || {}).filter(([, on]) => on).map(([name]) => name);
     const spoken = typeof timeline.stamps_ms?.t_speech_end === 'number';

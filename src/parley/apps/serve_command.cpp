@@ -131,6 +131,7 @@ int serve_command(const serve_options& options) {
   }
   if (!engines->notice.empty()) std::cout << engines->notice << "\n";
   std::cout << engines->summary << "\nready · " << agent::to_string(*mode) << " · Ctrl-C stops gracefully" << std::endl;
+  if (engines->responder) (*srv)->set_suggestions(engines->responder->suggestions());
   (*srv)->set_engines(engines->set, engines->router, engines->fillers);
 
   int signal_number = 0;

@@ -38,6 +38,9 @@ class responder {
   /// Sentences typical of what this responder handles (intent phrasings, FAQ questions): the
   /// recognizer is biased towards them.
   virtual std::vector<std::string> domain_phrases() const = 0;
+  /// A few requests this responder answers, written as a person would type them ("What time is
+  /// it?"), to show a new user what to ask (the web page's "try asking"). None by default.
+  virtual std::vector<std::string> suggestions() const { return {}; }
   /// The session ended: drop what the responder keeps for it (timers, last reply). Thread-safe.
   virtual void forget_session(session_id) {}
   /// True when answer() does no I/O and takes microseconds, so it may run on a session strand.

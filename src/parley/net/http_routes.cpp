@@ -6,6 +6,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -191,6 +192,9 @@ routed_request route_request(server_state& server, const http_request& req) {
   } else if (path == "/readyz") {
     res = server.ready() ? make_response(req, http::status::ok, "ready\n")
                          : make_response(req, http::status::service_unavailable, server.stopping() ? "stopping\n" : "loading\n");
+  } else if (path == "/v1/assistant") {  // what the web page shows before a session starts
+    const nlohmann::json info = {{"name", "parley"}, {"suggestions", server.suggestions()}};
+    res = make_response(req, http::status::ok, info.dump() + "\n", "application/json");
   } else if (path == "/metrics") {
     std::optional<std::string> why;
     if (config.metrics_need_token) why = auth_failure(server, req, target.query);

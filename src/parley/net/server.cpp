@@ -114,6 +114,16 @@ std::shared_ptr<const agent::filler_bank> server_state::fillers() const {
   return fillers_;
 }
 
+void server_state::set_suggestions(std::vector<std::string> suggestions) {
+  std::lock_guard lock(engines_mutex_);
+  suggestions_ = std::move(suggestions);
+}
+
+std::vector<std::string> server_state::suggestions() const {
+  std::lock_guard lock(engines_mutex_);
+  return suggestions_;
+}
+
 // ---- registry of live connections ------------------------------------------------------------
 std::uint64_t server_state::enroll(std::function<void()> drain) {
   std::lock_guard lock(registry_mutex_);
@@ -232,6 +242,7 @@ void server::set_engines(engine::engine_set engines, std::shared_ptr<agent::repl
   state_->set_engines(std::move(engines), std::move(router), std::move(fillers));
 }
 bool server::ready() const { return state_->ready(); }
+void server::set_suggestions(std::vector<std::string> suggestions) { state_->set_suggestions(std::move(suggestions)); }
 void server::stop() { state_->stop(); }
 server_stats server::stats() const { return state_->stats(); }
 std::string server::metrics_text() const { return state_->metrics_text(); }

@@ -126,6 +126,9 @@ class server {
   void set_engines(engine::engine_set engines, std::shared_ptr<agent::reply_router> router = nullptr,
                    std::shared_ptr<const agent::filler_bank> fillers = nullptr);
   bool ready() const;
+  /// What GET /v1/assistant offers a new user to ask (engine::responder::suggestions); none
+  /// until set. Thread-safe.
+  void set_suggestions(std::vector<std::string> suggestions);
   /// Graceful shutdown (see the header comment). Returns once every connection is closed, or
   /// drain_timeout_s + 5 s at most. Idempotent.
   void stop();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <thread>
 #include <unordered_map>
 
@@ -53,6 +54,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
   engine::engine_set engines() const;
   std::shared_ptr<agent::reply_router> router() const;
   std::shared_ptr<const agent::filler_bank> fillers() const;
+  void set_suggestions(std::vector<std::string> suggestions);
+  std::vector<std::string> suggestions() const;
   bool ready() const { return ready_.load(); }
   bool stopping() const { return stopping_.load(); }
 
@@ -100,6 +103,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   engine::engine_set engines_;
   std::shared_ptr<agent::reply_router> router_;
   std::shared_ptr<const agent::filler_bank> fillers_;
+  std::vector<std::string> suggestions_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopping_{false};
 

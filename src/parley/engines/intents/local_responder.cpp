@@ -1,6 +1,7 @@
 #include "parley/engines/intents/local_responder.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -371,6 +372,29 @@ std::vector<timer_info> local_responder::timers(session_id session) const {
   auto it = state_->sessions.find(session);
   if (it == state_->sessions.end()) return out;
   for (const auto& t : it->second.timers) out.push_back({t->id, t->name, t->duration, state_->left_of(*t)});
+  return out;
+}
+
+std::vector<std::string> local_responder::suggestions() const {
+  // As typed: a capital first letter, a question mark unless it is a command.
+  const auto written = [](std::string s, bool question) {
+    if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+    for (const std::string_view pronoun : {" i ", " i'"}) {
+      for (auto at = s.find(pronoun); at != std::string::npos; at = s.find(pronoun, at + 1)) s[at + 1] = 'I';
+    }
+    return question ? s + "?" : s;
+  };
+  std::vector<std::string> out = {written("what time is it", true), written("what is twelve times eight", true),
+                                  written("set a timer for five minutes", false),
+                                  written("how many pounds is ten kilograms", true)};
+  if (const faq_index* f = faq()) {
+    std::size_t n = 0;
+    for (const auto& e : f->entries()) {
+      if (e.questions.empty()) continue;
+      out.push_back(written(e.questions.front(), true));
+      if (++n == 4) break;
+    }
+  }
   return out;
 }
 

@@ -107,6 +107,8 @@ class local_responder final : public engine::responder {
   std::string name() const override { return "local"; }
   engine::responder_answer answer(std::string_view user_text, const engine::responder_context& context) override;
   std::vector<std::string> domain_phrases() const override;
+  /// Four of the built-in intents, then the first question of up to four FAQ entries.
+  std::vector<std::string> suggestions() const override;
 
   /// Records what was actually said to the user in `session` (for "repeat that").
   void remember_reply(session_id session, std::string reply);

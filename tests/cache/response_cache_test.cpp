@@ -2,6 +2,7 @@
 
 #include "parley/cache/memory_store.hpp"
 #include "parley/cache/response_cache.hpp"
+#include "parley/core/log.hpp"
 #include "parley/engines/ngram/ngram_embedder.hpp"
 
 namespace parley::cache {
@@ -41,6 +42,34 @@ class failing_store final : public entry_store {
     ++n_calls;
     return make_error(errc::unavailable, "connection refused");
   }
+};
+
+/// A memory store that fails every call while `down` (a shared tier that goes away and comes back).
+class flaky_store final : public entry_store {
+ public:
+  explicit flaky_store(const clock& clk) : inner_(memory_store_config{.name = "flaky"}, clk) {}
+  std::string name() const override { return "flaky"; }
+  result<std::optional<std::string>> get(const std::string& k) override {
+    if (down) return outage();
+    return inner_.get(k);
+  }
+  status put(const std::string& k, std::string_view v, std::chrono::seconds ttl) override {
+    return down ? status(outage()) : inner_.put(k, v, ttl);
+  }
+  status erase(const std::string& k) override { return down ? status(outage()) : inner_.erase(k); }
+  status erase_prefix(const std::string& p) override { return down ? status(outage()) : inner_.erase_prefix(p); }
+  status append(const std::string& k, std::string_view v, std::size_t n) override {
+    return down ? status(outage()) : inner_.append(k, v, n);
+  }
+  result<list_slice> range(const std::string& k, std::size_t from) override {
+    if (down) return outage();
+    return inner_.range(k, from);
+  }
+  bool down = false;
+
+ private:
+  static error outage() { return make_error(errc::unavailable, "connection refused"); }
+  memory_store inner_;
 };
 
 // The cache of these parts (null, with a test failure, when create() refuses them).
@@ -239,6 +268,34 @@ TEST_F(response_cache_basics, shared_tier_errors_are_misses_counted_and_trip_the
   clk.advance(6s);
   EXPECT_EQ(rc->lookup("how tall is everest", {}).kind, match_kind::miss);
   EXPECT_GT(down->n_calls, calls);  // tried again after the cooldown
+}
+
+TEST_F(response_cache_basics, an_outage_of_the_shared_tier_is_logged_once_and_its_end_too) {
+  // Found: Redis down and back again left no line in the log, however long it lasted.
+  std::vector<std::pair<log_level, std::string>> lines;
+  const auto saved_level = current_log_level();
+  set_log_level(log_level::info);  // `parley serve`'s default
+  set_log_sink([&](log_level level, std::string_view message) {
+    if (message.find("shared tier") != std::string_view::npos) lines.emplace_back(level, std::string(message));
+  });
+  auto flaky = std::make_shared<flaky_store>(clk);
+  auto rc = make(flaky);
+  ASSERT_TRUE(rc);
+  flaky->down = true;
+  for (int i = 0; i < 10; ++i) {  // 10 lookups over 50 s: the breaker opens and half-opens again and again
+    (void)rc->lookup("how tall is everest " + std::to_string(i), {});
+    clk.advance(5s);
+  }
+  ASSERT_EQ(lines.size(), 1u) << "one warning for the whole outage";
+  EXPECT_EQ(lines[0].first, log_level::warn);
+  EXPECT_NE(lines[0].second.find("failed 3 calls in a row"), std::string::npos) << lines[0].second;
+  flaky->down = false;
+  (void)rc->lookup("how tall is everest", {});
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].first, log_level::info);
+  EXPECT_NE(lines[1].second.find("answers again after"), std::string::npos) << lines[1].second;
+  set_log_sink(nullptr);
+  set_log_level(saved_level);
 }
 
 struct two_instances : ::testing::Test {

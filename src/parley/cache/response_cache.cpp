@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <stdexcept>
 
 #include "parley/cache/query_key.hpp"
+#include "parley/core/log.hpp"
 
 namespace parley::cache {
 namespace {
@@ -420,13 +422,27 @@ bool response_cache::shared_usable() {
 void response_cache::shared_ok() {
   std::lock_guard lock(breaker_mutex_);
   consecutive_failures_ = 0;
+  if (outage_since_) {
+    PARLEY_LOG(info, "cache: the shared tier (" << shared_->name() << ") answers again after "
+                                                << std::lround(to_ms(clock_.now() - *outage_since_) / 1000.0)
+                                                << " s; local entries made meanwhile were not shared");
+    outage_since_.reset();
+  }
 }
 
 void response_cache::shared_failed() {
   ++counters_.n_shared_errors;
   std::lock_guard lock(breaker_mutex_);
-  if (++consecutive_failures_ >= config_.breaker_failures)
+  if (++consecutive_failures_ >= config_.breaker_failures) {
     breaker_open_until_ = clock_.now() + std::chrono::duration_cast<duration>(config_.breaker_cooldown);
+    if (!outage_since_) {
+      outage_since_ = clock_.now();
+      PARLEY_LOG(warn, "cache: the shared tier (" << shared_->name() << ") failed " << consecutive_failures_
+                                                  << " calls in a row; answering from this instance's memory only, "
+                                                     "trying it again every "
+                                                  << config_.breaker_cooldown.count() << " ms");
+    }
+  }
 }
 
 std::optional<response_cache::fetched> response_cache::fetch(const std::string& key, bool copy_to_local,

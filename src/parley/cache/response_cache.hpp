@@ -19,7 +19,8 @@
 // Tiers: `local` (an in-process memory_store) is read first, then `shared` (Redis, may be null).
 // A shared hit is copied into local for the rest of its TTL. Every shared-tier error counts as a
 // miss plus n_shared_errors and never fails a call; after `breaker_failures` errors in a row the
-// shared tier is skipped for `breaker_cooldown` (n_shared_skipped).
+// shared tier is skipped for `breaker_cooldown` (n_shared_skipped). An outage is logged once when
+// the breaker first opens (warn) and once when the tier answers again (info), however long it lasts.
 // Across instances: store() also appends an index record (entry key + embedding) to a per-scope
 // feed list in the shared store; lookup() first pulls the records it has not seen (range from its
 // last offset) into its own semantic index, so an answer stored by one instance is found,
@@ -259,6 +260,7 @@ class response_cache {
   std::mutex breaker_mutex_;
   int consecutive_failures_ = 0;
   time_point breaker_open_until_{};
+  std::optional<time_point> outage_since_;  // the breaker opened and no call has succeeded since
 
   struct counters {
     std::atomic<std::uint64_t> n_lookups{0}, n_exact_hits{0}, n_semantic_hits{0}, n_misses{0}, n_shared_hits{0},

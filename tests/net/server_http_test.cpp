@@ -91,6 +91,33 @@ TEST(server, health_readiness_and_metrics_endpoints) {
   EXPECT_EQ(nlohmann::json::parse(assistant.body)["suggestions"][1], "What is your return policy?");
 }
 
+// A router that only reports cache counters (no turn runs in the test that uses it).
+class counting_router final : public agent::reply_router {
+ public:
+  void route(agent::route_request, std::function<void(agent::routed_reply)>) override {}
+  void remember(std::string, std::string, std::shared_ptr<const agent::reply_audio>) override {}
+  std::optional<cache::response_cache_stats> cache_stats() const override {
+    cache::response_cache_stats s;
+    s.n_lookups = 7;
+    s.n_exact_hits = 2;
+    s.n_shared_errors = 3;
+    s.n_shared_skipped = 11;
+    return s;
+  }
+};
+
+TEST(server, metrics_page_counts_the_response_cache_and_shared_tier_outages) {
+  // Found: a Redis outage showed nowhere on /metrics.
+  test_server ts({}, {}, /*with_engines=*/false);
+  ts.srv->set_engines(make_engines(ts.io.executor()), std::make_shared<counting_router>());
+  const auto page = http_get(ts.port(), "/metrics").body;
+  for (const char* sample : {"parley_cache_lookups_total 7\n", "parley_cache_hits_total{kind=\"exact\"} 2\n",
+                             "parley_cache_hits_total{kind=\"semantic\"} 0\n", "parley_cache_shared_errors_total 3\n",
+                             "parley_cache_shared_skipped_total 11\n"}) {
+    EXPECT_NE(page.find(sample), std::string::npos) << sample;
+  }
+}
+
 // Every family that docs/protocol.md ("Metrics") lists, with its HELP, TYPE and label sets, on
 // the /metrics page of a server that has run a turn, an interrupted reply and a protocol error.
 TEST(server, metrics_page_serves_every_documented_family_with_its_labels) {
@@ -136,6 +163,10 @@ TEST(server, metrics_page_serves_every_documented_family_with_its_labels) {
       {"parley_input_lane_yields_total", "counter"},
       {"parley_input_lane_queued", "gauge"},
       {"parley_turns_total", "counter"},
+      {"parley_cache_lookups_total", "counter"},
+      {"parley_cache_hits_total", "counter"},
+      {"parley_cache_shared_errors_total", "counter"},
+      {"parley_cache_shared_skipped_total", "counter"},
       {"parley_barge_ins_total", "counter"},
       {"parley_interrupts_total", "counter"},
       {"parley_turns_by_route_total", "counter"},

@@ -72,6 +72,8 @@ class reply_router {
   virtual std::optional<double> request_confidence(std::string_view /*text*/, session_id /*session*/) const {
     return std::nullopt;
   }
+  /// The response cache's counters, when this router has one (`parley serve`'s /metrics).
+  virtual std::optional<cache::response_cache_stats> cache_stats() const { return std::nullopt; }
 };
 
 }  // namespace parley::agent

@@ -64,6 +64,10 @@ class turn_router final : public reply_router, public std::enable_shared_from_th
   /// is invalid.
   turn_router(turn_router_parts parts, turn_router_config config, boost::asio::any_io_executor worker,
               const clock& clk = steady_clock_source::instance());
+  std::optional<cache::response_cache_stats> cache_stats() const override {
+    if (!parts_.cache) return std::nullopt;
+    return parts_.cache->stats();
+  }
 
   void route(route_request request, std::function<void(routed_reply)> done) override;
   /// route_now() when nothing can block: no responder or a quick one, and no cache or a quick one

@@ -203,9 +203,11 @@ void server_state::reap() {
 
 // ---- metrics ---------------------------------------------------------------------------------
 std::string server_state::metrics_text() const {
+  const auto routes = router();
   return metrics_.scrape({.ready = ready_.load(),
                           .n_input_lane_yields = input_lane_->n_yields(),
-                          .n_input_lane_queued = input_lane_->n_queued()});
+                          .n_input_lane_queued = input_lane_->n_queued(),
+                          .cache = routes ? routes->cache_stats() : std::nullopt});
 }
 
 server_stats server_state::stats() const {

@@ -115,6 +115,17 @@ struct server_metrics::impl {
               "Times input-frame processing gave way to a turn's critical hops with frames still queued");
   prometheus::Gauge& input_lane_queued =
       gauge("parley_input_lane_queued", "Sessions' input drains waiting in the input lane");
+  prometheus::Counter& cache_lookups = counter("parley_cache_lookups_total", "Response cache lookups");
+  prometheus::Family<prometheus::Counter>& cache_hits_family =
+      counter_family("parley_cache_hits_total", "Response cache hits, by kind (exact, semantic)");
+  prometheus::Counter& cache_hits_exact = cache_hits_family.Add({{"kind", "exact"}});
+  prometheus::Counter& cache_hits_semantic = cache_hits_family.Add({{"kind", "semantic"}});
+  prometheus::Counter& cache_shared_errors = counter(
+      "parley_cache_shared_errors_total",
+      "Calls to the shared cache tier (Redis) that failed; each failed read is a miss, never a failed turn");
+  prometheus::Counter& cache_shared_skipped = counter(
+      "parley_cache_shared_skipped_total",
+      "Calls to the shared cache tier skipped while its breaker was open (it failed 3 times in a row)");
   prometheus::Counter& turns = counter("parley_turns_total", "User turns completed");
   prometheus::Counter& turns_failed = counter(
       "parley_turns_failed_total", "User turns in which a provider failed (the reply ended with the spoken apology)");
@@ -181,6 +192,15 @@ std::string server_metrics::scrape(const live_values& live) const {
         {m.turns, n_turns.load()},
         {m.barge_ins, n_barge_ins.load()},
     };
+    const cache::response_cache_stats cache = live.cache.value_or(cache::response_cache_stats{});
+    const std::pair<prometheus::Counter&, std::uint64_t> cache_counts[] = {
+        {m.cache_lookups, cache.n_lookups},
+        {m.cache_hits_exact, cache.n_exact_hits},
+        {m.cache_hits_semantic, cache.n_semantic_hits},
+        {m.cache_shared_errors, cache.n_shared_errors},
+        {m.cache_shared_skipped, cache.n_shared_skipped},
+    };
+    for (const auto& [counter, n] : cache_counts) copy_count(counter, n);
     for (const auto& [counter, n] : counts) copy_count(counter, n);
 
     for (const auto& entry : m.page) {

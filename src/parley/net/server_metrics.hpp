@@ -27,10 +27,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "parley/cache/response_cache.hpp"
 #include "parley/net/protocol.hpp"
 #include "parley/obs/histogram.hpp"
 #include "parley/obs/timeline.hpp"
@@ -85,6 +87,7 @@ class server_metrics {
     bool ready = false;
     std::uint64_t n_input_lane_yields = 0;
     std::size_t n_input_lane_queued = 0;
+    std::optional<cache::response_cache_stats> cache;  // the response cache's, when sessions use one
   };
   /// The /metrics page.
   std::string scrape(const live_values& live) const;

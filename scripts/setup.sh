@@ -7,7 +7,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build pkg-config git lld
   # libraries
-  libboost1.81-dev nlohmann-json3-dev libcli11-dev libsndfile1-dev libsoxr-dev
+  libboost1.81-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libsndfile1-dev libsoxr-dev
   libwebrtc-audio-processing-dev
   libjwt-dev libopus-dev prometheus-cpp-dev
   # embedded offline engines: ASR model, TTS voices

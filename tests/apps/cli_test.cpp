@@ -1,11 +1,14 @@
 // The parley binary end to end: what a user sees for good and bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -358,6 +361,31 @@ TEST_F(cli, a_bad_cache_address_is_a_usage_error) {
   EXPECT_NE(r.output.find("HOST:PORT"), std::string::npos) << r.output;
 }
 
+// ---- the assistant file --------------------------------------------------------------------------
+
+TEST_F(cli, init_writes_an_example_assistant_file_and_never_overwrites_one_unasked) {
+  const auto written = parley("init " + path("a.toml"));
+  ASSERT_EQ(written.exit_code, 0) << written.output;
+  std::ifstream in(path("a.toml"));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\n[assistant]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n# url = "), std::string::npos) << "unset keys are shown commented: " << text;
+  const auto again = parley("init " + path("a.toml"));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.output.find("exists; --force overwrites it"), std::string::npos) << again.output;
+  EXPECT_EQ(parley("init --force " + path("a.toml")).exit_code, 0);
+}
+
+TEST_F(cli, a_mistake_in_the_assistant_file_stops_the_command_with_its_line_and_key) {
+  const auto file = write_text("a.toml", "[assistant]\nname = \"x\"\n\n[llm]\nmax_tokens = \"lots\"\n");
+  const auto r = parley("run " + write_question("q.wav") + " --engines mock --assistant " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find(file + ":5: llm.max_tokens must be an integer, not a string"), std::string::npos) << r.output;
+  const auto missing = parley("serve --assistant " + path("none.toml"));
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("none.toml: no such file"), std::string::npos) << missing.output;
+}
+
 // ---- the embedded engines (label real_engine: these load pocketsphinx and flite) ----------------
 
 TEST_F(cli, doctor_reports_every_engine_working) {
@@ -521,6 +549,74 @@ TEST_F(cli, bench_rejects_a_bad_manifest_with_its_line) {
   const auto typed = parley("bench --manifest " + path("t.jsonl") + " --no-progress");
   EXPECT_EQ(typed.exit_code, 2);
   EXPECT_NE(typed.output.find("t.jsonl:1"), std::string::npos) << typed.output;
+}
+
+// An assistant file gives the LLM server its persona, temperature and headers (the header's value
+// from the environment); a flag given as well overrides the file (here the model).
+TEST_F(cli, an_assistant_file_sets_the_llms_persona_temperature_and_headers_and_flags_override_it) {
+  namespace fake = parley::openai::testing;
+  fake::fake_server llm([](fake::fake_conn& conn, const fake::fake_request&, int) {
+    conn.sse_headers();
+    conn.token("Octopuses have three hearts.");
+    conn.finish();
+  });
+  ::setenv("PARLEY_TEST_TEAM", "blue", 1);
+  const auto file = write_text("a.toml", "[assistant]\npersona = \"You are Ada, a ship's cook.\"\n[llm]\nurl = \"" +
+                                             llm.base_url() + "\"\nmodel = \"file-model\"\ntemperature = 0.3\n"
+                                             "headers = { \"X-Team\" = \"PARLEY_TEST_TEAM\" }\n");
+  const auto said = parley("say \"Tell me a fun fact about the ocean.\" -o " + path("q.wav"));
+  ASSERT_EQ(said.exit_code, 0) << said.output;
+  const auto r = parley("run " + path("q.wav") + " --speed 4 --no-color --assistant " + file + " --llm-model flag-model");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Octopuses have three hearts."), std::string::npos) << r.output;
+  const auto requests = llm.requests();
+  const auto chat = std::find_if(requests.begin(), requests.end(),
+                                 [](const fake::fake_request& q) { return q.target.ends_with("/chat/completions"); });
+  ASSERT_NE(chat, requests.end()) << llm.n_requests() << " requests, none for a chat completion";
+  const auto& request = *chat;
+  const auto body = request.json();
+  ASSERT_TRUE(body.is_object()) << request.body;
+  EXPECT_EQ(body["model"], "flag-model") << "the flag overrides the file";
+  EXPECT_DOUBLE_EQ(body["temperature"].get<double>(), 0.3);
+  EXPECT_EQ(body["messages"][0]["role"], "system");
+  EXPECT_EQ(body["messages"][0]["content"], "You are Ada, a ship's cook.");
+  ASSERT_TRUE(request.headers.contains("x-team"));
+  EXPECT_EQ(request.headers.at("x-team"), "blue");
+}
+
+// The second example assistant, spoken to: it answers from its own menu FAQ, and what it cannot
+// answer gets its own sentence, not the store's.
+TEST_F(cli, the_restaurant_example_answers_from_its_menu_and_says_what_it_cannot_do) {
+  const std::string assistant = std::string(PARLEY_SOURCE_DIR) + "/examples/assistants/restaurant.toml";
+  ASSERT_EQ(parley("say \"Do you have gluten free pizza?\" -o " + path("menu.wav")).exit_code, 0);
+  const auto menu = parley("run " + path("menu.wav") + " --speed 4 --no-color --assistant " + assistant);
+  ASSERT_EQ(menu.exit_code, 0) << menu.output;
+  EXPECT_NE(menu.output.find("gluten free base"), std::string::npos) << menu.output;
+  EXPECT_NE(menu.output.find("flite:slt"), std::string::npos) << "the file's voice: " << menu.output;
+  ASSERT_EQ(parley("say \"What is the capital of France?\" -o " + path("off.wav")).exit_code, 0);
+  const auto off = parley("run " + path("off.wav") + " --speed 4 --no-color --assistant " + assistant);
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  EXPECT_NE(off.output.find("Sorry, I can only help with our menu, opening hours, delivery and bookings."), std::string::npos)
+      << off.output;
+  EXPECT_EQ(off.output.find("the store"), std::string::npos) << off.output;
+}
+
+// `doctor --assistant` checks the file's LLM servers too: each must answer one token.
+TEST_F(cli, doctor_with_an_assistant_file_asks_each_of_its_llm_servers_for_a_token) {
+  namespace fake = parley::openai::testing;
+  fake::fake_server llm([](fake::fake_conn& conn, const fake::fake_request&, int) {
+    conn.sse_headers();
+    conn.token("OK");
+    conn.finish();
+  });
+  const int closed_port = parley::test::redis_server::free_port();  // nothing listens there
+  const auto file = write_text("a.toml", "[llm]\nurl = \"" + llm.base_url() + "\"\nmodel = \"m\"\nfallback_url = "
+                                             "\"http://127.0.0.1:" + std::to_string(closed_port) + "/v1\"\n");
+  const auto r = parley("doctor --assistant " + file);
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("  ok    LLM server " + llm.base_url() + " (model m)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  FAIL  fallback LLM server http://127.0.0.1:" + std::to_string(closed_port)), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

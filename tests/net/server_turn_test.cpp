@@ -190,5 +190,28 @@ TEST(server, response_cancel_interrupts_explicitly) {
   EXPECT_EQ(interrupted->j["reason"], "client");
 }
 
+
+// The assistant file's name and greeting: the page names the assistant before a session starts,
+// and every session opens with the greeting, spoken like any reply (the user may talk over it).
+TEST(server, a_session_opens_with_the_assistants_greeting) {
+  server_config config;
+  config.assistant_name = "Luigi's";
+  config.session.greeting = "Hello, this is Luigi's pizzeria. How can I help?";
+  test_server ts(config);
+  const auto info = json::parse(http_get(ts.port(), "/v1/assistant").body);
+  EXPECT_EQ(info["name"], "Luigi's");
+  EXPECT_EQ(info["greeting"], config.session.greeting);
+
+  ws_client c;
+  ASSERT_EQ(c.connect(ts.port()), 0);
+  c.start();
+  ASSERT_TRUE(c.read_until("session.created"));
+  const auto done = c.read_until("response.done");
+  ASSERT_TRUE(done) << "closed=" << c.closed() << " timed_out=" << c.timed_out();
+  EXPECT_EQ(done->j["text"], config.session.greeting);
+  EXPECT_GT(c.count("<audio>"), 0u) << "the greeting is spoken, not only sent as text";
+  EXPECT_EQ(c.count("conversation.item.input_audio_transcription.completed"), 0u) << "nobody spoke yet";
+}
+
 }  // namespace
 }  // namespace parley::net

@@ -45,6 +45,8 @@ class App {
       notice: $('#notice'),
       turns: $('#turns'),
       suggestions: $('#suggestions'),
+      name: $('header h1'),
+      greeting: $('#greeting'),
       textForm: $('#text-form'),
       text: $('#text'),
       send: $('#send'),
@@ -72,16 +74,23 @@ class App {
     this.loadSuggestions();
   }
 
-  // "Try asking": requests the server's assistant answers (GET /v1/assistant); once connected, a
-  // click asks it as a typed message.
+  // The assistant's name and greeting (its assistant file) and "Try asking": requests it answers
+  // (GET /v1/assistant); once connected, a click asks one as a typed message.
   async loadSuggestions() {
-    let suggestions = [];
+    let info = {};
     try {
       const response = await fetch('/v1/assistant', { cache: 'no-store' });
-      if (response.ok) suggestions = (await response.json()).suggestions || [];
+      if (response.ok) info = await response.json();
     } catch {
       return; // an older server: no suggestions
     }
+    if (info.name && info.name !== 'parley') {
+      this.ui.name.textContent = info.name;
+      document.title = `${info.name} · parley`;
+    }
+    this.ui.greeting.textContent = info.greeting || '';
+    this.ui.greeting.hidden = !info.greeting;
+    const suggestions = info.suggestions || [];
     this.suggestions = suggestions;
     const list = this.ui.suggestions.querySelector('ul');
     list.replaceChildren(

@@ -39,6 +39,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parley/agent/barge_in.hpp"
@@ -59,6 +60,10 @@
 
 namespace parley::agent {
 
+/// The LLM's instructions when the assistant file gives no persona.
+inline constexpr std::string_view k_default_system_prompt =
+    "You are a helpful voice assistant. Answer briefly, in plain spoken sentences.";
+
 struct session_options {
   pipeline_mode mode = pipeline_mode::streaming;
   endpointer_config endpointing;
@@ -76,7 +81,10 @@ struct session_options {
   /// noise and hurts it on clean speech (docs/benchmarks.md). 0: never (raw unless the flag above).
   double recognizer_denoised_below_snr_db = audio::k_asr_denoise_below_snr_db;
   text::chunker_config chunking;
-  std::string system_prompt = "You are a helpful voice assistant. Answer briefly, in plain spoken sentences.";
+  std::string system_prompt{k_default_system_prompt};
+  /// Said when a live session starts (the server announces it once session.created is sent;
+  /// `run` and `bench` do not, their input starts at once). "" = none.
+  std::string greeting;
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.
   std::size_t input_queue_chunks = 100;
   /// Audio kept from before the speech onset and fed to the recognizer with the utterance.

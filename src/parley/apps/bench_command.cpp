@@ -212,7 +212,7 @@ int bench_command(const bench_options& options) {
       router = per_job->router;
     }
     auto session_options = session_options_from(options.pipeline, j.mode, router);
-    apply_budgets(session_options, options.engines, *shared);  // one filler bank for every session
+    apply_reply_settings(session_options, options.engines, *shared);  // one filler bank for every session
     session_options.input_lane = input_lane;
     if (barge_in) {
       j.player = std::make_unique<paced_player>(options.pipeline.speed, [jp = &j](generation_id g, std::uint64_t n) {

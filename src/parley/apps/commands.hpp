@@ -39,14 +39,17 @@ struct pipeline_flags {
   double asr_denoise_below_snr_db = audio::k_asr_denoise_below_snr_db;  // per turn: cleaned audio for the ASR below this SNR
   bool barge_in = false;           // the user's speech over a playing reply cuts it (serve: on)
   double barge_in_min_ms = 200.0;  // speech must last this long before it does
+
+  bool operator==(const pipeline_flags&) const = default;
 };
 
 /// The session options those flags describe.
 agent::session_options session_options_from(const pipeline_flags& flags, agent::pipeline_mode mode,
                                             std::shared_ptr<agent::reply_router> router = nullptr);
 
-/// The latency budgets and fillers of `choice`, with the filler audio `engines` built.
-void apply_budgets(agent::session_options& options, const engine_choice& choice, const built_engines& engines);
+/// The reply side of `choice`: persona (system prompt, greeting), latency budgets and fillers, with
+/// the filler audio `engines` built.
+void apply_reply_settings(agent::session_options& options, const engine_choice& choice, const built_engines& engines);
 
 struct run_options {
   std::string input;         // WAV (any rate/channels) to play as a live microphone
@@ -108,12 +111,19 @@ struct transcribe_options {
   audio::frontend_config frontend;
 };
 
+struct init_options {
+  std::string file = "assistant.toml";  // "-": standard output
+  bool force = false;                   // overwrite an existing file
+  bool keys = false;                    // print the key reference (Markdown) instead
+};
+
 int run_command(const run_options& options);
 int say_command(const say_options& options);
 int transcribe_command(const transcribe_options& options);
 int doctor_command(const engine_choice& choice);
 int bench_command(const bench_options& options);
 int serve_command(const serve_options& options);
+int init_command(const init_options& options);
 
 /// "parley: error: <message>" on stderr.
 void print_error(const std::string& message);

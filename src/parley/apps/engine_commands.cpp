@@ -1,8 +1,11 @@
 // `parley say`, `parley transcribe`, `parley doctor`: the embedded engines on their own.
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <mutex>
 
+#include "parley/apps/assistant_file.hpp"
 #include "parley/apps/commands.hpp"
 #include "parley/apps/runtime.hpp"
 #include "parley/audio/frontend.hpp"
@@ -82,6 +85,62 @@ int transcribe_command(const transcribe_options& options) {
   return exit_ok;
 }
 
+namespace {
+
+// Asks the server at `url` for one token, as a turn would (its key, headers and model).
+status ask_one_token(const engine_choice& choice, const std::string& url) {
+  auto model = build_llm_server(choice, url, "doctor");
+  if (!model) return model.error();
+  auto done = std::make_shared<std::promise<status>>();
+  auto settled = std::make_shared<std::once_flag>();
+  auto settle = [done, settled](status s) { std::call_once(*settled, [&] { done->set_value(std::move(s)); }); };
+  engine::chat_request request;
+  request.messages = {{engine::chat_role::user, "Say OK."}};
+  request.max_tokens = 1;
+  std::stop_source stop;
+  (*model)->stream(std::move(request),
+                   {.on_token = [settle](std::string_view) { settle({}); }, .on_done = [settle](status s) { settle(std::move(s)); }},
+                   stop.get_token());
+  auto answer = done->get_future();
+  if (answer.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    stop.request_stop();
+    return make_error(errc::timeout, "no answer within 20 s");
+  }
+  stop.request_stop();
+  return answer.get();
+}
+
+}  // namespace
+
+int init_command(const init_options& options) {
+  if (options.keys) {
+    std::cout << assistant_keys_markdown();
+    return exit_ok;
+  }
+  const std::string text = example_assistant_file();
+  if (options.file == "-") {
+    std::cout << text;
+    return exit_ok;
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(options.file, ec) && !options.force) {
+    print_error(options.file + " exists; --force overwrites it");
+    return exit_usage;
+  }
+  std::ofstream out(options.file, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    print_error("cannot write " + options.file);
+    return exit_failure;
+  }
+  std::cout << "wrote " << options.file << ": every key at its default, each explained. Edit it, then:\n"
+            << "  parley run IN.wav --assistant " << options.file << "\n"
+            << "  parley serve --assistant " << options.file << "\n"
+            << "  parley doctor --assistant " << options.file << "   (checks its FAQ, voice, model and LLM servers)\n";
+  return exit_ok;
+}
+
 int doctor_command(const engine_choice& choice) {
   int n_failed = 0;
   auto check = [&](const std::string& what, const status& s, const std::string& detail = {}) {
@@ -115,6 +174,12 @@ int doctor_command(const engine_choice& choice) {
   if (!choice.model_path.empty()) {
     auto model = build_local_model(choice);
     check("model " + choice.model_path, ok_or(model), model ? dynamic_cast<llama::llama_chat_model&>(**model).describe() : "");
+  }
+  // The LLM servers (an assistant file's [llm], or none): each must answer a one-token request.
+  for (const auto& [url, name] : {std::pair{choice.llm_url, std::string("LLM server")},
+                                  std::pair{choice.llm_fallback_url, std::string("fallback LLM server")}}) {
+    if (url.empty()) continue;
+    check(name + " " + url + (choice.llm_model.empty() ? "" : " (model " + choice.llm_model + ")"), ask_one_token(choice, url));
   }
   std::cout << (n_failed ? "some engines are not working\n" : "everything works\n");
   return n_failed ? exit_failure : exit_ok;

@@ -1,5 +1,6 @@
 #include "parley/apps/engine_factory.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -136,10 +137,8 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
   return std::shared_ptr<cache::response_cache>(std::move(*cache));
 }
 
-namespace {
-
 // An OpenAI-compatible server as a chat model, with its connection opened ahead of the first turn.
-result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engine_choice& choice, std::string url,
+static result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engine_choice& choice, std::string url,
                                                                       std::string name) {
   openai::chat_config config;
   config.provider.base_url = std::move(url);
@@ -147,11 +146,29 @@ result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engi
   config.provider.name = std::move(name);
   config.model = choice.llm_model;
   config.max_tokens = choice.llm_max_tokens;
+  config.temperature = choice.llm_temperature;
+  for (const auto& [header, env] : choice.llm_headers) {
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return make_error(errc::invalid_argument,
+                        "LLM header " + header + ": its environment variable " + env + " is not set");
+    }
+    config.provider.headers.emplace_back(header, value);
+  }
   auto model = openai::openai_chat_model::create(std::move(config));
   if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
   (*model)->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
   return std::move(*model);
 }
+
+result<std::shared_ptr<engine::chat_model>> build_llm_server(const engine_choice& choice, const std::string& url,
+                                                             std::string name) {
+  auto model = build_openai_model(choice, url, std::move(name));
+  if (!model) return model.error();
+  return std::shared_ptr<engine::chat_model>(std::move(*model));
+}
+
+namespace {
 
 // The LLM tier: one server, or two behind a fallback chain (with hedging when --hedge-ms is set),
 // whose unhealthy servers are probed in the background (out.prober).
@@ -201,6 +218,18 @@ status add_router(built_engines& out, const engine_choice& choice, agent::turn_r
   return {};
 }
 
+// What the local responder says when it cannot answer and no LLM is behind it: the assistant
+// file's sentence, or one naming what it can do, with the FAQ's own topic ("the store", "the
+// restaurant"), never the bundled example's when another FAQ is loaded.
+std::string fallback_reply(const engine_choice& choice, const engine::responder& responder) {
+  if (!choice.fallback_reply.empty()) return choice.fallback_reply;
+  const auto* local = dynamic_cast<const intents::local_responder*>(&responder);
+  const std::string topic = local != nullptr && local->faq() != nullptr ? local->faq()->topic() : "";
+  return topic.empty() ? "Sorry, I can only help with the time, timers, quick sums and conversions."
+                       : "Sorry, I can only help with the time, timers, quick sums, conversions and questions about " +
+                             topic + ".";
+}
+
 result<built_engines> build_default(const engine_choice& choice, boost::asio::any_io_executor executor,
                                     const shared_parts& shared) {
   built_engines out;
@@ -210,6 +239,7 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   auto responder = build_responder(choice, executor);
   if (!responder) return responder.error();
   intents::responder_chat_config chat_config{.executor = executor};
+  chat_config.fallback_reply = fallback_reply(choice, **responder);
   const std::string fallback = chat_config.fallback_reply;
   out.responder = *responder;
   out.set.llm = std::make_shared<intents::responder_chat_model>(*responder, std::move(chat_config));

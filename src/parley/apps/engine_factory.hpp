@@ -12,10 +12,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "parley/agent/filler.hpp"
+#include "parley/agent/session.hpp"
 #include "parley/agent/turn_router.hpp"
 #include "parley/cache/response_cache.hpp"
 #include "parley/core/error.hpp"
@@ -27,6 +29,12 @@ namespace parley::app {
 
 struct engine_choice {
   std::string engines = "default";              // default | mock
+  // the assistant (the assistant file's [assistant] table)
+  std::string assistant_name = "parley";  // what the web page calls it
+  std::string greeting;                   // said when a live (serve) session starts; "" = none
+  std::string system_prompt{agent::k_default_system_prompt};  // the LLM's instructions (persona)
+  std::string fallback_reply;             // what the local responder says to what it cannot answer
+                                          // with no LLM behind it; "" = names the FAQ's topic
   std::string llm_profile = "cloud-fast-tier";  // mock chat model latency profile
   std::string tts_profile = "piper-cpu";        // mock synthesizer latency profile
   double asr_final_ms = 20.0;                   // mock recognizer finalisation delay
@@ -49,6 +57,8 @@ struct engine_choice {
   std::string llm_model;                    // model name as the server knows it
   int llm_max_tokens = 400;                 // longest reply a server may write (max_tokens)
   std::string llm_key_env = "OPENAI_API_KEY";  // environment variable holding the API key
+  std::optional<double> llm_temperature;    // sampling temperature sent to the server (unset: the server's)
+  std::vector<std::pair<std::string, std::string>> llm_headers;  // extra headers: name → environment variable with the value
   std::string llm_fallback_url;             // a second server, same model and key: used when the first fails
   double hedge_ms = 0.0;                    // > 0: no first token after this long → ask the fallback too
   double hedge_budget = 0.0;                // > 0: hedges at most this fraction of requests
@@ -63,6 +73,8 @@ struct engine_choice {
   int model_ctx = 4096;    // context window per session (tokens)
   int model_threads = 0;   // decoding threads; 0 = one per core
   int model_max_tokens = 256;  // longest reply (tokens)
+
+  bool operator==(const engine_choice&) const = default;
 };
 
 struct built_engines {
@@ -96,6 +108,11 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
 
 /// The embedded llama.cpp model `choice.model_path` names (loaded and warmed), or null when none.
 result<std::shared_ptr<engine::chat_model>> build_local_model(const engine_choice& choice);
+
+/// The OpenAI-compatible server at `url` with `choice`'s model, key, headers and temperature
+/// (its connection opened at once), e.g. for `parley doctor` to ask it one token.
+result<std::shared_ptr<engine::chat_model>> build_llm_server(const engine_choice& choice, const std::string& url,
+                                                             std::string name);
 
 /// The engines of the default stack one by one (for `parley say`, `transcribe`, `doctor`).
 result<std::shared_ptr<engine::synthesizer>> build_tts(const engine_choice& choice);

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "bench/load/ws_load.hpp"
+#include "parley/apps/assistant_file.hpp"
 #include "parley/apps/cli_flags.hpp"
 #include "parley/apps/commands.hpp"
 
@@ -93,7 +94,18 @@ void add_reply_flags(CLI::App& cmd, engine_choice& e) {
                   "play a filler phrase (\"One moment.\") when a latency budget runs out; breaches are noted either way");
 }
 
+// --assistant FILE is read before the flags are parsed (main), so that flags override the file;
+// CLI11 only needs to know the option.
+void add_assistant_flag(CLI::App& cmd) {
+  static std::string ignored;
+  cmd.add_option("--assistant", ignored,
+                 "an assistant file (TOML: persona, greeting, FAQ, LLM servers, cache, privacy, turn-taking, "
+                 "latency; `parley init` writes one, docs/configuration.md lists its keys); flags given as well "
+                 "override it");
+}
+
 void add_engine_flags(CLI::App& cmd, engine_choice& e) {
+  add_assistant_flag(cmd);
   cmd.add_option("--engines", e.engines,
                  "default: the embedded offline stack (pocketsphinx ASR, local intent + FAQ responder, flite TTS); "
                  "mock: scripted engines with provider-like latency, for tests and benchmarks")
@@ -303,10 +315,21 @@ int main(int argc, char** argv) {
   add_engine_flags(*serve_cmd, serve.engines);
 
   parley::app::engine_choice doctor;
-  auto* doctor_cmd = app.add_subcommand("doctor", "Check which engines and models are installed and working");
+  auto* doctor_cmd = app.add_subcommand(
+      "doctor", "Check which engines and models are installed and working; with --assistant, the file too: its "
+                "FAQ, voice, model, and that its LLM servers answer");
+  add_assistant_flag(*doctor_cmd);
   add_voice_flag(*doctor_cmd, doctor);
   add_faq_flag(*doctor_cmd, doctor);
   add_local_model_flags(*doctor_cmd, doctor);
+
+  parley::app::init_options init;
+  auto* init_cmd = app.add_subcommand(
+      "init", "Write an assistant file with every key at its default, each explained (edit it, then "
+              "`parley run|serve|bench --assistant FILE`)");
+  init_cmd->add_option("file", init.file, "where to write it ('-': standard output)")->capture_default_str();
+  init_cmd->add_flag("--force", init.force, "overwrite the file if it exists");
+  init_cmd->add_flag("--keys", init.keys, "print the key reference (a Markdown table) instead");
 
   // A first word that is no command and no flag: name it (CLI11 would only say that a subcommand
   // is required).
@@ -323,6 +346,21 @@ int main(int argc, char** argv) {
       return parley::app::exit_usage;
     }
   }
+  // The assistant file sets the command's defaults; the flags, parsed next, override them.
+  if (const auto file = parley::app::assistant_file_argument(argc, argv); !file.empty()) {
+    const std::string word = argv[1];
+    parley::app::pipeline_flags no_pipeline;
+    engine_choice* engines = word == "run" ? &run.engines : word == "bench" ? &bench.engines
+                           : word == "serve" ? &serve.engines : word == "doctor" ? &doctor : nullptr;
+    pipeline_flags* pipeline = word == "run" ? &run.pipeline : word == "bench" ? &bench.pipeline
+                             : word == "serve" ? &serve.pipeline : &no_pipeline;
+    if (engines != nullptr) {
+      if (auto s = parley::app::load_assistant_file(file, *engines, *pipeline); !s) {
+        parley::app::print_error(s.error().message);
+        return parley::app::exit_bad_input;
+      }
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -334,5 +372,6 @@ int main(int argc, char** argv) {
   if (*transcribe_cmd) return parley::app::transcribe_command(transcribe);
   if (*doctor_cmd) return parley::app::doctor_command(doctor);
   if (*serve_cmd) return parley::app::serve_command(serve);
+  if (*init_cmd) return parley::app::init_command(init);
   return parley::app::exit_usage;
 }

@@ -93,12 +93,14 @@ std::string format_clock(double ms) {
   return std::to_string(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60);
 }
 
-void apply_budgets(agent::session_options& options, const engine_choice& choice, const built_engines& engines) {
+void apply_reply_settings(agent::session_options& options, const engine_choice& choice, const built_engines& engines) {
   options.budgets.llm_ttft_ms = choice.llm_first_token_budget_ms;
   options.budgets.tool_call_ms = choice.tool_budget_ms;
   options.budgets.ttfa_ms = choice.ttfa_budget_ms;
   options.filler.enabled = choice.fillers;
   options.filler_bank = engines.fillers;  // fillers only when enabled; the apology always
+  options.system_prompt = choice.system_prompt;
+  options.greeting = choice.greeting;  // spoken only where a front end announces it (serve)
 }
 
 int run_command(const run_options& options) {
@@ -164,7 +166,7 @@ int run_command(const run_options& options) {
   }
 
   auto session_options = session_options_from(options.pipeline, *mode, engines->router);
-  apply_budgets(session_options, options.engines, *engines);
+  apply_reply_settings(session_options, options.engines, *engines);
   auto session = agent::session::create(
       rt.executor(), engines->set, std::move(session_options),
       {.on_event =

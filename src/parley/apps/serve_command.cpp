@@ -100,7 +100,8 @@ int serve_command(const serve_options& options) {
   config.session = session_options_from(options.pipeline, *mode);
   // Budgets from the flags; the filler audio is built with the engines, after the server listens,
   // and reaches the sessions through net::server::set_engines.
-  apply_budgets(config.session, options.engines, built_engines{});
+  apply_reply_settings(config.session, options.engines, built_engines{});
+  config.assistant_name = options.engines.assistant_name;
   config.barge_in.enabled = options.pipeline.barge_in;
   config.barge_in.min_speech_ms = options.pipeline.barge_in_min_ms;
 

@@ -193,7 +193,9 @@ routed_request route_request(server_state& server, const http_request& req) {
     res = server.ready() ? make_response(req, http::status::ok, "ready\n")
                          : make_response(req, http::status::service_unavailable, server.stopping() ? "stopping\n" : "loading\n");
   } else if (path == "/v1/assistant") {  // what the web page shows before a session starts
-    const nlohmann::json info = {{"name", "parley"}, {"suggestions", server.suggestions()}};
+    const nlohmann::json info = {{"name", config.assistant_name},
+                                 {"greeting", config.session.greeting},
+                                 {"suggestions", server.suggestions()}};
     res = make_response(req, http::status::ok, info.dump() + "\n", "application/json");
   } else if (path == "/metrics") {
     std::optional<std::string> why;

@@ -87,6 +87,7 @@ struct server_config {
   double drain_timeout_s = 10.0;    // stop(): how long turns in flight may still finish
 
   agent::session_options session;   // base options of every session (mode may be changed per session)
+  std::string assistant_name = "parley";  // GET /v1/assistant: what the web page calls the assistant
   /// Barge-in defaults (on); a client may change enabled/min_speech_ms. The session decides it
   /// (agent/barge_in.hpp) from the client's playout reports.
   agent::barge_in_config barge_in{.enabled = true};

@@ -242,6 +242,7 @@ void session_bridge::start_session(const session_update& u) {
   m.barge_in_min_speech_ms = barge.min_speech_ms;
   m.limits = {cfg.max_message_bytes, k_max_text_bytes, cfg.idle_timeout_s};
   send(m);
+  if (!options.greeting.empty()) session_->announce(options.greeting);  // the user may talk over it
 }
 
 // ---- session events ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace parley::app {
 namespace {
@@ -135,6 +136,62 @@ TEST_F(assistant_file, the_key_reference_lists_every_key_the_example_shows) {
   }
   EXPECT_NE(example.find("\n[llm]\n"), std::string::npos);
   EXPECT_NE(example.find("\n# url = \"http://127.0.0.1:8080/v1\"\n"), std::string::npos) << "unset keys are shown commented";
+}
+
+TEST_F(assistant_file, tools_are_read_one_table_each_with_their_schema_as_json) {
+  ASSERT_EQ(load(R"(
+[[tools]]
+name = "book_table"
+description = "Books a table."
+url = "http://127.0.0.1:9000/bookings"
+timeout_ms = 1500
+headers = { "Authorization" = "BOOKING_AUTH" }
+parameters = { type = "object", required = ["time"], properties = { time = { type = "string" } } }
+
+[[tools]]
+name = "order_status"
+description = "Looks up an order."
+url = "http://127.0.0.1:9000/orders"
+method = "GET"
+parameters = '{"type": "object", "properties": {"order": {"type": "string"}}}'
+)"),
+            "");
+  ASSERT_EQ(engines.tools.size(), 2u);
+  const auto& book = engines.tools[0];
+  EXPECT_EQ(book.name, "book_table");
+  EXPECT_EQ(book.timeout_ms, 1500);
+  EXPECT_EQ(book.method, "POST");
+  EXPECT_EQ(nlohmann::json::parse(book.parameters)["required"][0], "time");
+  ASSERT_EQ(book.headers.size(), 1u);
+  EXPECT_EQ(book.headers[0].second, "BOOKING_AUTH");
+  EXPECT_EQ(engines.tools[1].method, "GET");
+  EXPECT_EQ(nlohmann::json::parse(engines.tools[1].parameters)["properties"]["order"]["type"], "string");
+
+  const std::string file = (dir_ / "a.toml").string();
+  EXPECT_EQ(load("[[tools]]\nname = \"x\"\ndescription = \"d\"\n"),
+            file + ":1: a [[tools]] entry needs a name, a description and a url");
+  EXPECT_EQ(load("[tools]\nname = \"x\"\n"), file + ":1: tools must be tables: [[tools]], one per tool");
+  EXPECT_EQ(load("[[tools]]\nname = \"x\"\nmethod = \"DELETE\"\n"),
+            file + ":3: tools.method must be one of GET, POST, PUT, PATCH, not \"DELETE\"");
+  EXPECT_EQ(load("[[tools]]\nname = \"x\"\nparameters = \"[1, 2]\"\n"), file + ":3: tools.parameters must be a JSON Schema object");
+  EXPECT_EQ(load("[[tools]]\nname = \"a\"\ndescription = \"d\"\nurl = \"http://h/x\"\n[[tools]]\nname = \"a\"\n"
+                 "description = \"d\"\nurl = \"http://h/y\"\n"),
+            file + ":5: a second tool named a");
+}
+
+TEST_F(assistant_file, the_shipped_examples_load) {
+  const std::string dir = std::string(PARLEY_SOURCE_DIR) + "/examples/assistants/";
+  ASSERT_TRUE(load_assistant_file(dir + "store.toml", engines, pipeline));
+  engine_choice defaults;
+  EXPECT_EQ(fs::path(engines.faq_path), fs::path(default_faq_path()).lexically_normal()) << "the bundled FAQ";
+  engines.faq_path.clear();
+  engines.voice.clear();  // "rms", the flite default, written out
+  EXPECT_TRUE(engines == defaults) << "store.toml is the defaults";
+  engine_choice luigi;
+  ASSERT_TRUE(load_assistant_file(dir + "restaurant.toml", luigi, pipeline));
+  EXPECT_EQ(luigi.assistant_name, "Luigi's");
+  EXPECT_FALSE(luigi.greeting.empty());
+  EXPECT_EQ(pipeline.turn_taking, "patient");
 }
 
 }  // namespace

@@ -619,4 +619,70 @@ TEST_F(cli, doctor_with_an_assistant_file_asks_each_of_its_llm_servers_for_a_tok
       << r.output;
 }
 
+// A whole spoken turn with a tool (issue: tools as HTTP webhooks). The LLM server (scripted) first
+// calls the booking tool with a party too large for its schema: parley refuses it without calling
+// the endpoint and tells the model why; the model calls again with good arguments; the endpoint
+// (a real HTTP server on loopback) is slow, so "Let me check." plays; its answer is spoken. The
+// trace names the tool and how long it ran.
+TEST_F(cli, a_spoken_turn_calls_an_http_tool_checks_its_arguments_and_plays_a_filler_while_it_runs) {
+  namespace fake = parley::openai::testing;
+  fake::fake_server tool_server([](fake::fake_conn& conn, const fake::fake_request&, int) {
+    conn.sleep_ms(600);
+    conn.respond(200, R"({"booked":true,"ref":"L-12"})");
+  });
+  std::atomic<int> n_tool_errors{0};
+  auto tool_call = [](fake::fake_conn& conn, const std::string& arguments) {
+    conn.sse_headers();
+    conn.event(nlohmann::json{{"choices", {{{"index", 0}, {"delta", {{"tool_calls", {{{"index", 0}, {"id", "call_1"},
+                {"type", "function"}, {"function", {{"name", "book_table"}, {"arguments", arguments}}}}}}}}}}}}.dump());
+    conn.finish("tool_calls");
+  };
+  fake::fake_server llm([&](fake::fake_conn& conn, const fake::fake_request& req, int) {
+    const auto body = req.json();
+    std::vector<std::string> results;
+    for (const auto& m : body["messages"]) {
+      if (m["role"] == "tool") results.push_back(m["content"].get<std::string>());
+    }
+    if (results.empty()) return tool_call(conn, R"({"time":"19:30","party_size":12})");
+    if (results.size() == 1) {
+      if (results[0].find("error: the arguments do not match the tool's parameters: party_size: must be at most 8") == 0) {
+        n_tool_errors.fetch_add(1);
+      }
+      return tool_call(conn, R"({"time":"19:30","party_size":4})");
+    }
+    conn.sse_headers();
+    conn.token(results[1] == R"({"booked":true,"ref":"L-12"})" ? "Your table for four is booked, reference L 12."
+                                                                 : "unexpected tool result: " + results[1]);
+    conn.finish();
+  });
+  const std::string tool_url = tool_server.base_url().substr(0, tool_server.base_url().rfind("/v1")) + "/bookings";
+  const auto file = write_text(
+      "luigi.toml", "[llm]\nurl = \"" + llm.base_url() + "\"\nmodel = \"m\"\n[latency]\ntool_budget_ms = 100\n"
+                    "[[tools]]\nname = \"book_table\"\ndescription = \"Books a table.\"\nurl = \"" + tool_url + "\"\n"
+                    "parameters = { type = \"object\", required = [\"time\", \"party_size\"], properties = { time = { type = "
+                    "\"string\" }, party_size = { type = \"integer\", minimum = 1, maximum = 8 } } }\n");
+  ASSERT_EQ(parley("say \"Can I book a table for four at half past seven?\" -o " + path("q.wav")).exit_code, 0);
+  const auto r = parley("run " + path("q.wav") + " --speed 4 --no-color --trace " + path("t.jsonl") + " --assistant " + file);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Your table for four is booked, reference L 12."), std::string::npos) << r.output;
+  EXPECT_EQ(n_tool_errors.load(), 1) << "the refused arguments were reported to the model";
+  ASSERT_EQ(tool_server.n_requests(), 1) << "the bad call never reached the endpoint";
+  EXPECT_EQ(tool_server.requests()[0].json(), nlohmann::json::parse(R"({"time":"19:30","party_size":4})"));
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto turn = nlohmann::json::parse(line);
+  int n_calls = 0;
+  double longest_ms = 0.0;
+  std::string filler;
+  for (const auto& n : turn["notes"]) {
+    if (n["name"] == "tool_call") ++n_calls;
+    if (n["name"] == "tool_ms") longest_ms = std::max(longest_ms, n["value"].get<double>());
+    if (n["name"] == "filler") filler = n["value"].get<std::string>();
+  }
+  EXPECT_EQ(n_calls, 2) << line;
+  EXPECT_GE(longest_ms, 500.0) << "the slow call's time is in the trace: " << line;
+  EXPECT_EQ(filler, "Let me check.") << line;
+}
+
 }  // namespace

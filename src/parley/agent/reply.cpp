@@ -173,9 +173,14 @@ void reply::on_llm_progress(const engine::chat_progress& p, time_point t) {
   switch (p.what) {
     case kind::tool_started:
       tl.add_note(obs::note_name::tool_call, p.name);
+      if (!tool_started_at_) tool_started_at_ = t;  // one progress per call; a round's calls start together
       if (budget_) budget_->tool_started(t);
       break;
     case kind::tool_finished:
+      if (tool_started_at_) {
+        tl.add_note(obs::note_name::tool_ms, std::chrono::duration<double, std::milli>(t - *tool_started_at_).count());
+        tool_started_at_.reset();
+      }
       if (budget_) budget_->tool_finished();
       break;
     case kind::hedge:

@@ -198,6 +198,7 @@ class reply : public std::enable_shared_from_this<reply> {
   bool cacheable_ = false;
   std::vector<std::int16_t> cache_audio_;
   std::optional<budget_watch> budget_;
+  std::optional<time_point> tool_started_at_;  // a round of tool calls is running since
   std::optional<filler_player> filler_;
   bool filler_recorded_ = false;
   std::unique_ptr<boost::asio::steady_timer> budget_timer_;

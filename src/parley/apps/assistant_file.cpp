@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -20,7 +22,8 @@ namespace fs = std::filesystem;
 struct target {
   engine_choice& engines;
   pipeline_flags& pipeline;
-  fs::path dir;  // the file's directory: relative paths are relative to it
+  fs::path dir;                 // the file's directory: relative paths are relative to it
+  tool_choice* tool = nullptr;  // the [[tools]] entry being read
 };
 
 template <class C, class T>
@@ -31,6 +34,8 @@ auto& field(target& t) {
   using owner = decltype(owner_of(Member));
   if constexpr (std::is_same_v<owner, engine_choice>) {
     return t.engines.*Member;
+  } else if constexpr (std::is_same_v<owner, tool_choice>) {
+    return t.tool->*Member;
   } else {
     return t.pipeline.*Member;
   }
@@ -182,21 +187,45 @@ key_spec boolean(std::string_view table, std::string_view key, std::string_view 
 }
 
 // Extra HTTP headers: a table of header name → the environment variable holding its value.
+template <auto Member>
 key_spec headers(std::string_view table, std::string_view key, std::string_view help, std::string_view example) {
   applier apply = [](const toml::node& n, target& t) -> status {
     const auto* tbl = n.as_table();
     if (tbl == nullptr) return must("must be a table of header = \"ENVIRONMENT_VARIABLE\", not " + type_name(n));
-    t.engines.llm_headers.clear();
+    auto& out = field<Member>(t);
+    out.clear();
     for (const auto& [name, value] : *tbl) {
       const auto* env = value.as_string();
       if (env == nullptr || env->get().empty()) {
         return must("\"" + std::string(name.str()) + "\" must name an environment variable (a string)");
       }
-      t.engines.llm_headers.emplace_back(std::string(name.str()), env->get());
+      out.emplace_back(std::string(name.str()), env->get());
     }
     return {};
   };
   return {table, key, "table", "", example, help, false, std::move(apply)};
+}
+
+// A JSON Schema: a TOML table (written as JSON) or a string holding JSON; an object either way.
+template <auto Member>
+key_spec json_schema(std::string_view table, std::string_view key, std::string_view help, std::string_view example) {
+  applier apply = [](const toml::node& n, target& t) -> status {
+    std::string text;
+    if (const auto* tbl = n.as_table()) {
+      std::ostringstream out;
+      out << toml::json_formatter{*tbl};
+      text = out.str();
+    } else if (const auto* str = n.as_string()) {
+      text = str->get();
+    } else {
+      return must("must be a JSON Schema: a table, or a string holding JSON, not " + type_name(n));
+    }
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (!parsed.is_object()) return must("must be a JSON Schema object");
+    field<Member>(t) = parsed.dump();
+    return {};
+  };
+  return {table, key, "table", "", example, help, true, std::move(apply)};
 }
 
 const std::vector<key_spec>& keys() {
@@ -228,7 +257,7 @@ const std::vector<key_spec>& keys() {
     k.push_back(integer<&e::llm_max_tokens>("llm", "max_tokens", "the longest reply the server may write, in tokens", 1, 32768));
     k.push_back(number<&e::llm_temperature>("llm", "temperature", "sampling temperature; unset: the server's default", 0.0, 2.0,
                                             "0.7"));
-    k.push_back(headers("llm", "headers", "extra request headers, each from an environment variable (never logged)",
+    k.push_back(headers<&e::llm_headers>("llm", "headers", "extra request headers, each from an environment variable (never logged)",
                         "{ \"OpenAI-Organization\" = \"OPENAI_ORG_ID\" }"));
     k.push_back(text<&e::llm_tier>("llm", "tier",
                                    "local: the server runs on this machine (personal data may go there); cloud: it does not",
@@ -301,6 +330,27 @@ const std::vector<key_spec>& keys() {
     k.push_back(number<&p::asr_denoise_below_snr_db>(
         "audio", "asr_denoise_below_snr_db",
         "per turn, the recognizer hears the noise-suppressed audio below this input SNR (dB; 0: never)", 0.0, 100.0));
+    // [[tools]]: one table per tool (tool_keys())
+    using tc = tool_choice;
+    k.push_back(text<&tc::name>("tools", "name", "(required) the tool's name as the model calls it: letters, digits, _ or -",
+                                "\"book_table\""));
+    k.push_back(text<&tc::description>("tools", "description", "(required) what it does and when to call it, for the model",
+                                       "\"Books a table at the restaurant.\""));
+    k.push_back(json_schema<&tc::parameters>(
+        "tools", "parameters",
+        "JSON Schema of the arguments (type, properties, required, enum, minimum/maximum, min/maxLength, items, "
+        "additionalProperties = false are checked before the call); unset: no arguments",
+        "{ type = \"object\", required = [\"time\", \"party_size\"], properties = { time = { type = \"string\" }, "
+        "party_size = { type = \"integer\", minimum = 1, maximum = 8 } } }"));
+    k.push_back(text<&tc::url>("tools", "url", "(required) the endpoint, http(s)://host[:port]/path",
+                               "\"http://127.0.0.1:9000/bookings\""));
+    k.push_back(text<&tc::method>("tools", "method",
+                                  "POST, PUT or PATCH send the arguments as a JSON body; GET as the query string", {},
+                                  {"GET", "POST", "PUT", "PATCH"}));
+    k.push_back(integer<&tc::timeout_ms>("tools", "timeout_ms",
+                                         "a call that has not answered by then fails, and the model is told so", 1, 120000));
+    k.push_back(headers<&tc::headers>("tools", "headers", "request headers, each from an environment variable (never logged)",
+                                      "{ \"Authorization\" = \"BOOKING_API_AUTH\" }"));
     return k;
   }();
   return specs;
@@ -318,6 +368,50 @@ std::string joined(const std::vector<std::string_view>& names) {
   std::string out;
   for (const auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
   return out;
+}
+
+// The keys of one table ([assistant], or one [[tools]] entry) into `t`.
+status load_table(const std::string& file, const std::string& table, const toml::table& tbl, target& t) {
+  for (const auto& [key, value] : tbl) {
+    const auto spec = std::find_if(keys().begin(), keys().end(),
+                                   [&](const key_spec& s) { return s.table == table && s.key == key.str(); });
+    if (spec == keys().end()) {
+      std::vector<std::string_view> names;
+      for (const auto& s : keys()) {
+        if (s.table == table) names.push_back(s.key);
+      }
+      return make_error(errc::invalid_argument, file + ":" + std::to_string(key.source().begin.line) + ": unknown key '" +
+                                                    std::string(key.str()) + "' in [" + table + "] (its keys: " + joined(names) + ")");
+    }
+    if (auto s = spec->apply(value, t); !s) return context{file}.at(value.source(), table, key.str(), s.error().message);
+  }
+  return {};
+}
+
+// [[tools]]: an array of tables, each a tool with a name, a description and a URL.
+status load_tools(const std::string& file, const toml::source_region& where, const toml::node& node, target& t) {
+  const auto* list = node.as_array();
+  const auto line = [&](const toml::source_region& r) { return file + ":" + std::to_string(r.begin.line) + ": "; };
+  if (list == nullptr || !list->is_array_of_tables()) {
+    return make_error(errc::invalid_argument, line(where) + "tools must be tables: [[tools]], one per tool");
+  }
+  t.engines.tools.clear();
+  for (const auto& entry : *list) {
+    tool_choice tool;
+    t.tool = &tool;
+    const auto s = load_table(file, "tools", *entry.as_table(), t);
+    t.tool = nullptr;
+    if (!s) return s;
+    if (tool.name.empty() || tool.description.empty() || tool.url.empty()) {
+      return make_error(errc::invalid_argument, line(entry.source()) + "a [[tools]] entry needs a name, a description and a url");
+    }
+    const auto same = std::find_if(t.engines.tools.begin(), t.engines.tools.end(), [&](const tool_choice& o) { return o.name == tool.name; });
+    if (same != t.engines.tools.end()) {
+      return make_error(errc::invalid_argument, line(entry.source()) + "a second tool named " + tool.name);
+    }
+    t.engines.tools.push_back(std::move(tool));
+  }
+  return {};
 }
 
 }  // namespace
@@ -345,26 +439,16 @@ status load_assistant_file(const std::string& file, engine_choice& engines, pipe
                                                     (table_node.is_table() ? "table [" + table + "]" : "key '" + table + "'") +
                                                     " (the file's tables: " + joined(tables) + ")");
     }
+    if (table == "tools") {
+      if (auto s = load_tools(file, table_key.source(), table_node, t); !s) return s;
+      continue;
+    }
     const auto* tbl = table_node.as_table();
     if (tbl == nullptr) {
       return make_error(errc::invalid_argument, file + ":" + line + ": " + table + " must be a table ([" + table + "]), not " +
                                                     type_name(table_node));
     }
-    for (const auto& [key, value] : *tbl) {
-      const auto spec = std::find_if(keys().begin(), keys().end(),
-                                     [&](const key_spec& s) { return s.table == table && s.key == key.str(); });
-      if (spec == keys().end()) {
-        std::vector<std::string_view> names;
-        for (const auto& s : keys()) {
-          if (s.table == table) names.push_back(s.key);
-        }
-        return make_error(errc::invalid_argument, file + ":" + std::to_string(key.source().begin.line) + ": unknown key '" +
-                                                      std::string(key.str()) + "' in [" + table + "] (its keys: " + joined(names) + ")");
-      }
-      if (auto s = spec->apply(value, t); !s) {
-        return context{file}.at(value.source(), table, key.str(), s.error().message);
-      }
-    }
+    if (auto s = load_table(file, table, *tbl, t); !s) return s;
   }
   return {};
 }
@@ -376,12 +460,14 @@ std::string example_assistant_file() {
       "# Relative paths are relative to this file. The key reference: docs/configuration.md.\n";
   std::string_view table;
   for (const auto& k : keys()) {
+    const bool tools = k.table == "tools";  // an example tool, all commented out
     if (k.table != table) {
       table = k.table;
-      out += "\n[" + std::string(table) + "]\n";
+      out += tools ? "\n# Tools the LLM server may call: HTTP endpoints of yours. One [[tools]] table per tool.\n# [[tools]]\n"
+                   : "\n[" + std::string(table) + "]\n";
     }
     out += "# " + std::string(k.help) + "\n";
-    const bool set = !k.default_toml.empty() && !k.commented;
+    const bool set = !k.default_toml.empty() && !k.commented && !tools;
     out += (set ? "" : "# ") + std::string(k.key) + " = " + (k.default_toml.empty() ? std::string(k.example) : k.default_toml) + "\n";
   }
   return out;
@@ -393,7 +479,7 @@ std::string assistant_keys_markdown() {
     std::string def = k.default_toml.empty() ? "unset" : "`" + k.default_toml + "`";
     std::string help(k.help);
     for (std::size_t i = 0; (i = help.find('|', i)) != std::string::npos; i += 2) help.replace(i, 1, "\\|");
-    out += "| `" + std::string(k.table) + "." + std::string(k.key) + "` | " + std::string(k.type) + " | " + def + " | " + help + " |\n";
+    out += "| `" + std::string(k.table) + (k.table == "tools" ? "[]." : ".") + std::string(k.key) + "` | " + std::string(k.type) + " | " + def + " | " + help + " |\n";
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // apps/assistant_file — one TOML file that describes an assistant: who it is (name, persona,
-// greeting, voice), what it knows (the FAQ file), which LLMs answer what it cannot, caching and
-// privacy, and its latency behaviour (turn-taking preset, budgets, fillers).
+// greeting, voice), what it knows (the FAQ file), which LLMs answer what it cannot and the HTTP
+// tools they may call, caching and privacy, and its latency behaviour (turn-taking preset,
+// budgets, fillers).
 //
 // Role: `parley run|serve|bench|doctor --assistant FILE` reads the file once at start-up into the
 // same option structs the command-line flags fill; flags given on the command line override it.

@@ -17,6 +17,7 @@
 #include "parley/engines/openai/openai_embedder.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
 #include "parley/engines/ngram/ngram_embedder.hpp"
+#include "parley/engines/openai/http_tool.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
 #include "parley/routing/fallback_chain.hpp"
 #include "parley/routing/health_prober.hpp"
@@ -137,7 +138,22 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
   return std::shared_ptr<cache::response_cache>(std::move(*cache));
 }
 
-// An OpenAI-compatible server as a chat model, with its connection opened ahead of the first turn.
+// Header values read from the environment variables the file names (secrets stay out of files).
+static result<std::vector<std::pair<std::string, std::string>>> headers_from_environment(
+    const std::vector<std::pair<std::string, std::string>>& named, const std::string& whose) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [header, env] : named) {
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr || *value == '\0') {
+      return make_error(errc::invalid_argument, whose + " header " + header + ": its environment variable " + env + " is not set");
+    }
+    out.emplace_back(header, value);
+  }
+  return out;
+}
+
+// An OpenAI-compatible server as a chat model (with the tools it may call), its connection opened
+// ahead of the first turn.
 static result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(const engine_choice& choice, std::string url,
                                                                       std::string name) {
   openai::chat_config config;
@@ -147,13 +163,21 @@ static result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(con
   config.model = choice.llm_model;
   config.max_tokens = choice.llm_max_tokens;
   config.temperature = choice.llm_temperature;
-  for (const auto& [header, env] : choice.llm_headers) {
-    const char* value = std::getenv(env.c_str());
-    if (value == nullptr || *value == '\0') {
-      return make_error(errc::invalid_argument,
-                        "LLM header " + header + ": its environment variable " + env + " is not set");
-    }
-    config.provider.headers.emplace_back(header, value);
+  auto headers = headers_from_environment(choice.llm_headers, "LLM");
+  if (!headers) return headers.error();
+  config.provider.headers = std::move(*headers);
+  for (const auto& declared : choice.tools) {
+    auto tool_headers = headers_from_environment(declared.headers, "tool " + declared.name);
+    if (!tool_headers) return tool_headers.error();
+    auto t = openai::make_http_tool({.name = declared.name,
+                                     .description = declared.description,
+                                     .parameters_schema = declared.parameters,
+                                     .url = declared.url,
+                                     .method = declared.method,
+                                     .timeout_ms = declared.timeout_ms,
+                                     .headers = std::move(*tool_headers)});
+    if (!t) return t.error();
+    config.tools.push_back(std::move(*t));
   }
   auto model = openai::openai_chat_model::create(std::move(config));
   if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
@@ -281,6 +305,15 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
     (choice.llm_tier == "local" ? parts.local_llm : parts.cloud_llm) = *llm;
     llm_summary += " · LLM " + (*llm)->name() + " at " + choice.llm_url +
                    (choice.llm_fallback_url.empty() ? "" : ", fallback " + choice.llm_fallback_url) + " (" + choice.llm_tier + ")";
+  }
+  if (!choice.tools.empty()) {
+    std::string names;
+    for (const auto& t : choice.tools) names += (names.empty() ? "" : ", ") + t.name;
+    if (choice.llm_url.empty()) {
+      out.notice = "note: the tools (" + names + ") are called by an LLM server only; this assistant has none ([llm] url)";
+    } else {
+      llm_summary += " · tools: " + names;
+    }
   }
   if (auto s = add_router(out, choice, std::move(parts), fallback); !s) return s.error();
   out.summary = "engines: pocketsphinx ASR (en-us, biased to " + std::to_string((*responder)->domain_phrases().size()) +

@@ -27,6 +27,20 @@
 
 namespace parley::app {
 
+/// A tool the LLM may call: an HTTP endpoint of the application (the assistant file's [[tools]];
+/// engines/openai/http_tool). LLM servers call tools; the local responder does not.
+struct tool_choice {
+  std::string name;                                              // as the model calls it
+  std::string description;                                       // what it does, for the model
+  std::string parameters = R"({"type":"object","properties":{}})";  // JSON Schema of the arguments
+  std::string url;                                               // http(s)://host[:port]/path
+  std::string method = "POST";                                   // GET, POST, PUT or PATCH
+  int timeout_ms = 3000;                                         // connect + call + reply
+  std::vector<std::pair<std::string, std::string>> headers;     // header → environment variable with its value
+
+  bool operator==(const tool_choice&) const = default;
+};
+
 struct engine_choice {
   std::string engines = "default";              // default | mock
   // the assistant (the assistant file's [assistant] table)
@@ -59,6 +73,7 @@ struct engine_choice {
   std::string llm_key_env = "OPENAI_API_KEY";  // environment variable holding the API key
   std::optional<double> llm_temperature;    // sampling temperature sent to the server (unset: the server's)
   std::vector<std::pair<std::string, std::string>> llm_headers;  // extra headers: name → environment variable with the value
+  std::vector<tool_choice> tools;           // HTTP tools the LLM server may call
   std::string llm_fallback_url;             // a second server, same model and key: used when the first fails
   double hedge_ms = 0.0;                    // > 0: no first token after this long → ask the fallback too
   double hedge_budget = 0.0;                // > 0: hedges at most this fraction of requests

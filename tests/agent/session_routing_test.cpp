@@ -176,6 +176,37 @@ TEST(session_routing, an_llm_route_streams_and_hands_text_and_audio_to_the_cache
   EXPECT_EQ(rec.turns[0].route, "cloud_llm");
 }
 
+// What the application knows about the caller reaches the LLM in the system prompt, and a reply
+// that may be about this caller never goes into the shared cache.
+TEST(session_routing, caller_context_is_in_the_llms_instructions_and_keeps_replies_out_of_the_cache) {
+  io_threads io;
+  std::mutex mutex;
+  std::string system;
+  auto engines = make_engines(io.executor(), {.reply = [&](const engine::chat_request& r) {
+                                                 std::lock_guard lock(mutex);
+                                                 system = r.messages.at(0).content;
+                                                 return std::string("Your order A17 shipped yesterday.");
+                                               }});
+  auto router = std::make_shared<scripted_router>(
+      routed_reply{.route = "cloud_llm", .model = engines.llm, .cacheable = true});
+  recorder rec;
+  session_options options;
+  options.router = router;
+  options.system_prompt = "You are Luigi's phone line.";
+  options.caller_context = R"({"name":"Ada","last_order":"A17"})";
+  auto s = session::create(io.executor(), engines.set(), options, rec.callbacks());
+  ASSERT_TRUE(s);
+  (*s)->submit_text("where is my order");
+  (*s)->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(system.rfind("You are Luigi's phone line.\n\n", 0), 0u) << system;
+    EXPECT_NE(system.find(R"({"name":"Ada","last_order":"A17"})"), std::string::npos) << system;
+  }
+  EXPECT_TRUE(router->remembered().empty()) << "a reply about one caller must not be served to another";
+}
+
 TEST(session_routing, a_whole_text_reply_is_synthesized_and_not_cached_unless_allowed) {
   io_threads io;
   auto engines = make_engines(io.executor());

@@ -40,6 +40,19 @@ TEST(protocol, decodes_session_update_nested_and_flat) {
   EXPECT_EQ(defaults.output_audio_format, audio_format::pcm16);
 }
 
+TEST(protocol, session_update_carries_the_callers_context) {
+  const auto text = decoded_as<session_update>(decode_client_text(
+      R"({"type":"session.update","session":{"context":"Caller: Ada, order A17"}})"));
+  EXPECT_EQ(text.context, "Caller: Ada, order A17");
+  const auto object = decoded_as<session_update>(decode_client_text(
+      R"({"type":"session.update","session":{"context":{"name":"Ada","orders":["A17"]}}})"));
+  EXPECT_EQ(json::parse(object.context), json::parse(R"({"name":"Ada","orders":["A17"]})"));
+  EXPECT_TRUE(std::holds_alternative<wire_error>(decode_client_text(R"({"type":"session.update","context":42})")));
+  const std::string big(k_max_context_bytes + 1, 'x');
+  EXPECT_TRUE(std::holds_alternative<wire_error>(
+      decode_client_text(R"({"type":"session.update","context":")" + big + "\"}")));
+}
+
 TEST(protocol, decodes_the_audio_formats) {
   const auto opus = decoded_as<session_update>(decode_client_text(
       R"({"type":"session.update","session":{"input_sample_rate_hz":48000,"input_audio_format":"opus",

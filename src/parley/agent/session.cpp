@@ -86,6 +86,14 @@ endpointer_config with_hangover(endpointer_config config, int hangover_ms) {
   return config;
 }
 
+// The LLM's instructions: the persona, then what the application knows about the caller.
+std::string system_prompt(const session_options& options) {
+  if (options.caller_context.empty()) return options.system_prompt;
+  return options.system_prompt +
+         "\n\nWhat the application knows about the caller (use it when it helps; do not read it out unasked):\n" +
+         options.caller_context;
+}
+
 }  // namespace
 
 // All state below is touched only on strand_, except the atomics and the input ring.
@@ -104,7 +112,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
         input_(options_.input_queue_chunks) {
     static std::atomic<std::uint64_t> next_session{1};
     id_ = session_id{next_session.fetch_add(1)};
-    history_.push_back({engine::chat_role::system, options_.system_prompt, false});
+    history_.push_back({engine::chat_role::system, system_prompt(options_), false});
   }
 
   session_id id() const { return id_; }
@@ -447,7 +455,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     if (!routed.reason.empty()) tl.notes.push_back({"route_reason", routed.reason});
     if (routed.cache_similarity > 0.0) tl.notes.push_back({"cache_similarity", routed.cache_similarity});
     if (routed.pii) tl.notes.push_back({"pii", std::string("redacted")});
-    r.allow_caching(routed.cacheable);
+    r.allow_caching(routed.cacheable && options_.caller_context.empty());  // never one caller's reply to another
     if (routed.audio) {
       r.play_cached(std::move(routed.text), *routed.audio);
     } else if (routed.model) {

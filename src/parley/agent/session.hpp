@@ -85,6 +85,10 @@ struct session_options {
   /// Said when a live session starts (the server announces it once session.created is sent;
   /// `run` and `bench` do not, their input starts at once). "" = none.
   std::string greeting;
+  /// What the application knows about the caller (an account, an order, a name), added to the
+  /// system prompt for this session's LLM requests. A session with context never stores its
+  /// replies in the shared response cache (they may be about this caller); lookups still happen.
+  std::string caller_context;
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.
   std::size_t input_queue_chunks = 100;
   /// Audio kept from before the speech onset and fed to the recognizer with the utterance.

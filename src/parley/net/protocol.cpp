@@ -154,6 +154,18 @@ std::variant<client_event, wire_error> decode_session_update(reader& r) {
       r.bad("'barge_in.min_speech_ms' must be between 0 and 10000");
     }
   }
+  if (const auto c = cfg->find("context"); c != cfg->end() && !c->is_null()) {
+    if (c->is_string()) {
+      u.context = c->get<std::string>();
+    } else if (c->is_object()) {
+      u.context = c->dump();
+    } else {
+      r.bad("'context' must be a string or an object");
+    }
+    if (u.context.size() > k_max_context_bytes) {
+      r.bad("'context' must be at most " + std::to_string(k_max_context_bytes) + " bytes");
+    }
+  }
   if (r.err) return *r.err;
   return client_event{std::move(u)};
 }

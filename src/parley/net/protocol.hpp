@@ -86,8 +86,12 @@ struct session_update {
   audio_format output_audio_format = audio_format::pcm16;  // opus: output_sample_rate_hz, if given, is an Opus rate
   std::optional<std::string> mode;           // "streaming" | "sequential"
   barge_in_settings barge_in;
+  /// What the application knows about the caller (a string, or an object kept as its JSON), up to
+  /// k_max_context_bytes; the session's LLM instructions include it. "" = none.
+  std::string context;
   std::string event_id;
 };
+inline constexpr std::size_t k_max_context_bytes = 8192;
 /// `input_audio_buffer.commit`: end of input (the turn in progress ends now; no more audio).
 struct input_commit { std::string event_id; };
 /// `conversation.item.create`: a user turn given as text.

@@ -182,6 +182,7 @@ void session_bridge::start_session(const session_update& u) {
     }
     options.mode = *mode;
   }
+  options.caller_context = u.context;
   agent::barge_in_config& barge = options.barge_in;
   barge = server_->config().barge_in;
   if (u.barge_in.enabled) barge.enabled = *u.barge_in.enabled;

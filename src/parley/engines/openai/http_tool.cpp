@@ -133,10 +133,11 @@ struct tool_state {
   std::unique_ptr<provider_client> client;
 };
 
-asio::awaitable<void> call_endpoint(std::shared_ptr<tool_state> st, std::string target, std::string body,
-                                    std::shared_ptr<reply_promise> done) {
-  auto& client = *st->client;
-  const auto& cfg = st->config;
+// Runs on the client's network thread. It holds no reference to the tool's state: the client's
+// destructor waits for its coroutines, so the client outlives this frame (were the last reference
+// dropped here, the client would join its own thread).
+asio::awaitable<void> call_endpoint(provider_client& client, http::verb verb, const http_tool_config& cfg,
+                                    std::string target, std::string body, std::shared_ptr<reply_promise> done) {
   auto finish = [&](result<std::string> r) { done->set_value(std::move(r)); };
   for (int tries = 0;; ++tries) {
     std::shared_ptr<connection> conn;
@@ -146,9 +147,9 @@ asio::awaitable<void> call_endpoint(std::shared_ptr<tool_state> st, std::string 
     }
     const bool reused = conn->n_requests++ > 0;
     auto req = client.make_post("", body, /*event_stream=*/false);
-    req.method(st->verb);
+    req.method(verb);
     req.target(target);
-    if (st->verb == http::verb::get) {
+    if (verb == http::verb::get) {
       req.erase(http::field::content_type);
       req.body().clear();
       req.prepare_payload();
@@ -215,7 +216,8 @@ result<std::string> call(const std::shared_ptr<tool_state>& st, std::string_view
   }
   auto done = std::make_shared<reply_promise>();
   auto reply = done->get_future();
-  asio::co_spawn(st->client->io(), call_endpoint(st, std::move(target), std::move(body), done), asio::detached);
+  asio::co_spawn(st->client->io(), call_endpoint(*st->client, st->verb, st->config, std::move(target), std::move(body), done),
+                 asio::detached);
   // The socket's own deadline ends the call; this bound only guards against a stuck thread.
   if (reply.wait_for(std::chrono::milliseconds(st->config.timeout_ms + st->client->config().connect_timeout_ms + 1000)) !=
       std::future_status::ready) {

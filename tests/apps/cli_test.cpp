@@ -685,4 +685,28 @@ TEST_F(cli, a_spoken_turn_calls_an_http_tool_checks_its_arguments_and_plays_a_fi
   EXPECT_EQ(filler, "Let me check.") << line;
 }
 
+// Clean speech is recognised as it came: the per-turn SNR rule (the cleaned audio below 25 dB) must
+// not send a clean clip to the noise-suppressed path, whether its speech starts at once or after a
+// silence (a user report saw asr_cleaned_snr_db 3.6 on a clean clip).
+TEST_F(cli, clean_speech_reaches_the_recognizer_as_it_came) {
+  ASSERT_EQ(parley("say \"Could you tell me when the store opens on Sunday?\" -o " + path("q.wav")).exit_code, 0);
+  auto clip = parley::audio::read_audio_file(path("q.wav"));
+  ASSERT_TRUE(clip);
+  for (const int lead_ms : {0, 400}) {
+    std::vector<std::int16_t> pcm(static_cast<std::size_t>(clip->rate_hz * lead_ms / 1000), 0);
+    pcm.insert(pcm.end(), clip->samples.begin(), clip->samples.end());
+    pcm.insert(pcm.end(), static_cast<std::size_t>(clip->rate_hz * 8 / 5), 0);
+    const auto name = "lead" + std::to_string(lead_ms);
+    ASSERT_TRUE(parley::audio::write_wav(path(name + ".wav"), pcm, clip->rate_hz));
+    const auto r = parley("run " + path(name + ".wav") + " --speed 4 --no-color --trace " + path(name + ".jsonl"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::ifstream in(path(name + ".jsonl"));
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line)) << r.output;
+    for (const auto& n : nlohmann::json::parse(line)["notes"]) {
+      EXPECT_NE(n["name"], "asr_cleaned_snr_db") << "lead " << lead_ms << " ms: " << line;
+    }
+  }
+}
+
 }  // namespace

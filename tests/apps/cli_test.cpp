@@ -703,7 +703,8 @@ TEST_F(cli, clean_speech_reaches_the_recognizer_as_it_came) {
     std::ifstream in(path(name + ".jsonl"));
     std::string line;
     ASSERT_TRUE(std::getline(in, line)) << r.output;
-    for (const auto& n : nlohmann::json::parse(line)["notes"]) {
+    const auto turn = nlohmann::json::parse(line);
+    for (const auto& n : turn["notes"]) {
       EXPECT_NE(n["name"], "asr_cleaned_snr_db") << "lead " << lead_ms << " ms: " << line;
     }
   }

@@ -63,6 +63,10 @@ std::string number_text(double v) {
   return out.str();
 }
 
+// Applies one value of the file to `t`; fails with a bare "must be ..." message (load_table adds
+// the place).
+using applier = std::function<status(const toml::node&, target&)>;
+
 // One key of the file: its place, its type, its default and what it does, and how it is applied.
 struct key_spec {
   std::string_view table, key;
@@ -71,17 +75,19 @@ struct key_spec {
   std::string_view example;
   std::string_view help;
   bool commented = false;  // the example leaves it commented out (its default depends on the command)
-  std::function<status(const toml::node&, target&)> apply;
+  applier apply;
 };
 
-// "FILE:LINE: table.key <what>"
-struct context {
-  const std::string& file;
-  error at(const toml::source_region& where, std::string_view table, std::string_view key, const std::string& what) const {
-    return make_error(errc::invalid_argument, file + ":" + std::to_string(where.begin.line) + ": " + std::string(table) +
-                                                  "." + std::string(key) + " " + what);
-  }
-};
+// A refusal that names the place: "FILE:LINE: <what>".
+error refused(const std::string& file, const toml::source_region& where, const std::string& what) {
+  return make_error(errc::invalid_argument, file + ":" + std::to_string(where.begin.line) + ": " + what);
+}
+
+std::string joined(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (const auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
@@ -95,9 +101,6 @@ std::string type_name(const toml::node& n) {
   }
 }
 
-using applier = std::function<status(const toml::node&, target&)>;
-
-// The appliers fail with a bare "must be ..." message; load_assistant_file adds the place.
 status must(const std::string& what) { return make_error(errc::invalid_argument, what); }
 
 template <auto Member>
@@ -107,9 +110,7 @@ key_spec text(std::string_view table, std::string_view key, std::string_view hel
     const auto* s = n.as_string();
     if (s == nullptr) return must("must be a string, not " + type_name(n));
     if (!choices.empty() && std::find(choices.begin(), choices.end(), s->get()) == choices.end()) {
-      std::string names;
-      for (const auto c : choices) names += (names.empty() ? "" : ", ") + std::string(c);
-      return must("must be one of " + names + ", not " + toml_string(s->get()));
+      return must("must be one of " + joined(choices) + ", not " + toml_string(s->get()));
     }
     field<Member>(t) = s->get();
     return {};
@@ -330,7 +331,7 @@ const std::vector<key_spec>& keys() {
     k.push_back(number<&p::asr_denoise_below_snr_db>(
         "audio", "asr_denoise_below_snr_db",
         "per turn, the recognizer hears the noise-suppressed audio below this input SNR (dB; 0: never)", 0.0, 100.0));
-    // [[tools]]: one table per tool (tool_keys())
+    // [[tools]]: one table per tool (load_tools)
     using tc = tool_choice;
     k.push_back(text<&tc::name>("tools", "name", "(required) the tool's name as the model calls it: letters, digits, _ or -",
                                 "\"book_table\""));
@@ -364,12 +365,6 @@ std::vector<std::string_view> table_names() {
   return names;
 }
 
-std::string joined(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (const auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
-
 // The keys of one table ([assistant], or one [[tools]] entry) into `t`.
 status load_table(const std::string& file, const std::string& table, const toml::table& tbl, target& t) {
   for (const auto& [key, value] : tbl) {
@@ -380,10 +375,12 @@ status load_table(const std::string& file, const std::string& table, const toml:
       for (const auto& s : keys()) {
         if (s.table == table) names.push_back(s.key);
       }
-      return make_error(errc::invalid_argument, file + ":" + std::to_string(key.source().begin.line) + ": unknown key '" +
-                                                    std::string(key.str()) + "' in [" + table + "] (its keys: " + joined(names) + ")");
+      return refused(file, key.source(),
+                     "unknown key '" + std::string(key.str()) + "' in [" + table + "] (its keys: " + joined(names) + ")");
     }
-    if (auto s = spec->apply(value, t); !s) return context{file}.at(value.source(), table, key.str(), s.error().message);
+    if (auto s = spec->apply(value, t); !s) {
+      return refused(file, value.source(), table + "." + std::string(key.str()) + " " + s.error().message);
+    }
   }
   return {};
 }
@@ -391,9 +388,8 @@ status load_table(const std::string& file, const std::string& table, const toml:
 // [[tools]]: an array of tables, each a tool with a name, a description and a URL.
 status load_tools(const std::string& file, const toml::source_region& where, const toml::node& node, target& t) {
   const auto* list = node.as_array();
-  const auto line = [&](const toml::source_region& r) { return file + ":" + std::to_string(r.begin.line) + ": "; };
   if (list == nullptr || !list->is_array_of_tables()) {
-    return make_error(errc::invalid_argument, line(where) + "tools must be tables: [[tools]], one per tool");
+    return refused(file, where, "tools must be tables: [[tools]], one per tool");
   }
   t.engines.tools.clear();
   for (const auto& entry : *list) {
@@ -403,11 +399,11 @@ status load_tools(const std::string& file, const toml::source_region& where, con
     t.tool = nullptr;
     if (!s) return s;
     if (tool.name.empty() || tool.description.empty() || tool.url.empty()) {
-      return make_error(errc::invalid_argument, line(entry.source()) + "a [[tools]] entry needs a name, a description and a url");
+      return refused(file, entry.source(), "a [[tools]] entry needs a name, a description and a url");
     }
     const auto same = std::find_if(t.engines.tools.begin(), t.engines.tools.end(), [&](const tool_choice& o) { return o.name == tool.name; });
     if (same != t.engines.tools.end()) {
-      return make_error(errc::invalid_argument, line(entry.source()) + "a second tool named " + tool.name);
+      return refused(file, entry.source(), "a second tool named " + tool.name);
     }
     t.engines.tools.push_back(std::move(tool));
   }
@@ -433,11 +429,10 @@ status load_assistant_file(const std::string& file, engine_choice& engines, pipe
   const auto tables = table_names();
   for (const auto& [table_key, table_node] : root) {
     const std::string table(table_key.str());
-    const auto line = std::to_string(table_key.source().begin.line);
     if (std::find(tables.begin(), tables.end(), table) == tables.end()) {
-      return make_error(errc::invalid_argument, file + ":" + line + ": unknown " +
-                                                    (table_node.is_table() ? "table [" + table + "]" : "key '" + table + "'") +
-                                                    " (the file's tables: " + joined(tables) + ")");
+      return refused(file, table_key.source(),
+                     "unknown " + (table_node.is_table() ? "table [" + table + "]" : "key '" + table + "'") +
+                         " (the file's tables: " + joined(tables) + ")");
     }
     if (table == "tools") {
       if (auto s = load_tools(file, table_key.source(), table_node, t); !s) return s;
@@ -445,8 +440,7 @@ status load_assistant_file(const std::string& file, engine_choice& engines, pipe
     }
     const auto* tbl = table_node.as_table();
     if (tbl == nullptr) {
-      return make_error(errc::invalid_argument, file + ":" + line + ": " + table + " must be a table ([" + table + "]), not " +
-                                                    type_name(table_node));
+      return refused(file, table_key.source(), table + " must be a table ([" + table + "]), not " + type_name(table_node));
     }
     if (auto s = load_table(file, table, *tbl, t); !s) return s;
   }

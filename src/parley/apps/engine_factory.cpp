@@ -248,10 +248,7 @@ status add_router(built_engines& out, const engine_choice& choice, agent::turn_r
 std::string fallback_reply(const engine_choice& choice, const engine::responder& responder) {
   if (!choice.fallback_reply.empty()) return choice.fallback_reply;
   const auto* local = dynamic_cast<const intents::local_responder*>(&responder);
-  const std::string topic = local != nullptr && local->faq() != nullptr ? local->faq()->topic() : "";
-  return topic.empty() ? "Sorry, I can only help with the time, timers, quick sums and conversions."
-                       : "Sorry, I can only help with the time, timers, quick sums, conversions and questions about " +
-                             topic + ".";
+  return intents::fallback_reply_for(local != nullptr && local->faq() != nullptr ? local->faq()->topic() : "");
 }
 
 result<built_engines> build_default(const engine_choice& choice, boost::asio::any_io_executor executor,

@@ -348,14 +348,18 @@ int main(int argc, char** argv) {
   }
   // The assistant file sets the command's defaults; the flags, parsed next, override them.
   if (const auto file = parley::app::assistant_file_argument(argc, argv); !file.empty()) {
-    const std::string word = argv[1];
-    parley::app::pipeline_flags no_pipeline;
-    engine_choice* engines = word == "run" ? &run.engines : word == "bench" ? &bench.engines
-                           : word == "serve" ? &serve.engines : word == "doctor" ? &doctor : nullptr;
-    pipeline_flags* pipeline = word == "run" ? &run.pipeline : word == "bench" ? &bench.pipeline
-                             : word == "serve" ? &serve.pipeline : &no_pipeline;
-    if (engines != nullptr) {
-      if (auto s = parley::app::load_assistant_file(file, *engines, *pipeline); !s) {
+    pipeline_flags no_pipeline;  // doctor has none
+    const struct {
+      std::string_view command;
+      engine_choice* engines;
+      pipeline_flags* pipeline;
+    } takers[] = {{"run", &run.engines, &run.pipeline},
+                  {"bench", &bench.engines, &bench.pipeline},
+                  {"serve", &serve.engines, &serve.pipeline},
+                  {"doctor", &doctor, &no_pipeline}};
+    for (const auto& taker : takers) {
+      if (taker.command != argv[1]) continue;
+      if (auto s = parley::app::load_assistant_file(file, *taker.engines, *taker.pipeline); !s) {
         parley::app::print_error(s.error().message);
         return parley::app::exit_bad_input;
       }

@@ -8,6 +8,12 @@
 
 namespace parley::intents {
 
+std::string fallback_reply_for(std::string_view faq_topic) {
+  if (faq_topic.empty()) return "Sorry, I can only help with the time, timers, quick sums and conversions.";
+  return "Sorry, I can only help with the time, timers, quick sums, conversions and questions about " +
+         std::string(faq_topic) + ".";
+}
+
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> tokens;
   std::size_t i = 0;

@@ -30,10 +30,13 @@
 
 namespace parley::intents {
 
+/// What the local responder says to what it cannot answer: what it can do, naming the FAQ's topic
+/// ("the store"); `faq_topic` "" (no FAQ): the intents alone.
+std::string fallback_reply_for(std::string_view faq_topic);
+
 struct responder_chat_config {
   double threshold = 0.5;  // answers below this confidence get the fallback reply
-  std::string fallback_reply =
-      "Sorry, I can only help with the time, timers, quick sums, conversions and questions about the store.";
+  std::string fallback_reply = fallback_reply_for("the store");
   boost::asio::any_io_executor executor;  // required: runs every request
 };
 

@@ -6,7 +6,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -24,7 +26,7 @@ using reply_promise = std::promise<result<std::string>>;
 bool is_type(const json& v, std::string_view type) {
   if (type == "string") return v.is_string();
   if (type == "number") return v.is_number();
-  if (type == "integer") return v.is_number_integer() || (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
+  if (type == "integer") return v.is_number_integer() || (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>());
   if (type == "boolean") return v.is_boolean();
   if (type == "object") return v.is_object();
   if (type == "array") return v.is_array();

@@ -79,7 +79,7 @@ struct reply_env {
   std::shared_ptr<bulk_lane> lane;
   /// The session's fence: a reply whose id it has closed (interrupt() fences from any thread before
   /// the strand hears of it) handles no more engine callbacks. Null: only interrupt() stops it.
-  const generation_fence* fence = nullptr;
+  std::shared_ptr<const generation_fence> fence;  // shared: it outlives a reply that outlives its session
 };
 
 class reply;

@@ -145,7 +145,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void interrupt(std::string reason) {
     // Fence at once, from the caller's thread: whatever the strand is doing, no data of the
     // current generation is emitted after this line. The rest happens on the strand.
-    fence_.close_all();
+    fence_->close_all();
     on_strand([this, reason = std::move(reason)]() mutable { handle_interrupt(std::move(reason)); });
   }
 
@@ -447,7 +447,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   // The router answered: follow its route. Routing time (t_asr_final → here) counts as overhead.
   void on_routed(generation_id gid, routed_reply routed) {
-    if (!reply_ || reply_->id() != gid || !fence_.is_current(gid)) return;
+    if (!reply_ || reply_->id() != gid || !fence_->is_current(gid)) return;
     auto& r = *reply_;
     auto& tl = r.timeline();
     tl.route = routed.route;
@@ -472,7 +472,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   reply& open_reply(obs::turn_timeline timeline, std::string route) {
     timeline.route = std::move(route);
-    reply_ = reply::create(reply_env_, fence_.open_next(), std::move(timeline),
+    reply_ = reply::create(reply_env_, fence_->open_next(), std::move(timeline),
                            {.on_event = [this](reply& r, event_body body) { emit(r.turn(), r.id(), std::move(body)); },
                             .on_generated = [this](reply& r) { on_reply_generated(r); }});
     return *reply_;
@@ -580,7 +580,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // keeps only what the listener heard, marked interrupted.
   void handle_interrupt(std::string reason, std::optional<time_point> t_speech_start = std::nullopt) {
     if (!reply_ && playing_.empty()) return;  // nothing to interrupt: idempotent
-    fence_.close_all();
+    fence_->close_all();
     n_interrupts_.fetch_add(1, std::memory_order_relaxed);
     const time_point now = clock_.now();
     for (auto& p : playing_) {
@@ -642,14 +642,14 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void emit(turn_id tid, generation_id gid, event_body body, std::optional<media_time> t_media = std::nullopt) {
     const auto cls = class_of(body);
     // The fence (DESIGN §4): data and control events of a stale generation never leave.
-    if (gid && (cls == event_class::data || cls == event_class::control) && !fence_.is_current(gid)) return;
+    if (gid && (cls == event_class::data || cls == event_class::control) && !fence_->is_current(gid)) return;
     if (!callbacks_.on_event) return;
     callbacks_.on_event(event{envelope{id_, tid, gid, ++seq_, t_media.value_or(t_media_), clock_.now()}, std::move(body)});
   }
 
   void shut_down() {
     shut_down_ = true;
-    fence_.close_all();
+    fence_->close_all();
     reply_.reset();  // a reply's destructor asks its engines to stop
     playing_.clear();
     playout_timer_.cancel();
@@ -675,7 +675,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
   endpointer endpointer_;
   std::optional<turn_end_policy> turn_end_ =
       options_.turn_end ? std::optional<turn_end_policy>(*options_.turn_end) : std::nullopt;
-  generation_fence fence_;
+  // Shared with the replies: a reply's engine callback may still run on the strand after the
+  // session is gone, and must find the fence closed, not freed.
+  std::shared_ptr<generation_fence> fence_ = std::make_shared<generation_fence>();
 
   bounded_ring<input_chunk> input_;
   std::atomic<bool> drain_scheduled_{false};
@@ -702,7 +704,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
                        .max_reply_chars = options_.max_reply_chars,
                        .playout_slack_ms = options_.barge_in.playout_slack_ms,
                        .lane = options_.input_lane,
-                       .fence = &fence_};
+                       .fence = fence_};
   std::shared_ptr<reply> reply_;  // the reply being generated, if any
   struct playing_reply {
     std::shared_ptr<reply> r;

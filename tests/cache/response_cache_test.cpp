@@ -341,6 +341,31 @@ TEST_F(two_instances, invalidation_reaches_the_other_instance) {
   EXPECT_EQ(b->lookup("who painted the mona lisa", {}).kind, match_kind::exact);
 }
 
+TEST_F(two_instances, a_shared_store_that_comes_back_empty_leaves_each_instances_memory_alone) {
+  // Found: after Redis was restarted empty, an instance dropped its own cached answers 4-7 s
+  // later, taking the restarted feed for a scope invalidation.
+  ASSERT_TRUE(a->store("how do i reset my password", {}, reply("Use the forgot password link.")));
+  ASSERT_EQ(b->lookup("how do i reset my password", {}).kind, match_kind::exact);  // now in b's memory
+  ASSERT_TRUE(shared->erase_prefix(""));                                           // the store restarts empty
+  ASSERT_TRUE(a->store("who wrote hamlet", {}, reply("Shakespeare.")));            // the feed starts again
+
+  const auto exact = b->lookup("how do i reset my password", {});
+  EXPECT_EQ(exact.kind, match_kind::exact);
+  EXPECT_EQ(exact.tier, "memory");
+  EXPECT_EQ(b->lookup("i forgot my password", {}).kind, match_kind::semantic) << "b's semantic index is kept too";
+  EXPECT_EQ(b->lookup("who wrote hamlet", {}).kind, match_kind::exact) << "and b follows the new feed";
+  EXPECT_EQ(b->stats().n_shared_data_lost, 1u);
+  EXPECT_EQ(b->stats().n_feed_rebuilds, 0u);
+
+  // An invalidation after the loss still reaches b.
+  ASSERT_TRUE(a->invalidate_scope({}));
+  ASSERT_TRUE(a->store("who painted the mona lisa", {}, reply("Leonardo.")));
+  EXPECT_EQ(b->lookup("how do i reset my password", {}).kind, match_kind::miss);
+  EXPECT_EQ(b->lookup("who wrote hamlet", {}).kind, match_kind::miss);
+  EXPECT_EQ(b->stats().n_feed_rebuilds, 1u);
+  EXPECT_EQ(b->stats().n_shared_data_lost, 1u);
+}
+
 TEST(two_instances_with_a_short_feed, a_trimmed_feed_is_rebuilt_from_what_it_keeps_and_stays_bounded) {
   manual_clock clk;
   auto embedder = std::make_shared<ngram::ngram_embedder>();

@@ -102,6 +102,7 @@ class counting_router final : public agent::reply_router {
     s.n_exact_hits = 2;
     s.n_shared_errors = 3;
     s.n_shared_skipped = 11;
+    s.n_shared_data_lost = 1;
     return s;
   }
 };
@@ -113,7 +114,7 @@ TEST(server, metrics_page_counts_the_response_cache_and_shared_tier_outages) {
   const auto page = http_get(ts.port(), "/metrics").body;
   for (const char* sample : {"parley_cache_lookups_total 7\n", "parley_cache_hits_total{kind=\"exact\"} 2\n",
                              "parley_cache_hits_total{kind=\"semantic\"} 0\n", "parley_cache_shared_errors_total 3\n",
-                             "parley_cache_shared_skipped_total 11\n"}) {
+                             "parley_cache_shared_skipped_total 11\n", "parley_cache_shared_data_lost_total 1\n"}) {
     EXPECT_NE(page.find(sample), std::string::npos) << sample;
   }
 }
@@ -167,6 +168,7 @@ TEST(server, metrics_page_serves_every_documented_family_with_its_labels) {
       {"parley_cache_hits_total", "counter"},
       {"parley_cache_shared_errors_total", "counter"},
       {"parley_cache_shared_skipped_total", "counter"},
+      {"parley_cache_shared_data_lost_total", "counter"},
       {"parley_barge_ins_total", "counter"},
       {"parley_interrupts_total", "counter"},
       {"parley_turns_by_route_total", "counter"},

@@ -301,6 +301,11 @@ std::string response_cache::scope_prefix(const cache_scope& scope) const {
          escape_part(scope.user) + ":";
 }
 
+// Outside every scope's prefix (an escaped part never holds "%e"), so erase_prefix keeps it.
+std::string response_cache::epoch_key(const std::string& prefix) const {
+  return config_.key_prefix + "%epoch:" + prefix.substr(config_.key_prefix.size());
+}
+
 std::string response_cache::entry_key(std::string_view query, const cache_scope& scope) const {
   return scope_prefix(scope) + "e:" + normalize_query(query);
 }
@@ -519,11 +524,32 @@ void response_cache::sync_feed(const std::string& prefix, scope_state& state) {
     std::optional<feed_record> first =
         slice.first != from || slice.items.empty() ? std::nullopt : decode_feed(slice.items.front());
     if (!first || first->nonce != state.last_nonce) {
-      state.index.clear();
-      (void)local_->erase_prefix(prefix);
+      // Trimmed past what this instance read (the list's numbering goes on) or wiped (it
+      // restarted). A wipe is an invalidation when the scope's epoch changed; otherwise the
+      // shared store lost its data (a Redis restarted empty), and what this instance holds in
+      // memory is still true: it is kept.
+      bool lost = false;
+      if (slice.first <= from) {
+        auto epoch = shared_->get(epoch_key(prefix));
+        if (!epoch) {
+          shared_failed();
+          return;
+        }
+        lost = !epoch->has_value() || (state.epoch && **epoch == *state.epoch);
+        state.epoch = *epoch;
+      }
+      if (lost) {
+        ++counters_.n_shared_data_lost;
+        PARLEY_LOG(warn, "cache: the shared tier (" << shared_->name() << ") lost scope '" << prefix
+                             << "' (its feed restarted with no invalidation: a store restarted empty?); "
+                             "keeping this instance's own entries");
+      } else {
+        state.index.clear();
+        (void)local_->erase_prefix(prefix);
+        ++counters_.n_feed_rebuilds;
+      }
       state.feed_offset = 0;
       state.last_nonce = 0;
-      ++counters_.n_feed_rebuilds;
       auto again = shared_->range(prefix + "feed", 0);
       if (!again) {
         shared_failed();
@@ -719,15 +745,19 @@ status response_cache::invalidate_scope(const cache_scope& scope) {
   ++counters_.n_invalidations;
   if (auto st = local_->erase_prefix(prefix); !st) return st;
   auto state = state_of(prefix);
+  // A new epoch first, then the wipe: an instance that sees the feed restart finds the new epoch
+  // and drops its copies, instead of taking the wipe for a shared store that lost its data.
+  const std::string epoch = std::to_string(random_nonce());
   {
     std::lock_guard lock(state->sync_mutex);
     state->index.clear();
     state->feed_offset = 0;
     state->last_nonce = 0;
     state->synced_once = false;
+    state->epoch = epoch;
   }
   if (shared_usable()) {
-    if (shared_->erase_prefix(prefix)) shared_ok();
+    if (shared_->put(epoch_key(prefix), epoch, k_epoch_ttl) && shared_->erase_prefix(prefix)) shared_ok();
     else shared_failed();
   }
   return {};
@@ -775,6 +805,7 @@ response_cache_stats response_cache::stats() const {
   s.n_invalidations = counters_.n_invalidations.load();
   s.n_feed_records = counters_.n_feed_records.load();
   s.n_feed_rebuilds = counters_.n_feed_rebuilds.load();
+  s.n_shared_data_lost = counters_.n_shared_data_lost.load();
   return s;
 }
 

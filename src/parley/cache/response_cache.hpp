@@ -25,7 +25,10 @@
 // feed list in the shared store; lookup() first pulls the records it has not seen (range from its
 // last offset) into its own semantic index, so an answer stored by one instance is found,
 // semantically, by all. invalidate()/invalidate_scope() reach other instances through the same
-// feed (a removal record; a scope wipe is detected when the feed restarts). The feed keeps only
+// feed (a removal record; a scope wipe is detected when the feed restarts). invalidate_scope()
+// writes a new epoch for the scope before it wipes it; a feed that restarted while the epoch
+// stayed (a Redis that came back empty) is a lost store, not an invalidation: the local tier keeps
+// its entries and index (n_shared_data_lost). The feed keeps only
 // its newest `max_feed_records` records; an instance that finds records it had not read yet
 // dropped (it fell that far behind, or starts up after the feed has been trimmed) rebuilds the
 // scope from what the feed holds, exactly as after a wipe, so a removal it never saw cannot leave
@@ -157,6 +160,7 @@ struct response_cache_stats {
   std::uint64_t n_invalidations = 0;
   std::uint64_t n_feed_records = 0;      // index records pulled from the shared feed
   std::uint64_t n_feed_rebuilds = 0;     // scopes rebuilt because their feed was wiped or trimmed past
+  std::uint64_t n_shared_data_lost = 0;  // feeds found restarted with no invalidation (the store lost its data)
 };
 
 /// One stored entry as it is serialised into a store value.
@@ -230,6 +234,7 @@ class response_cache {
     std::uint64_t last_nonce = 0;
     time_point last_sync{};
     bool synced_once = false;
+    std::optional<std::string> epoch;  // the scope's epoch in the shared store, as last read (absent: none read)
   };
   struct fetched {
     stored_entry entry;
@@ -237,6 +242,9 @@ class response_cache {
   };
 
   std::string scope_prefix(const cache_scope& scope) const;
+  /// Where invalidate_scope() records a new epoch for the scope `prefix` before wiping it.
+  std::string epoch_key(const std::string& prefix) const;
+  static constexpr std::chrono::seconds k_epoch_ttl{std::chrono::hours(24 * 365)};
   std::shared_ptr<scope_state> state_of(const std::string& prefix);
   /// The entry under `key`, local tier first. *absent (if given) is set when both tiers answered
   /// that there is no such entry (as opposed to an error or a skipped shared tier).
@@ -265,7 +273,7 @@ class response_cache {
   struct counters {
     std::atomic<std::uint64_t> n_lookups{0}, n_exact_hits{0}, n_semantic_hits{0}, n_misses{0}, n_shared_hits{0},
         n_shared_errors{0}, n_shared_skipped{0}, n_corrupt_entries{0}, n_embed_errors{0}, n_stores{0},
-        n_not_stored{0}, n_invalidations{0}, n_feed_records{0}, n_feed_rebuilds{0};
+        n_not_stored{0}, n_invalidations{0}, n_feed_records{0}, n_feed_rebuilds{0}, n_shared_data_lost{0};
   } counters_;
 };
 

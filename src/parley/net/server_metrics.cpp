@@ -77,6 +77,12 @@ struct server_metrics::impl {
       "parley_accept_errors_total", "Failed accepts (out of file descriptors, ...): the listener backs off after each");
   prometheus::Counter& rejected_upgrades =
       counter("parley_ws_rejected_upgrades_total", "WebSocket upgrades refused (401, 403, 503)");
+  prometheus::Counter& refused_overloaded = counter(
+      "parley_ws_refused_overloaded_total",
+      "WebSocket upgrades refused with 503 because speech recognition was behind real time (--max-asr-backlog-ms)");
+  prometheus::Gauge& asr_backlog = gauge(
+      "parley_asr_backlog_milliseconds",
+      "Undecoded audio of the recognizer's most-behind stream: how far speech recognition is behind real time");
   prometheus::Family<prometheus::Counter>& messages =
       counter_family("parley_ws_messages_total", "WebSocket messages by direction and kind");
   prometheus::Counter& messages_in_text = messages.Add({{"direction", "in"}, {"kind", "text"}});
@@ -126,6 +132,10 @@ struct server_metrics::impl {
   prometheus::Counter& cache_shared_skipped = counter(
       "parley_cache_shared_skipped_total",
       "Calls to the shared cache tier skipped while its breaker was open (it failed 3 times in a row)");
+  prometheus::Counter& cache_shared_data_lost = counter(
+      "parley_cache_shared_data_lost_total",
+      "Times the shared cache tier was found emptied without an invalidation (a Redis restarted empty); "
+      "this instance kept its own cached answers");
   prometheus::Counter& turns = counter("parley_turns_total", "User turns completed");
   prometheus::Counter& turns_failed = counter(
       "parley_turns_failed_total", "User turns in which a provider failed (the reply ended with the spoken apology)");
@@ -169,10 +179,12 @@ std::string server_metrics::scrape(const live_values& live) const {
     m.ws_sessions.Set(static_cast<double>(n_active_sessions.load()));
     m.http_connections.Set(static_cast<double>(n_open_connections.load()));
     m.input_lane_queued.Set(static_cast<double>(live.n_input_lane_queued));
+    m.asr_backlog.Set(live.asr_backlog_ms.value_or(0.0));
     const std::pair<prometheus::Counter&, std::uint64_t> counts[] = {
         {m.http_requests, n_http_requests.load()},
         {m.ws_sessions_total, n_sessions_total.load()},
         {m.rejected_upgrades, n_rejected_upgrades.load()},
+        {m.refused_overloaded, n_refused_overloaded.load()},
         {m.refused_connections, n_refused_connections.load()},
         {m.accept_errors, n_accept_errors.load()},
         {m.messages_in_text, n_messages_in_text.load()},
@@ -199,6 +211,7 @@ std::string server_metrics::scrape(const live_values& live) const {
         {m.cache_hits_semantic, cache.n_semantic_hits},
         {m.cache_shared_errors, cache.n_shared_errors},
         {m.cache_shared_skipped, cache.n_shared_skipped},
+        {m.cache_shared_data_lost, cache.n_shared_data_lost},
     };
     for (const auto& [counter, n] : cache_counts) copy_count(counter, n);
     for (const auto& [counter, n] : counts) copy_count(counter, n);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The 500-session load benchmark (docs/benchmarks.md, "Load: 500 concurrent WebSocket sessions").
 #
-# Starts `parley serve --engines mock` on 127.0.0.1 (any free port), runs the load client
+# Starts `parley serve --engines mock` (ENGINES=embedded: the default stack, pocketsphinx, the
+# local responder and flite, as in "Overload admission") on 127.0.0.1 (any free port), runs the load client
 # (`parley bench --target`) against it — SESSIONS concurrent WebSocket sessions, each connected,
 # held idle IDLE_S seconds (the server's RSS is read then: memory per idle session), then speaking
 # TURNS corpus questions at real-time pace and playing the replies — and stops the server.
@@ -24,6 +25,7 @@ IDLE_S=${IDLE_S:-5}
 DURATION_S=${DURATION_S:-90}
 THREADS=${THREADS:-2}
 MANIFEST=${MANIFEST-$ROOT/../shared/corpus/manifest.jsonl}   # MANIFEST= (empty): synthetic audio
+ENGINES=${ENGINES:-mock}   # mock | embedded
 LLM_PROFILE=${LLM_PROFILE:-cloud-fast-tier}
 TTS_PROFILE=${TTS_PROFILE:-piper-cpu}
 ASR_FINAL_MS=${ASR_FINAL_MS:-40}
@@ -39,9 +41,15 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "machine: $(nproc) cores · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') · $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+case $ENGINES in
+  mock) ENGINE_FLAGS=(--engines mock --llm-profile "$LLM_PROFILE" --tts-profile "$TTS_PROFILE" --asr-final-ms "$ASR_FINAL_MS"
+                      --transcripts "what time is it")
+        ENGINE_DESC="mock LLM $LLM_PROFILE · mock TTS $TTS_PROFILE · ASR final $ASR_FINAL_MS ms" ;;
+  embedded) ENGINE_FLAGS=(); ENGINE_DESC="embedded engines" ;;
+  *) echo "run_load.sh: ENGINES must be mock or embedded, not '$ENGINES'" >&2; exit 2 ;;
+esac
 # shellcheck disable=SC2086
-"$PARLEY" serve --engines mock --host 127.0.0.1 --port 0 --llm-profile "$LLM_PROFILE" --tts-profile "$TTS_PROFILE" \
-  --asr-final-ms "$ASR_FINAL_MS" --transcripts "what time is it" --max-sessions $((SESSIONS + 100)) \
+"$PARLEY" serve "${ENGINE_FLAGS[@]}" --host 127.0.0.1 --port 0 --max-sessions $((SESSIONS + 100)) \
   --log-level warn $SERVER_FLAGS >"$OUT_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 stop_server() {
@@ -55,7 +63,7 @@ stop_server() {
 trap stop_server EXIT
 
 PORT=""
-for _ in $(seq 1 600); do   # 30 s: listening first, then "ready" once the engines are set
+for _ in $(seq 1 1200); do   # 60 s: listening first, then "ready" once the engines are loaded
   if grep -q '^ready' "$OUT_DIR/server.log" 2>/dev/null; then
     PORT=$(sed -n 's|^parley serve: http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$OUT_DIR/server.log" | head -1)
     break
@@ -64,7 +72,7 @@ for _ in $(seq 1 600); do   # 30 s: listening first, then "ready" once the engin
   sleep 0.05
 done
 [[ -n $PORT ]] || { echo "run_load.sh: the server did not start:" >&2; cat "$OUT_DIR/server.log" >&2; exit 4; }
-echo "server: pid $SERVER_PID · port $PORT · mock LLM $LLM_PROFILE · mock TTS $TTS_PROFILE · ASR final $ASR_FINAL_MS ms $SERVER_FLAGS"
+echo "server: pid $SERVER_PID · port $PORT · $ENGINE_DESC $SERVER_FLAGS"
 
 MANIFEST_FLAG=()
 [[ -n $MANIFEST ]] && MANIFEST_FLAG=(--manifest "$MANIFEST")

@@ -625,6 +625,45 @@ TEST(pocketsphinx_lifetime, streams_outlive_the_recognizer) {
   EXPECT_EQ(c.final_text->error().code, errc::unavailable);
 }
 
+TEST(pocketsphinx_load, backlog_is_the_undecoded_audio_of_the_most_behind_waiting_stream) {
+  // What overload admission reads (net/overload_gate.hpp): one decoder, so streams opened while
+  // it is checked out wait with their audio, and the backlog is the longest of them.
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+  pocketsphinx_config cfg;
+  cfg.n_workers = 1;
+  cfg.n_decoders = 1;
+  auto r = pocketsphinx_recognizer::create(cfg);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ((*r)->backlog_ms(), 0.0);
+  collected first, second, third;
+  auto holder = (*r)->open(first.events());
+  ASSERT_TRUE(holder);
+  (*holder)->feed(std::vector<std::int16_t>(1600, 0));  // takes the decoder: it keeps it until its final
+  for (int i = 0; i < 500 && (*r)->stats().audio_ms < 100.0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GE((*r)->stats().audio_ms, 100.0);
+  auto a = (*r)->open(second.events());
+  auto b = (*r)->open(third.events());
+  ASSERT_TRUE(a && b);
+  // A worker moving a stream from the ready queue to the waiting list holds it for a moment: the
+  // backlog is read until it settles (bounded).
+  const auto settles_at = [&](double expected) {
+    double seen = -1.0;
+    for (int i = 0; i < 500 && seen != expected; ++i) {
+      seen = (*r)->backlog_ms().value_or(-1.0);
+      if (seen != expected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return seen;
+  };
+  (*a)->feed(std::vector<std::int16_t>(16000, 0));      // 1 s
+  (*b)->feed(std::vector<std::int16_t>(2 * 16000, 0));  // 2 s
+  EXPECT_EQ(settles_at(2000.0), 2000.0);
+  (*b)->cancel();
+  EXPECT_EQ(settles_at(1000.0), 1000.0) << "a cancelled stream has nothing left to decode";
+  (*holder)->cancel();  // the decoder goes to the waiting stream, which catches up
+  EXPECT_EQ(settles_at(0.0), 0.0);
+  (*a)->cancel();
+}
+
 TEST(pocketsphinx_batch, decodes_a_clip) {
   if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
   if (!have_flite()) GTEST_SKIP() << "flite not installed";

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "parley/core/log.hpp"
+#include "parley/engines/mock/mock_engines.hpp"
 #include "parley/net/http_routes.hpp"
+#include "parley/net/overload_gate.hpp"
 #include "parley/net/server_metrics.hpp"
 #include "server_fixture.hpp"
 
@@ -85,6 +87,69 @@ TEST(server, simultaneous_upgrades_never_admit_more_than_max_sessions) {
     if (again != 0) std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(again, 0);
+}
+
+TEST(server, new_sessions_are_refused_while_recognition_is_behind_real_time_and_open_ones_go_on) {
+  // Found: 100 sessions on 2 cores were all admitted, and every one was slow (ASR p50 9.8 s).
+  server_config config;
+  config.max_asr_backlog_ms = 1000;
+  test_server ts(config, {}, /*with_engines=*/false);
+  auto engines = make_engines(ts.io.executor());
+  auto asr = std::dynamic_pointer_cast<mock::mock_recognizer>(engines.asr);
+  ASSERT_TRUE(asr);
+  asr->set_backlog_ms(0);
+  ts.srv->set_engines(engines);
+  const std::string upgrade =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+  ws_client open;
+  ASSERT_EQ(open.connect(ts.port()), 0);
+  open.start();
+  ASSERT_TRUE(open.read_until("session.created"));
+
+  asr->set_backlog_ms(1500);
+  ws_client late;
+  EXPECT_EQ(late.connect(ts.port()), 503);
+  const auto refused = http_raw(ts.port(), upgrade);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.retry_after, "5");
+  EXPECT_NE(refused.body.find("overloaded: speech recognition is 1500 ms behind"), std::string::npos) << refused.body;
+  const auto ready = http_get(ts.port(), "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.body, "overloaded\n");
+
+  // The session already open is served as before.
+  open.send_json({{"type", "conversation.item.create"},
+                  {"item", {{"type", "message"}, {"role", "user"}, {"content", {{{"type", "input_text"}, {"text", "hello"}}}}}}});
+  EXPECT_TRUE(open.read_until("response.done"));
+
+  asr->set_backlog_ms(700);  // under the limit, not yet under half of it: still refused
+  ws_client still;
+  EXPECT_EQ(still.connect(ts.port()), 503);
+  asr->set_backlog_ms(400);
+  ws_client again;
+  EXPECT_EQ(again.connect(ts.port()), 0);
+  EXPECT_EQ(http_get(ts.port(), "/readyz").status, 200);
+
+  const auto page = http_get(ts.port(), "/metrics").body;
+  EXPECT_NE(page.find("parley_ws_refused_overloaded_total 3\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("parley_asr_backlog_milliseconds 400\n"), std::string::npos);
+}
+
+TEST(overload_gate, refuses_above_the_limit_until_the_backlog_is_under_the_lower_mark) {
+  overload_gate gate({.refuse_above_ms = 2000, .admit_below_ms = 1000});
+  EXPECT_TRUE(gate.admit(0.0));
+  EXPECT_TRUE(gate.admit(2000.0)) << "at the limit is not over it";
+  EXPECT_FALSE(gate.admit(2001.0));
+  EXPECT_FALSE(gate.admit(1500.0));
+  EXPECT_FALSE(gate.admit(1000.0));
+  EXPECT_TRUE(gate.admit(999.0));
+  EXPECT_TRUE(gate.admit(1500.0)) << "admitting again until over the limit";
+  EXPECT_FALSE(gate.admit(5000.0));
+  EXPECT_TRUE(gate.admit(std::nullopt)) << "an engine that cannot tell is never refused";
+  overload_gate off({});
+  EXPECT_TRUE(off.admit(1e9));
 }
 
 TEST(host_allowed, addresses_and_localhost_always_other_names_only_when_listed) {

@@ -62,7 +62,8 @@ http_reply http_get(std::uint16_t port, const std::string& target) {
   http::response<http::string_body> res;
   http::read(stream, buffer, res, ec);
   if (ec) return {};
-  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type])};
+  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type]),
+          std::string(res[http::field::retry_after])};
 }
 
 http_reply http_raw(std::uint16_t port, const std::string& request) {
@@ -77,7 +78,8 @@ http_reply http_raw(std::uint16_t port, const std::string& request) {
   http::response<http::string_body> res;
   http::read(stream, buffer, res, ec);
   if (ec) return {};
-  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type])};
+  return {static_cast<int>(res.result_int()), res.body(), std::string(res[http::field::content_type]),
+          std::string(res[http::field::retry_after])};
 }
 
 // ---- the WebSocket client ----------------------------------------------------------------------

@@ -79,6 +79,7 @@ struct http_reply {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string retry_after;
 };
 http_reply http_get(std::uint16_t port, const std::string& target);
 /// Sends `request` as it is (any bytes) and reads one response; status 0 when none arrived.

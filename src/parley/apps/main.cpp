@@ -283,6 +283,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-sessions", serve.max_sessions, "concurrent WebSocket sessions; more get 503")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()));
+  serve_cmd->add_option("--max-asr-backlog-ms", serve.max_asr_backlog_ms,
+                        "overload admission: new sessions get 503 (Retry-After: 5) while speech recognition is "
+                        "more than this far behind the live audio, until it is back under half; 0: off")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 600000.0));
   serve_cmd->add_option("--max-connections", serve.max_connections,
                         "open TCP connections; more are closed at once (default 0: the file-descriptor limit, "
                         "raised to its hard limit, less a reserve)");

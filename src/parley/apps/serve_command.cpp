@@ -91,6 +91,7 @@ int serve_command(const serve_options& options) {
   boost::asio::ip::make_address(options.host, not_an_address);
   if (not_an_address) config.allowed_hosts.push_back(options.host);  // listening on a name: it is this server's
   config.max_sessions = options.max_sessions;
+  config.max_asr_backlog_ms = options.max_asr_backlog_ms;
   config.max_connections = options.max_connections;
   config.max_message_bytes = options.max_message_bytes;
   config.idle_timeout_s = options.idle_timeout_s;

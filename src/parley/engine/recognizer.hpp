@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -59,6 +60,10 @@ class recognizer {
   virtual recognizer_caps caps() const = 0;
   /// Opens a stream for one utterance.
   virtual result<std::unique_ptr<recognizer_stream>> open(recognizer_events events) = 0;
+  /// How far decoding is behind the live audio right now: the most audio, in ms, that any open
+  /// stream has fed and the engine has not decoded yet. A server refuses new sessions while it
+  /// is high (overload admission). nullopt: the engine cannot tell. Any thread; cheap.
+  virtual std::optional<double> backlog_ms() const { return std::nullopt; }
 };
 
 }  // namespace parley::engine

@@ -82,6 +82,9 @@ http_response refuse_host(const http_request& req, std::string_view path) {
                        "host not allowed: this server answers to its addresses, localhost and --allowed-host names\n");
 }
 
+// How long a client refused for overload is asked to wait: a backlog of seconds drains in seconds.
+constexpr int k_overload_retry_after_s = 5;
+
 http_response service_unavailable(const http_request& req, std::string body) {
   auto res = make_response(req, http::status::service_unavailable, std::move(body));
   res.set(http::field::retry_after, "1");
@@ -111,6 +114,15 @@ routed_request check_upgrade(server_state& server, const http_request& req, cons
   if (server.stopping() || !server.ready()) {
     metrics.n_rejected_upgrades.fetch_add(1);
     return service_unavailable(req, server.stopping() ? "shutting down\n" : "engines loading\n");
+  }
+  if (!server.admits_sessions()) {
+    metrics.n_rejected_upgrades.fetch_add(1);
+    metrics.n_refused_overloaded.fetch_add(1);
+    auto res = service_unavailable(req, "overloaded: speech recognition is " +
+                                            std::to_string(static_cast<long>(server.last_asr_backlog_ms())) +
+                                            " ms behind the live audio; try again shortly\n");
+    res.set(http::field::retry_after, std::to_string(k_overload_retry_after_s));
+    return res;
   }
   // The count and the check are one step: simultaneous upgrades cannot all see room for one more.
   auto slot = admission_slot::take(metrics.n_active_sessions, server.config().max_sessions);
@@ -190,8 +202,10 @@ routed_request route_request(server_state& server, const http_request& req) {
   } else if (path == "/healthz") {
     res = make_response(req, http::status::ok, "ok\n");
   } else if (path == "/readyz") {
-    res = server.ready() ? make_response(req, http::status::ok, "ready\n")
-                         : make_response(req, http::status::service_unavailable, server.stopping() ? "stopping\n" : "loading\n");
+    res = !server.ready()             ? make_response(req, http::status::service_unavailable,
+                                                      server.stopping() ? "stopping\n" : "loading\n")
+          : !server.admits_sessions() ? service_unavailable(req, "overloaded\n")
+                                      : make_response(req, http::status::ok, "ready\n");
   } else if (path == "/v1/assistant") {  // what the web page shows before a session starts
     const nlohmann::json info = {{"name", config.assistant_name},
                                  {"greeting", config.session.greeting},

@@ -48,8 +48,16 @@ server_state::server_state(asio::any_io_executor executor, server_config config)
       input_lane_(std::make_shared<agent::bulk_lane>(executor_)),
       jwt_({.secret = config_.jwt_secret,
             .audience = config_.jwt_audience,
-            .leeway_s = static_cast<std::int64_t>(config_.jwt_leeway_s)}) {
+            .leeway_s = static_cast<std::int64_t>(config_.jwt_leeway_s)}),
+      overload_({.refuse_above_ms = config_.max_asr_backlog_ms, .admit_below_ms = config_.max_asr_backlog_ms / 2}) {
   reaper_ = std::thread([this] { reap(); });
+}
+
+bool server_state::admits_sessions() {
+  const auto asr = engines().asr;
+  const auto backlog = asr ? asr->backlog_ms() : std::nullopt;
+  if (backlog) last_backlog_ms_.store(*backlog);
+  return overload_.admit(backlog);
 }
 
 server_state::~server_state() {
@@ -204,9 +212,11 @@ void server_state::reap() {
 // ---- metrics ---------------------------------------------------------------------------------
 std::string server_state::metrics_text() const {
   const auto routes = router();
+  const auto asr = engines().asr;
   return metrics_.scrape({.ready = ready_.load(),
                           .n_input_lane_yields = input_lane_->n_yields(),
                           .n_input_lane_queued = input_lane_->n_queued(),
+                          .asr_backlog_ms = asr ? asr->backlog_ms() : std::nullopt,
                           .cache = routes ? routes->cache_stats() : std::nullopt});
 }
 

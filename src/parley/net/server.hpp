@@ -75,6 +75,10 @@ struct server_config {
   std::size_t max_message_bytes = 256 * 1024;       // one client WebSocket message; over → close 1009 (≥ 1)
   std::size_t max_send_queue_bytes = 4 * 1024 * 1024;  // per connection; over → connection dropped
   std::size_t max_sessions = 1000;                  // concurrent WebSocket sessions; over → 503 (atomic)
+  /// Overload admission (overload_gate.hpp): a new session gets 503 (Retry-After) and /readyz
+  /// answers 503 while the recognizer is more than this far behind the live audio, until it is
+  /// back under half of it. 0: off.
+  double max_asr_backlog_ms = 2000.0;
   /// Open TCP connections (WebSocket ones included); one over it is closed as soon as accepted.
   /// 0: the file-descriptor limit (raised to its hard limit at start) less a reserve for engines,
   /// files and outgoing connections (a quarter, at most 256).

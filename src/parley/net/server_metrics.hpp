@@ -56,6 +56,7 @@ class server_metrics {
   std::atomic<std::uint64_t> n_refused_connections{0};  // over max_connections: closed at once
   std::atomic<std::uint64_t> n_accept_errors{0};  // accept() failed (out of file descriptors, ...)
   std::atomic<std::uint64_t> n_rejected_upgrades{0};
+  std::atomic<std::uint64_t> n_refused_overloaded{0};  // of those, refused by the overload gate
   std::atomic<std::uint64_t> n_protocol_errors{0};  // all codes (count_error adds to it)
   std::atomic<std::uint64_t> n_messages_in_text{0}, n_messages_in_binary{0};
   std::atomic<std::uint64_t> n_messages_out_text{0}, n_messages_out_binary{0};
@@ -87,6 +88,7 @@ class server_metrics {
     bool ready = false;
     std::uint64_t n_input_lane_yields = 0;
     std::size_t n_input_lane_queued = 0;
+    std::optional<double> asr_backlog_ms;  // the recognizer's, when it can tell
     std::optional<cache::response_cache_stats> cache;  // the response cache's, when sessions use one
   };
   /// The /metrics page.

@@ -29,6 +29,7 @@
 #include "parley/core/error.hpp"
 #include "parley/engine/engine_set.hpp"
 #include "parley/net/jwt_auth.hpp"
+#include "parley/net/overload_gate.hpp"
 #include "parley/net/server.hpp"
 #include "parley/net/server_metrics.hpp"
 
@@ -58,6 +59,10 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::vector<std::string> suggestions() const;
   bool ready() const { return ready_.load(); }
   bool stopping() const { return stopping_.load(); }
+  /// Whether the engines can take another session now (overload_gate.hpp); false: 503.
+  bool admits_sessions();
+  /// The recognizer's backlog as last seen by admits_sessions(), for the message and /metrics.
+  double last_asr_backlog_ms() const { return last_backlog_ms_.load(); }
 
   // ---- registry of live connections (for stop()) ----
   /// Registers a connection; `drain` is called once by stop() (or at once when stop() already ran).
@@ -106,6 +111,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::vector<std::string> suggestions_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopping_{false};
+  overload_gate overload_;
+  std::atomic<double> last_backlog_ms_{0.0};
 
   std::mutex registry_mutex_;
   std::condition_variable registry_cv_;

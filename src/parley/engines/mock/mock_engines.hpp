@@ -45,10 +45,17 @@ class mock_recognizer final : public engine::recognizer {
   engine::recognizer_caps caps() const override;
   result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override;
   std::uint64_t n_utterances() const { return n_opened_.load(); }
+  /// What backlog_ms() answers (tests of overload admission); negative: nullopt (the default).
+  void set_backlog_ms(double ms) { backlog_ms_.store(ms); }
+  std::optional<double> backlog_ms() const override {
+    const double ms = backlog_ms_.load();
+    return ms < 0.0 ? std::nullopt : std::optional<double>(ms);
+  }
 
  private:
   recognizer_config config_;
   std::atomic<std::uint64_t> n_opened_{0};
+  std::atomic<double> backlog_ms_{-1.0};
 };
 
 // ---------------------------------------------------------------------------------------------

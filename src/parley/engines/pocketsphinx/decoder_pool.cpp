@@ -60,6 +60,21 @@ void pocketsphinx_recognizer::core::release(decoder* d) {
   if (handed_over) wake.notify_one();
 }
 
+std::size_t pocketsphinx_recognizer::core::backlog_samples() {
+  std::vector<std::shared_ptr<stream_state>> queued;
+  {
+    std::lock_guard lock(mutex);
+    queued.assign(ready.begin(), ready.end());
+    queued.insert(queued.end(), waiting.begin(), waiting.end());
+  }
+  // A stream's own mutex is taken outside the core's: feed() holds the stream's, then schedules.
+  std::size_t most = 0;
+  for (const auto& s : queued) {
+    if (!s->cancelled()) most = std::max(most, s->pending_samples());
+  }
+  return most;
+}
+
 void pocketsphinx_recognizer::core::worker_loop() {
   for (;;) {
     std::shared_ptr<stream_state> s;

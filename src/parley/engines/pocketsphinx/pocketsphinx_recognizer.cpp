@@ -107,6 +107,10 @@ engine::recognizer_caps pocketsphinx_recognizer::caps() const {
 const pocketsphinx_startup& pocketsphinx_recognizer::startup() const { return core_->startup; }
 const pocketsphinx_config& pocketsphinx_recognizer::config() const { return core_->config; }
 
+std::optional<double> pocketsphinx_recognizer::backlog_ms() const {
+  return samples_to_ms(static_cast<media_time>(core_->backlog_samples()));
+}
+
 pocketsphinx_stats pocketsphinx_recognizer::stats() const {
   pocketsphinx_stats s;
   s.n_opened = core_->n_opened.load();

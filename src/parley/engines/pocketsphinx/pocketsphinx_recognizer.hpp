@@ -247,6 +247,8 @@ class pocketsphinx_recognizer final : public engine::recognizer {
   /// open() plus `on_detail`, called on the worker right before a successful on_final (same rules).
   result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events, final_detail_fn on_detail);
 
+  /// The most undecoded audio of any stream waiting for a worker or a decoder (see recognizer).
+  std::optional<double> backlog_ms() const override;
   const pocketsphinx_startup& startup() const;
   pocketsphinx_stats stats() const;
   const pocketsphinx_config& config() const;

@@ -78,6 +78,9 @@ struct pocketsphinx_recognizer::core {
   /// A free decoder, or null after putting `s` in the waiting list.
   detail::decoder* acquire(const std::shared_ptr<detail::stream_state>& s);
   void release(detail::decoder* d);
+  /// The most audio (samples) any stream queued for a worker or waiting for a decoder has not
+  /// had decoded yet. Streams a worker holds right now (at most one per worker) are not counted.
+  std::size_t backlog_samples();
   void worker_loop();
   void shutdown();
 };

@@ -49,6 +49,11 @@ void stream_state::feed(std::span<const std::int16_t> samples) {
   if (need_schedule) core_->schedule(shared_from_this());
 }
 
+std::size_t stream_state::pending_samples() {
+  std::lock_guard lock(mutex_);
+  return pending_.size() - pending_off_;
+}
+
 void stream_state::finish() {
   if (cancelled_.load(std::memory_order_acquire)) return;
   bool need_schedule = false;

@@ -40,6 +40,8 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   void finish();
   void cancel();
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+  /// Audio fed and not decoded yet, in samples (takes the stream's mutex).
+  std::size_t pending_samples();
   bool finish_requested();
 
   // --- worker side -----------------------------------------------------------------------

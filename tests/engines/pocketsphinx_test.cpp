@@ -605,19 +605,26 @@ TEST_F(pocketsphinx_cmn, a_channel_keeps_its_own_prior_whatever_other_channels_s
   EXPECT_GT(std::abs(static_cast<double>(shared_quiet.path_score - shared_busy.path_score)), d_channels);
 }
 
-TEST(pocketsphinx_lifetime, streams_outlive_the_recognizer) {
-  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+// The stock model, one worker and one decoder (null, with a test failure, when create() fails).
+std::shared_ptr<pocketsphinx_recognizer> single_decoder() {
   pocketsphinx_config cfg;
   cfg.n_workers = 1;
   cfg.n_decoders = 1;
   auto r = pocketsphinx_recognizer::create(cfg);
-  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_TRUE(r) << r.error().describe();
+  return r ? *r : nullptr;
+}
+
+TEST(pocketsphinx_lifetime, streams_outlive_the_recognizer) {
+  if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
+  auto r = single_decoder();
+  ASSERT_TRUE(r);
   collected c;
-  auto s = (*r)->open(c.events());
+  auto s = r->open(c.events());
   ASSERT_TRUE(s);
   std::vector<std::int16_t> silence(3200, 0);
   (*s)->feed(silence);
-  r->reset();  // the recognizer goes away first
+  r.reset();  // the recognizer goes away first
   c.mark_finish();
   (*s)->finish();
   ASSERT_TRUE(c.wait_final());
@@ -629,27 +636,24 @@ TEST(pocketsphinx_load, backlog_is_the_undecoded_audio_of_the_most_behind_waitin
   // What overload admission reads (net/overload_gate.hpp): one decoder, so streams opened while
   // it is checked out wait with their audio, and the backlog is the longest of them.
   if (!have_model()) GTEST_SKIP() << "pocketsphinx en-us model not installed";
-  pocketsphinx_config cfg;
-  cfg.n_workers = 1;
-  cfg.n_decoders = 1;
-  auto r = pocketsphinx_recognizer::create(cfg);
-  ASSERT_TRUE(r) << r.error().describe();
-  EXPECT_EQ((*r)->backlog_ms(), 0.0);
+  auto r = single_decoder();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->backlog_ms(), 0.0);
   collected first, second, third;
-  auto holder = (*r)->open(first.events());
+  auto holder = r->open(first.events());
   ASSERT_TRUE(holder);
   (*holder)->feed(std::vector<std::int16_t>(1600, 0));  // takes the decoder: it keeps it until its final
-  for (int i = 0; i < 500 && (*r)->stats().audio_ms < 100.0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_GE((*r)->stats().audio_ms, 100.0);
-  auto a = (*r)->open(second.events());
-  auto b = (*r)->open(third.events());
+  for (int i = 0; i < 500 && r->stats().audio_ms < 100.0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GE(r->stats().audio_ms, 100.0);
+  auto a = r->open(second.events());
+  auto b = r->open(third.events());
   ASSERT_TRUE(a && b);
   // A worker moving a stream from the ready queue to the waiting list holds it for a moment: the
   // backlog is read until it settles (bounded).
   const auto settles_at = [&](double expected) {
     double seen = -1.0;
     for (int i = 0; i < 500 && seen != expected; ++i) {
-      seen = (*r)->backlog_ms().value_or(-1.0);
+      seen = r->backlog_ms().value_or(-1.0);
       if (seen != expected) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return seen;

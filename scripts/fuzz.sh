@@ -3,8 +3,9 @@
 # clang++ -fsanitize=fuzzer,address,undefined, each for a bounded time:
 #   protocol  the protocol v1 decoder: JSON events and PCM frames (fuzz/protocol_fuzz.cpp)
 #   opus      Opus packets through libopus, and the encoder's packets back (fuzz/opus_fuzz.cpp)
+#   media_stream  the telephone media-stream decoder and μ-law (fuzz/media_stream_fuzz.cpp)
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     (default 60 s each, both targets; CI: 30 s each)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     (default 60 s each, every target; CI: 30 s each)
 # Exit status: 0 when nothing was found; libFuzzer's non-zero status and a crash-* file in
 # build/fuzz/ otherwise.
 set -euo pipefail
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(protocol opus)
+[[ ${#targets[@]} -gt 0 ]] || targets=(protocol opus media_stream)
 if ! command -v clang++ >/dev/null; then
   echo "scripts/fuzz.sh needs clang++ (libFuzzer ships with it): apt-get install clang" >&2
   exit 2
@@ -48,6 +49,7 @@ for target in "${targets[@]}"; do
   case $target in
     protocol) fuzz protocol fuzz/protocol_fuzz.cpp src/parley/net/protocol.cpp ;;
     opus) fuzz opus fuzz/opus_fuzz.cpp src/parley/net/opus_codec.cpp src/parley/net/protocol.cpp -- $(pkg-config --cflags --libs opus) ;;
-    *) echo "scripts/fuzz.sh: unknown target '$target' (protocol, opus)" >&2; exit 2 ;;
+    media_stream) fuzz media_stream fuzz/media_stream_fuzz.cpp src/parley/net/media_stream.cpp ;;
+    *) echo "scripts/fuzz.sh: unknown target '$target' (protocol, opus, media_stream)" >&2; exit 2 ;;
   esac
 done

@@ -91,7 +91,8 @@ struct message {
   json j;
   audio_frame_view frame;
   std::vector<std::uint8_t> raw;  // a binary message as received
-  std::string type() const { return binary ? "<audio>" : j.value("type", ""); }
+  // A protocol v1 event's `type`; a media-stream message's `event`.
+  std::string type() const { return binary ? "<audio>" : j.value("type", j.value("event", "")); }
 };
 
 // A WebSocket client over plain TCP (ws_client) or TLS (wss_client, verifying the server's

@@ -32,21 +32,12 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// Why the request is not authorized (the 401 body), or nullopt when it is. A token is taken from
-// `Authorization: Bearer T`, else from `?access_token=T`; it may be the static bearer token or,
-// with a JWT secret configured, an HS256 JWT. Neither the token nor its claims are ever logged.
-std::optional<std::string> auth_failure(const server_state& server, const http_request& req, std::string_view query) {
+}  // namespace
+
+std::optional<std::string> token_failure(const server_state& server, std::optional<std::string> token) {
   const auto& config = server.config();
   const auto& jwt = server.jwt();
   if (config.bearer_token.empty() && !jwt.enabled()) return std::nullopt;
-  std::optional<std::string> token;
-  const auto auth = req[http::field::authorization];
-  constexpr std::string_view bearer = "Bearer ";
-  if (auth.size() > bearer.size() && beast::iequals(auth.substr(0, bearer.size()), bearer)) {
-    token = std::string(auth.substr(bearer.size()));
-  } else {
-    token = query_param(query, "access_token");
-  }
   if (!jwt.enabled()) {
     if (token && constant_time_equal(*token, config.bearer_token)) return std::nullopt;
     return "missing or wrong bearer token";
@@ -54,6 +45,19 @@ std::optional<std::string> auth_failure(const server_state& server, const http_r
   if (!token || token->empty()) return "missing token";
   if (!config.bearer_token.empty() && constant_time_equal(*token, config.bearer_token)) return std::nullopt;
   return jwt.check(*token, static_cast<std::int64_t>(std::time(nullptr)));
+}
+
+namespace {
+
+// Why the request is not authorized (the 401 body), or nullopt when it is. A token is taken from
+// `Authorization: Bearer T`, else from `?access_token=T` (see token_failure()).
+std::optional<std::string> auth_failure(const server_state& server, const http_request& req, std::string_view query) {
+  const auto auth = req[http::field::authorization];
+  constexpr std::string_view bearer = "Bearer ";
+  if (auth.size() > bearer.size() && beast::iequals(auth.substr(0, bearer.size()), bearer)) {
+    return token_failure(server, std::string(auth.substr(bearer.size())));
+  }
+  return token_failure(server, query_param(query, "access_token"));
 }
 
 http_response refuse_unauthorized(server_state& server, const http_request& req, std::string_view path, std::string why) {
@@ -91,11 +95,15 @@ http_response service_unavailable(const http_request& req, std::string body) {
   return res;
 }
 
-// GET /ws: the checks before the upgrade; the session's slot when it may go ahead.
-routed_request check_upgrade(server_state& server, const http_request& req, const request_target& target) {
+// GET /ws, /v1/media-stream: the checks before the upgrade; the session's slot when it may go ahead.
+routed_request check_upgrade(server_state& server, const http_request& req, const request_target& target,
+                             ws_endpoint endpoint) {
   auto& metrics = server.metrics();
+  accepted_upgrade accepted{.endpoint = endpoint};
   if (!beast::websocket::is_upgrade(req)) {
-    auto res = make_response(req, http::status::upgrade_required, "this endpoint speaks WebSocket (protocol v1)\n");
+    auto res = make_response(req, http::status::upgrade_required,
+                             endpoint == ws_endpoint::media_stream ? "this endpoint speaks WebSocket (telephone media streams)\n"
+                                                                   : "this endpoint speaks WebSocket (protocol v1)\n");
     res.set(http::field::upgrade, "websocket");
     return res;
   }
@@ -104,8 +112,13 @@ routed_request check_upgrade(server_state& server, const http_request& req, cons
     return refuse_host(req, target.path);
   }
   if (auto why = auth_failure(server, req, target.query)) {
-    metrics.n_rejected_upgrades.fetch_add(1);
-    return refuse_unauthorized(server, req, target.path, std::move(*why));
+    const bool no_token = req.find(http::field::authorization) == req.end() && !query_param(target.query, "access_token");
+    if (endpoint == ws_endpoint::media_stream && no_token) {
+      accepted.token_in_start = true;  // a provider's stream URL carries no query: `start` brings it
+    } else {
+      metrics.n_rejected_upgrades.fetch_add(1);
+      return refuse_unauthorized(server, req, target.path, std::move(*why));
+    }
   }
   if (!origin_allowed(server.config(), req)) {
     metrics.n_rejected_upgrades.fetch_add(1);
@@ -130,7 +143,8 @@ routed_request check_upgrade(server_state& server, const http_request& req, cons
     metrics.n_rejected_upgrades.fetch_add(1);
     return service_unavailable(req, "too many sessions\n");
   }
-  return slot;
+  accepted.slot = std::move(slot);
+  return accepted;
 }
 
 // A request no route should see: HTTP/1.1 without Host (RFC 9112 §3.2), or a body framed by a
@@ -192,9 +206,10 @@ routed_request route_request(server_state& server, const http_request& req) {
     res->keep_alive(false);  // what follows such a request cannot be trusted to be framed right
     return std::move(*res);
   }
-  if (path == "/ws") {
-    auto routed = check_upgrade(server, req, target);
-    if (std::holds_alternative<admission_slot>(routed)) return routed;  // accepted: the caller upgrades
+  if (path == "/ws" || path == "/v1/media-stream") {
+    auto routed =
+        check_upgrade(server, req, target, path == "/ws" ? ws_endpoint::protocol_v1 : ws_endpoint::media_stream);
+    if (std::holds_alternative<accepted_upgrade>(routed)) return routed;  // accepted: the caller upgrades
     res = std::move(std::get<http_response>(routed));
   } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
     res = make_response(req, http::status::method_not_allowed, "only GET\n");

@@ -1,6 +1,8 @@
 // net/http_routes — what the server answers to one HTTP request.
 //
 // Role: the routes, as one plain function (Beast's handle_request shape):
+//   GET /v1/media-stream  the same checks, for a telephony provider's media stream; without any
+//                 token in the upgrade, the stream's `start` message must bring it
 //   GET /ws       the WebSocket upgrade, checked before it happens: 426 without an upgrade, 403
 //                 for a Host the server does not answer to (DNS rebinding), 401 without a valid
 //                 token (the body says why), 403 for an Origin outside the allowlist, 503 while
@@ -32,13 +34,32 @@ class server_state;
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
-/// What to do with one request: answer it, or (an accepted WebSocket upgrade on /ws) hand the
-/// connection to a WebSocket transport, which holds the session's slot until it ends.
-using routed_request = std::variant<http_response, admission_slot>;
+/// Which protocol an accepted WebSocket upgrade speaks.
+enum class ws_endpoint : std::uint8_t {
+  protocol_v1,   // GET /ws: parley's protocol (session_bridge.hpp)
+  media_stream,  // GET /v1/media-stream: a telephony provider's media stream (media_stream_bridge.hpp)
+};
+
+/// An accepted upgrade: the transport holds the session's slot until the session ends.
+struct accepted_upgrade {
+  admission_slot slot;
+  ws_endpoint endpoint = ws_endpoint::protocol_v1;
+  /// A media stream whose upgrade carried no token although the server needs one: its `start`
+  /// message must bring it (customParameters.access_token).
+  bool token_in_start = false;
+};
+
+/// What to do with one request: answer it, or hand the connection to a WebSocket transport.
+using routed_request = std::variant<http_response, accepted_upgrade>;
 
 /// The response to `req`, or the slot of an accepted upgrade. A response keeps the connection
 /// alive when the request asked for it and the server is not stopping.
 routed_request route_request(server_state& server, const http_request& req);
+
+/// Why `token` does not authorize a session (a readable reason), or nullopt when it does or the
+/// server needs none. It may be the static bearer token or, with a JWT secret configured, an HS256
+/// JWT. Neither the token nor its claims are ever logged.
+std::optional<std::string> token_failure(const server_state& server, std::optional<std::string> token);
 
 /// Whether the server answers requests naming `host` (a Host header: name or address, optional
 /// port): any IP address, "localhost" and names under ".localhost", and the names in

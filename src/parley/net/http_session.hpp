@@ -118,11 +118,17 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
     }
     auto req = parser.release();
     auto routed = route_request(*server, req);
-    if (auto* slot = std::get_if<admission_slot>(&routed)) {  // an accepted upgrade: the transport registers itself
+    if (auto* upgrade = std::get_if<accepted_upgrade>(&routed)) {  // the transport registers itself
       server->withdraw(registration);
       guard.id = 0;
-      auto ws = std::make_shared<ws_transport<Stream>>(server, std::move(conn->stream));
-      co_await ws->run(std::move(req), std::move(*slot));
+      if (upgrade->endpoint == ws_endpoint::media_stream) {
+        auto ws = std::make_shared<ws_transport<Stream, media_stream_bridge>>(server, std::move(conn->stream));
+        if (upgrade->token_in_start) ws->bridge().require_token_in_start();
+        co_await ws->run(std::move(req), std::move(upgrade->slot));
+      } else {
+        auto ws = std::make_shared<ws_transport<Stream, session_bridge>>(server, std::move(conn->stream));
+        co_await ws->run(std::move(req), std::move(upgrade->slot));
+      }
       co_return;  // `connection` is given back with the coroutine
     }
     auto& res = std::get<http_response>(routed);

@@ -10,6 +10,7 @@
 #include "parley/agent/session.hpp"
 #include "parley/core/log.hpp"
 #include "parley/net/server_state.hpp"
+#include "parley/net/session_wiring.hpp"
 #include "parley/obs/json.hpp"
 
 namespace parley::net {
@@ -27,6 +28,7 @@ session_bridge::~session_bridge() = default;
 void session_bridge::on_open(std::weak_ptr<session_bridge> self) {
   self_ = std::move(self);
   t_connected_ = steady_clock::now();
+  rate_limit_.start(t_connected_);
   t_text_turn_refill_ = t_connected_;
 }
 
@@ -120,28 +122,19 @@ void session_bridge::on_binary(std::span<const std::uint8_t> payload) {
   }
   auto& pcm = std::get<std::vector<std::int16_t>>(decoded);
   if (pcm.empty()) return;
-  if (rate_limited(steady_clock::now())) return;
+  const auto now = steady_clock::now();
+  if (rate_limit_.exceeded(*server_, now, n_input_samples_)) {
+    if (rate_limit_.report_due(now)) {
+      send_error({wire_errc::rate_limited, "audio arrives faster than the allowed multiple of real time; dropped", ""});
+    }
+    return;
+  }
   if (input_resampler_) {
     auto out = input_resampler_->process(pcm);
     if (!out.empty()) push_input(std::move(out));
   } else {
     push_input(std::move(pcm));
   }
-}
-
-// Input rate limit: the audio may run ahead of real time by a 2 s burst, then at most
-// max_input_speed × real time; beyond that it is dropped and reported (at most once a second).
-bool session_bridge::rate_limited(time_point now) {
-  const double max_speed = server_->config().max_input_speed;
-  const double allowed_s = (to_ms(now - t_connected_) / 1000.0 + 2.0) * max_speed;
-  const double received_s = static_cast<double>(n_input_samples_) / k_input_rate_hz;
-  if (max_speed <= 0 || received_s <= allowed_s) return false;
-  server_->metrics().n_rate_limited_chunks.fetch_add(1, std::memory_order_relaxed);
-  if (to_ms(now - t_last_rate_error_) >= 1000.0) {
-    t_last_rate_error_ = now;
-    send_error({wire_errc::rate_limited, "audio arrives faster than the allowed multiple of real time; dropped", ""});
-  }
-  return true;
 }
 
 // Typed turns: a burst of k_text_turn_burst, then max_text_turns_per_minute (a token bucket).
@@ -170,10 +163,7 @@ void session_bridge::push_input(std::vector<std::int16_t> pcm_16k) {
 
 void session_bridge::start_session(const session_update& u) {
   const auto& cfg = server_->config();
-  agent::session_options options = cfg.session;
-  if (auto router = server_->router()) options.router = std::move(router);
-  if (!options.filler_bank) options.filler_bank = server_->fillers();  // fillers when enabled; the apology always
-  if (!options.input_lane) options.input_lane = server_->input_lane();
+  agent::session_options options = base_session_options(*server_);
   if (u.mode) {
     auto mode = agent::parse_pipeline_mode(*u.mode);
     if (!mode) {
@@ -184,7 +174,6 @@ void session_bridge::start_session(const session_update& u) {
   }
   options.caller_context = u.context;
   agent::barge_in_config& barge = options.barge_in;
-  barge = server_->config().barge_in;
   if (u.barge_in.enabled) barge.enabled = *u.barge_in.enabled;
   if (u.barge_in.min_speech_ms) barge.min_speech_ms = *u.barge_in.min_speech_ms;
 
@@ -207,22 +196,8 @@ void session_bridge::start_session(const session_update& u) {
   output_rate_hz_ = u.output_sample_rate_hz;
   opus_output_requested_ = u.output_audio_format == audio_format::opus;
 
-  auto created = agent::session::create(
-      server_->executor(), server_->engines(), options,
-      {.on_event =
-           [weak = self_, strand = strand_](event e) {
-             asio::post(strand, [weak, e = std::move(e)] {
-               if (auto b = weak.lock()) b->on_session_event(e);
-             });
-           },
-       .on_turn =
-           [weak = self_, strand = strand_, weak_server = std::weak_ptr(server_)](const obs::turn_timeline& t) {
-             // A weak reference: the last reference to the server must never be dropped here.
-             if (auto server = weak_server.lock()) server->metrics().count_turn(t);
-             asio::post(strand, [weak, t] {
-               if (auto b = weak.lock()) b->on_turn(t);
-             });
-           }});
+  auto created = agent::session::create(server_->executor(), server_->engines(), options,
+                                         bridge_callbacks(self_, strand_, server_));
   if (!created) {
     send_error({wire_errc::server_error, "the session could not start: " + created.error().message, u.event_id});
     return;

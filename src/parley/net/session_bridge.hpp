@@ -35,6 +35,7 @@
 #include "parley/net/asio_util.hpp"
 #include "parley/net/opus_codec.hpp"
 #include "parley/net/protocol.hpp"
+#include "parley/net/session_wiring.hpp"
 
 namespace parley::agent {
 class session;
@@ -82,6 +83,9 @@ class session_bridge {
   void on_open(std::weak_ptr<session_bridge> self);
   void on_text(std::string_view payload);
   void on_binary(std::span<const std::uint8_t> payload);
+  // ---- session events (posted from the session strand; see session_wiring.hpp) ----
+  void on_session_event(const event& e);
+  void on_turn(const obs::turn_timeline& t);
   /// Server shutdown (see the header comment). Idempotent.
   void drain();
   /// The connection is over: the session is released (closed off the io threads).
@@ -93,12 +97,9 @@ class session_bridge {
   void start_session(const session_update& u);
   void commit_input();
   void push_input(std::vector<std::int16_t> pcm_16k);
-  bool rate_limited(time_point now);
   bool text_turn_allowed(time_point now, const std::string& event_id);
 
-  // ---- session events (posted from the session strand) ----
-  void on_session_event(const event& e);
-  void on_turn(const obs::turn_timeline& t);
+  // ---- session events ----
   void on_output_audio(const event& e, const output_audio_chunk& chunk);
   void start_reply_audio(std::uint64_t turn, std::uint64_t generation, int chunk_rate_hz);
   void finish_reply_audio(std::uint64_t generation);
@@ -133,7 +134,7 @@ class session_bridge {
   bool input_ended_ = false;
   media_time n_input_samples_ = 0;  // 16 kHz samples pushed: the input timeline's present
   time_point t_connected_{};
-  time_point t_last_rate_error_{};
+  input_rate_limit rate_limit_;
   static constexpr double k_text_turn_burst = 5.0;
   double text_turn_tokens_ = k_text_turn_burst;  // typed turns that may start now
   time_point t_text_turn_refill_{};

@@ -1,8 +1,9 @@
 // net/ws_transport — one WebSocket connection's transport, for a plain or a TLS stream: the
 // handshake, the read loop, ONE writer with a bounded send queue, and the close.
 //
-// Role: carries messages; what they mean is the session bridge's (session_bridge.hpp), which the
-// transport owns, feeds every message it reads, and serves as its wire_link. Limits: a message
+// Role: carries messages; what they mean is the bridge's (Bridge: session_bridge.hpp for protocol
+// v1, media_stream_bridge.hpp for telephone media streams), which the transport owns, feeds every
+// message it reads, and serves as its wire_link. Limits: a message
 // over max_message_bytes closes with 1009; a client whose queue passes max_send_queue_bytes is
 // dropped (TCP close, counted); WebSocket ping/pong with idle_timeout_s; the handshake bounded by
 // handshake_timeout_s. A fenced generation's audio never leaves, even if it was queued before the
@@ -34,12 +35,13 @@
 #include "parley/core/log.hpp"
 #include "parley/net/asio_util.hpp"
 #include "parley/net/server_state.hpp"
+#include "parley/net/media_stream_bridge.hpp"
 #include "parley/net/session_bridge.hpp"
 
 namespace parley::net {
 
-template <class Stream>
-class ws_transport final : public wire_link, public std::enable_shared_from_this<ws_transport<Stream>> {
+template <class Stream, class Bridge>
+class ws_transport final : public wire_link, public std::enable_shared_from_this<ws_transport<Stream, Bridge>> {
  public:
   ws_transport(std::shared_ptr<server_state> server, Stream stream)
       : server_(std::move(server)),
@@ -52,6 +54,7 @@ class ws_transport final : public wire_link, public std::enable_shared_from_this
   /// place under max_sessions) is held until the session has closed.
   boost::asio::awaitable<void> run(boost::beast::http::request<boost::beast::http::string_body> request,
                                    admission_slot slot);
+  Bridge& bridge() { return bridge_; }
 
   // ---- wire_link: called by the bridge, on the strand ----
   void send(wire_message m) override;
@@ -73,12 +76,12 @@ class ws_transport final : public wire_link, public std::enable_shared_from_this
   bool dead_ = false;               // the socket is gone
   bool close_requested_ = false;
   boost::beast::websocket::close_reason close_reason_;
-  session_bridge bridge_;
+  Bridge bridge_;
 };
 
 // ------------------------------------------------------------------------------------------------
-template <class Stream>
-boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::request<boost::beast::http::string_body> request,
+template <class Stream, class Bridge>
+boost::asio::awaitable<void> ws_transport<Stream, Bridge>::run(boost::beast::http::request<boost::beast::http::string_body> request,
                                                        admission_slot slot_parameter) {
   namespace beast = boost::beast;
   namespace websocket = beast::websocket;
@@ -99,7 +102,7 @@ boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::reque
   auto [accept_ec] = co_await ws_.async_accept(request, as_tuple_awaitable);
   if (accept_ec) co_return;
 
-  const std::shared_ptr<session_bridge> bridge(self, &bridge_);  // shares the transport's ownership
+  const std::shared_ptr<Bridge> bridge(self, &bridge_);  // shares the transport's ownership
   const auto registration = server_->enroll([weak = std::weak_ptr(bridge), strand = strand_] {
     boost::asio::post(strand, [weak] {
       if (auto b = weak.lock()) b->drain();
@@ -143,8 +146,8 @@ boost::asio::awaitable<void> ws_transport<Stream>::run(boost::beast::http::reque
   slot = admission_slot{};  // the session's place is free once it has closed (or the handshake failed)
 }
 
-template <class Stream>
-boost::asio::awaitable<void> ws_transport<Stream>::writer(std::shared_ptr<ws_transport> self) {
+template <class Stream, class Bridge>
+boost::asio::awaitable<void> ws_transport<Stream, Bridge>::writer(std::shared_ptr<ws_transport> self) {
   const auto keep_alive = std::move(self);  // the connection lives while its writer runs
   auto& metrics = server_->metrics();
   for (;;) {
@@ -180,8 +183,8 @@ boost::asio::awaitable<void> ws_transport<Stream>::writer(std::shared_ptr<ws_tra
   }
 }
 
-template <class Stream>
-void ws_transport<Stream>::send(wire_message m) {
+template <class Stream, class Bridge>
+void ws_transport<Stream, Bridge>::send(wire_message m) {
   if (dead_ || close_requested_) return;
   queued_bytes_ += m.payload.size();
   queue_.push_back(std::move(m));
@@ -196,8 +199,8 @@ void ws_transport<Stream>::send(wire_message m) {
   wake_.cancel();
 }
 
-template <class Stream>
-void ws_transport<Stream>::fence(std::uint64_t generation) {
+template <class Stream, class Bridge>
+void ws_transport<Stream, Bridge>::fence(std::uint64_t generation) {
   fenced_upto_ = std::max(fenced_upto_, generation);
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (it->generation != 0 && it->generation <= generation) {
@@ -210,8 +213,8 @@ void ws_transport<Stream>::fence(std::uint64_t generation) {
   }
 }
 
-template <class Stream>
-void ws_transport<Stream>::close(std::uint16_t code, std::string reason, bool discard_queue) {
+template <class Stream, class Bridge>
+void ws_transport<Stream, Bridge>::close(std::uint16_t code, std::string reason, bool discard_queue) {
   if (close_requested_ || dead_) return;
   if (discard_queue) {
     queue_.clear();
@@ -222,8 +225,8 @@ void ws_transport<Stream>::close(std::uint16_t code, std::string reason, bool di
   wake_.cancel();
 }
 
-template <class Stream>
-void ws_transport<Stream>::abort() {
+template <class Stream, class Bridge>
+void ws_transport<Stream, Bridge>::abort() {
   if (dead_) return;
   dead_ = true;
   queue_.clear();

@@ -5,8 +5,10 @@
 #include "bench/load/load_run.hpp"
 #include "bench/load/room_tone.hpp"
 #include "parley/apps/manifest.hpp"
+#include "parley/audio/resampler.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/engines/mock/mock_engines.hpp"
+#include "parley/net/media_stream.hpp"
 
 namespace parley::load {
 
@@ -62,6 +64,23 @@ result<std::vector<clip>> manifest_clips(const std::string& path, int limit) {
                      room_samples_before(e.speech_start_ms, static_cast<media_time>(pcm->size()))});
   }
   return clips;
+}
+
+result<void> add_telephone_audio(std::vector<clip>& clips) {
+  std::map<const std::vector<std::int16_t>*, std::shared_ptr<const std::vector<std::uint8_t>>> done;
+  for (auto& c : clips) {
+    auto& mulaw = done[c.pcm.get()];
+    if (!mulaw) {
+      auto down = audio::resampler::create(k_input_rate_hz, net::k_telephone_rate_hz);
+      if (!down) return down.error();
+      auto pcm_8k = down->process(*c.pcm);
+      const auto tail = down->flush();
+      pcm_8k.insert(pcm_8k.end(), tail.begin(), tail.end());
+      mulaw = std::make_shared<const std::vector<std::uint8_t>>(net::mulaw_encode(pcm_8k));
+    }
+    c.mulaw = mulaw;
+  }
+  return {};
 }
 
 }  // namespace parley::load

@@ -121,6 +121,12 @@ int report_load(const load_run& run, const load_outcome& outcome, const std::str
     if (rss_peak) memory_line += " (peak " + format_ms(*rss_peak / 1024.0) + " MiB)";
   }
 
+  if (outcome.cpu_s && s.n_connected.load() > 0) {
+    const double per_session = *outcome.cpu_s / s.n_connected.load();
+    report["cpu"] = {{"server_cpu_s", *outcome.cpu_s}, {"per_session_s", per_session}};
+    memory_line += std::string(memory_line.empty() ? "" : "\ncpu:      ") + "server " + format_ms(*outcome.cpu_s) +
+                   " s CPU over the run = " + format_ms(per_session * 1000.0) + " ms per session";
+  }
   const auto lag = s.send_lag.summary();
   std::cout << "\nsessions: " << s.n_connected.load() << " connected · " << s.n_failed.load() << " failed · "
             << s.n_dropped.load() << " dropped · " << s.n_finished.load() << " finished cleanly\n"

@@ -23,6 +23,7 @@ struct load_outcome {
   bool stopped = false;           // --duration-s ran out before every session was done
   std::optional<std::map<std::string, double>> metrics_before, metrics_after;  // the server's /metrics
   std::optional<double> rss_before_kib, rss_idle_kib, rss_end_kib, rss_peak_kib;  // --server-pid
+  std::optional<double> cpu_s;  // --server-pid: the server's CPU time (user + system) over the run
 };
 
 /// A latency in ms as the summary prints it (one decimal below 10, none above).

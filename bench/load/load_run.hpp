@@ -34,12 +34,15 @@ inline constexpr duration k_connect_timeout = 15s;      // TCP connect, then the
 inline constexpr duration k_created_timeout = 15s;      // session.update → session.created
 inline constexpr duration k_finish_timeout = 15s;       // input_audio_buffer.commit → session.finished
 inline constexpr duration k_metrics_grace = 2s;         // reply played out → its turn.metrics
+inline constexpr duration k_media_quiet = 500ms;        // media streams: played out, all marks back, no new audio this long
 inline constexpr duration k_poll = 100ms;               // safety net of the event waits (they are woken)
 
 struct target_url {
   std::string host;
   std::string port;
   std::string path;  // with any query
+  /// The path is /v1/media-stream: each session is a phone call (8 kHz μ-law, docs/transports.md).
+  bool media_stream() const { return path.rfind("/v1/media-stream", 0) == 0; }
 };
 
 /// ws://HOST:PORT/PATH (an IPv6 host in brackets; no port: 80; no path: /ws); wss:// is refused.
@@ -50,7 +53,11 @@ struct clip {
   std::shared_ptr<const std::vector<std::int16_t>> pcm;  // 16 kHz mono
   media_time speech_end_sample = 0;                      // the true end of speech in it
   media_time room_samples = 0;  // its background before the speech starts (the room tone), in whole frames
+  std::shared_ptr<const std::vector<std::uint8_t>> mulaw;  // media streams: the clip at 8 kHz, μ-law
 };
+
+/// Adds each clip's 8 kHz μ-law form (a phone line's), resampled once.
+result<void> add_telephone_audio(std::vector<clip>& clips);
 
 /// Without a manifest: 500 ms of silence, 1.2 s of speech-like voice, 1 s of silence.
 clip synthetic_clip();
@@ -78,7 +85,7 @@ struct load_stats {
   std::atomic<std::uint64_t> n_audio_bytes_in{0};
   std::atomic<std::uint64_t> n_turn_metrics{0};
   std::atomic<std::uint64_t> n_error_events{0};
-  std::atomic<std::uint64_t> n_progress_sent{0};
+  std::atomic<std::uint64_t> n_progress_sent{0};     // playout.progress, or the marks echoed on a media stream
   obs::histogram ttfa;      // client-side, from the true end of speech
   obs::histogram send_lag;  // how late each audio frame was sent against its schedule
   obs::metric_set server;   // every metrics_ms value of turn.metrics

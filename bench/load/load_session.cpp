@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/load/room_tone.hpp"
+#include "parley/net/media_stream.hpp"
 
 namespace parley::load {
 
@@ -47,7 +48,14 @@ void record_overhead_gaps(const nlohmann::json& event, obs::metric_set& into) {
 }  // namespace
 
 load_session::load_session(load_run& run, int index, asio::io_context& io)
-    : run_(run), index_(index), strand_(asio::make_strand(io)), ws_(strand_), tick_(strand_), wake_(strand_) {}
+    : run_(run),
+      index_(index),
+      strand_(asio::make_strand(io)),
+      ws_(strand_),
+      tick_(strand_),
+      wake_(strand_),
+      media_stream_(run.target.media_stream()),
+      stream_sid_("MZload" + std::to_string(index)) {}
 
 void load_session::stop() {
   run_.n_alive.fetch_add(1);  // this session outlives the posted work
@@ -148,6 +156,11 @@ void load_session::advance_playout(time_point now) {
 }
 
 bool load_session::turn_complete(time_point now) {
+  if (media_stream_) {
+    if (!target_first_audio_) return false;
+    if (target_interrupted_) return true;
+    return played_ >= static_cast<double>(received_) && pending_marks_.empty() && now - t_last_media_ >= k_media_quiet;
+  }
   if (target_gen_ == 0) return false;
   if (target_interrupted_) return true;
   const bool played_out = playing_gen_ == target_gen_ && audio_done_ && played_ >= static_cast<double>(received_);
@@ -190,15 +203,23 @@ load_session::awaitable<void> load_session::main() {
     co_return;
   }
 
-  nlohmann::json update = {{"type", "session.update"}, {"session", {{"input_sample_rate_hz", k_input_rate_hz}}}};
-  if (!run_.mode.empty()) update["session"]["mode"] = run_.mode;
-  if (!co_await write_text(update.dump())) co_return;
-  spawn(reader());
-  if (!co_await wait_for([this] { return created_ || closed_; }, steady_clock::now() + k_created_timeout)) {
-    if (!stop_requested_) fail("no session.created");
-    co_return;
+  if (media_stream_) {  // a phone call: the session starts with `start`, nothing comes back for it
+    if (!co_await write_text(R"({"event":"connected","protocol":"Call","version":"1.0.0"})")) co_return;
+    if (!co_await write_text(net::encode_ms_start(stream_sid_, {}))) co_return;
+    created_ = true;
+    stats.n_connected.fetch_add(1);
+    spawn(reader());
+  } else {
+    nlohmann::json update = {{"type", "session.update"}, {"session", {{"input_sample_rate_hz", k_input_rate_hz}}}};
+    if (!run_.mode.empty()) update["session"]["mode"] = run_.mode;
+    if (!co_await write_text(update.dump())) co_return;
+    spawn(reader());
+    if (!co_await wait_for([this] { return created_ || closed_; }, steady_clock::now() + k_created_timeout)) {
+      if (!stop_requested_) fail("no session.created");
+      co_return;
+    }
+    if (!created_) co_return;  // closed: counted by the reader
   }
-  if (!created_) co_return;  // closed: counted by the reader
 
   // --idle-s: connected and silent until every session is (the memory measurement), then the
   // sessions start speaking as staggered as they connected.
@@ -225,11 +246,18 @@ load_session::awaitable<void> load_session::main() {
     advance_playout(now);
 
     std::span<const std::int16_t> frame;
+    std::span<const std::uint8_t> frame_mulaw;  // media streams: the same 20 ms at 8 kHz
     if (phase_ == phase::speaking) {
       const auto& pcm = *clip_->pcm;
       const media_time first = pos_;
       const media_time n = std::min<media_time>(k_frame_samples, static_cast<media_time>(pcm.size()) - pos_);
       frame = std::span(pcm.data() + first, static_cast<std::size_t>(n));
+      if (media_stream_ && clip_->mulaw) {
+        const auto& mulaw = *clip_->mulaw;
+        const auto from = std::min(mulaw.size(), static_cast<std::size_t>(first / 2));
+        const auto to = std::min(mulaw.size(), static_cast<std::size_t>((first + n) / 2));
+        frame_mulaw = std::span(mulaw.data() + from, to - from);
+      }
       pos_ += n;
       const media_time frame_end = first + n;
       if (clip_->speech_end_sample >= first && clip_->speech_end_sample < frame_end) {
@@ -257,12 +285,28 @@ load_session::awaitable<void> load_session::main() {
       stats.send_lag.record(lag_ms);
       stats.n_frames_sent.fetch_add(1, std::memory_order_relaxed);
       if (lag_ms > k_late_ms) stats.n_late_frames.fetch_add(1, std::memory_order_relaxed);
-      ws_.binary(true);
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(frame.data(), frame.size_bytes()), use_tuple);
-      if (ec) {
-        if (!over()) fail("write: " + ec.message());
-        break;
+      if (media_stream_) {
+        const bool speaking = phase_ == phase::speaking || !frame_mulaw.empty();
+        if (!co_await write_text(caller_media(frame_mulaw, speaking ? std::span<const std::int16_t>() : frame))) break;
+      } else {
+        ws_.binary(true);
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(frame.data(), frame.size_bytes()), use_tuple);
+        if (ec) {
+          if (!over()) fail("write: " + ec.message());
+          break;
+        }
       }
+    }
+    if (media_stream_) {  // a phone plays and echoes each mark once the audio before it has played
+      bool ok = true;
+      while (ok && !pending_marks_.empty() && static_cast<double>(pending_marks_.front().first) <= played_) {
+        stats.n_progress_sent.fetch_add(1, std::memory_order_relaxed);
+        const std::string mark = std::move(pending_marks_.front().second);
+        pending_marks_.pop_front();
+        ok = co_await write_text(mark);
+      }
+      if (!ok) break;
+      continue;
     }
     // Playout reports: every 100 ms while playing, and once when the buffer ran dry.
     const auto played = static_cast<std::uint64_t>(played_);
@@ -276,7 +320,13 @@ load_session::awaitable<void> load_session::main() {
     }
   }
 
-  if (!over() && phase_ == phase::finishing) {
+  if (!over() && phase_ == phase::finishing && media_stream_) {
+    finished_ = true;  // the call ends here: the server closes the stream after `stop`
+    if (co_await write_text(net::encode_ms_stop(stream_sid_)) &&
+        co_await wait_for([this] { return closed_; }, steady_clock::now() + k_finish_timeout)) {
+      stats.n_finished.fetch_add(1);
+    }
+  } else if (!over() && phase_ == phase::finishing) {
     if (co_await write_text(R"({"type":"input_audio_buffer.commit"})")) {
       if (co_await wait_for([this] { return finished_ || closed_; }, steady_clock::now() + k_finish_timeout) &&
           finished_) {
@@ -313,7 +363,9 @@ load_session::awaitable<void> load_session::reader() {
       co_return;
     }
     const auto data = buffer.cdata();
-    if (ws_.got_text()) {
+    if (ws_.got_text() && media_stream_) {
+      on_media_stream_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    } else if (ws_.got_text()) {
       on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     } else {
       on_audio(std::span(static_cast<const std::uint8_t*>(data.data()), data.size()));
@@ -404,6 +456,57 @@ void load_session::on_text(std::string_view payload) {
     if (j.contains("error") && j["error"].is_object()) code = j["error"].value("code", "unknown");
     stats.count(stats.errors_by_code, code);
     stats.n_error_events.fetch_add(1);
+  }
+}
+
+std::string load_session::caller_media(std::span<const std::uint8_t> mulaw, std::span<const std::int16_t> silence_16k) {
+  if (!silence_16k.empty()) {  // room tone: the mean of each pair of samples is enough of a low-pass for it
+    std::vector<std::int16_t> pcm_8k(silence_16k.size() / 2);
+    for (std::size_t i = 0; i < pcm_8k.size(); ++i) {
+      pcm_8k[i] = static_cast<std::int16_t>((silence_16k[2 * i] + silence_16k[2 * i + 1]) / 2);
+    }
+    return net::encode_ms_caller_media(stream_sid_, net::mulaw_encode(pcm_8k), ++n_media_sent_);
+  }
+  return net::encode_ms_caller_media(stream_sid_, mulaw, ++n_media_sent_);
+}
+
+// A phone call's messages: reply audio played in real time at 8 kHz, marks to echo once played,
+// `clear` (barge-in) empties the buffer and returns every pending mark at once, as a provider does.
+void load_session::on_media_stream_text(std::string_view payload) {
+  auto& stats = run_.stats;
+  const auto decoded = net::decode_media_stream(payload);
+  const auto* event = std::get_if<net::ms_event>(&decoded);
+  if (!event) {
+    stats.count(stats.errors_by_code, "client: unreadable server message");
+    stats.n_error_events.fetch_add(1);
+    return;
+  }
+  const auto now = steady_clock::now();
+  if (const auto* media = std::get_if<net::ms_media>(event)) {
+    stats.n_audio_frames_in.fetch_add(1, std::memory_order_relaxed);
+    stats.n_audio_bytes_in.fetch_add(media->payload.size(), std::memory_order_relaxed);
+    if (playing_gen_ == 0) {  // one buffer for the whole call, as a phone line has
+      playing_gen_ = 1;
+      play_rate_hz_ = net::k_telephone_rate_hz;
+      t_play_last_ = now;
+    }
+    if (played_ >= static_cast<double>(received_)) t_play_last_ = now;  // buffer was dry: playing resumes now
+    received_ += media->payload.size();
+    t_last_media_ = now;
+    if (!target_first_audio_ && t_true_end_ && turn_ < run_.options.turns) {
+      target_first_audio_ = true;
+      stats.ttfa.record(to_ms(now - *t_true_end_));
+      stats.n_answered.fetch_add(1);
+    }
+  } else if (std::holds_alternative<net::ms_mark>(*event)) {
+    pending_marks_.emplace_back(received_, std::string(payload));
+  } else if (std::holds_alternative<net::ms_clear>(*event)) {
+    received_ = static_cast<std::uint64_t>(played_);
+    for (auto& mark : pending_marks_) mark.first = 0;  // returned at once
+    if (target_first_audio_ && !target_interrupted_) {
+      target_interrupted_ = true;
+      stats.n_interrupted.fetch_add(1);
+    }
   }
 }
 

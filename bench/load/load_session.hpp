@@ -14,7 +14,13 @@
 // Ownership: the session refers to the load_run, which must outlive it; load_run::n_alive counts
 // its coroutines and posted work, and the session may be destroyed only once that is 0.
 // Cancellation: stop() closes the socket and cancels the timers; both coroutines end promptly.
-// Units: samples at 16 kHz on the input side; the reply at the rate its response.audio.start names.
+// Media streams (a --target path of /v1/media-stream): the session is a phone call instead — `start`
+// then 20 ms inbound `media` messages of 8 kHz μ-law; the reply arrives as `media` (played in real
+// time at 8 kHz) with marks, each echoed once the audio before it has played, as a telephony
+// provider does; `clear` empties the buffer; `stop` ends the call. There is no turn.metrics: a turn
+// is over once its reply played out, every mark went back and no audio came for k_media_quiet.
+// Units: samples at 16 kHz on the input side; the reply at the rate its response.audio.start names
+// (8 kHz on a media stream).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +30,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -65,6 +72,10 @@ class load_session {
   awaitable<void> reader();
   void on_text(std::string_view payload);
   void on_audio(std::span<const std::uint8_t> payload);
+  void on_media_stream_text(std::string_view payload);
+  // One 20 ms frame as a media stream's inbound message (8 kHz μ-law): `mulaw` when the clip is
+  // speaking, else the 16 kHz silence frame brought down to 8 kHz.
+  std::string caller_media(std::span<const std::uint8_t> mulaw, std::span<const std::int16_t> silence_16k);
   void begin_turn();
   // 20 ms of "silence" between turns: the room tone of the clip last spoken, looped (an open
   // microphone in that room), or digital zeros (--no-room-tone, or a clip with no background).
@@ -113,6 +124,13 @@ class load_session {
   bool audio_done_ = false;        // response.audio.done for playing_gen_
   time_point t_play_last_{};
   std::uint64_t interrupted_upto_ = 0;
+
+  // Media streams.
+  const bool media_stream_;
+  std::string stream_sid_;
+  std::uint64_t n_media_sent_ = 0;
+  std::deque<std::pair<std::uint64_t, std::string>> pending_marks_;  // (received_ when it came, the mark) to echo once played
+  time_point t_last_media_{};
 };
 
 }  // namespace parley::load

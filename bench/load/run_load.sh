@@ -9,6 +9,8 @@
 # Everything is overridable from the environment:
 #
 #   BUILD=build/release SESSIONS=500 TURNS=1 bench/load/run_load.sh
+#   TRANSPORT=media-stream ...   each session a phone call on /v1/media-stream (8 kHz mu-law;
+#                                docs/transports.md) instead of protocol v1 on /ws
 #
 # Output: the client's summary on stdout; OUT_DIR (default a temp dir) keeps load.json (the
 # report) and server.log. Exit status: the client's (0 = every turn answered, no error, nothing
@@ -29,11 +31,17 @@ ENGINES=${ENGINES:-mock}   # mock | embedded
 LLM_PROFILE=${LLM_PROFILE:-cloud-fast-tier}
 TTS_PROFILE=${TTS_PROFILE:-piper-cpu}
 ASR_FINAL_MS=${ASR_FINAL_MS:-40}
+TRANSPORT=${TRANSPORT:-ws}   # ws | media-stream
 SERVER_FLAGS=${SERVER_FLAGS:-}   # e.g. "--noise-suppression -1"
 CLIENT_FLAGS=${CLIENT_FLAGS:-}   # e.g. "--no-stream-silence", "--no-room-tone" (digital zeros between turns)
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/parley-load.XXXXXX)}
 mkdir -p "$OUT_DIR"
 
+case $TRANSPORT in
+  ws) TARGET_PATH=/ws ;;
+  media-stream) TARGET_PATH=/v1/media-stream ;;
+  *) echo "run_load.sh: TRANSPORT must be ws or media-stream, not '$TRANSPORT'" >&2; exit 2 ;;
+esac
 [[ -x $PARLEY ]] || { echo "run_load.sh: no parley binary at $PARLEY (set BUILD or PARLEY)" >&2; exit 2; }
 # One socket per session on each side, plus files: raise the descriptor limit if we may.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -78,7 +86,7 @@ MANIFEST_FLAG=()
 [[ -n $MANIFEST ]] && MANIFEST_FLAG=(--manifest "$MANIFEST")
 set +e
 # shellcheck disable=SC2086
-"$PARLEY" bench --target "ws://127.0.0.1:$PORT/ws" --sessions "$SESSIONS" --turns "$TURNS" --ramp-ms "$RAMP_MS" \
+"$PARLEY" bench --target "ws://127.0.0.1:$PORT$TARGET_PATH" --sessions "$SESSIONS" --turns "$TURNS" --ramp-ms "$RAMP_MS" \
   --idle-s "$IDLE_S" --duration-s "$DURATION_S" --threads "$THREADS" --server-pid "$SERVER_PID" \
   "${MANIFEST_FLAG[@]}" --json "$OUT_DIR/load.json" $CLIENT_FLAGS
 STATUS=$?

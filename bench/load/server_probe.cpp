@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace parley::load {
 
@@ -29,6 +30,26 @@ std::optional<double> proc_status_kib(int pid, std::string_view field) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<double> proc_cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // Fields after the command name (which may hold spaces, so start after its closing parenthesis):
+  // state is field 3; utime and stime are fields 14 and 15, in clock ticks.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::strtod(field.c_str(), nullptr);
+    if (i == 15) stime = std::strtod(field.c_str(), nullptr);
+  }
+  if (!fields) return std::nullopt;
+  const long ticks = sysconf(_SC_CLK_TCK);
+  return ticks > 0 ? std::optional((utime + stime) / static_cast<double>(ticks)) : std::nullopt;
 }
 
 std::map<std::string, double> parse_prometheus(const std::string& text) {

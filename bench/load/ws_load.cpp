@@ -33,7 +33,8 @@ using app::print_error;
 void add_ws_load_flags(CLI::App& bench, ws_load_options& o) {
   bench.add_option("--target", o.target,
                    "drive a running server instead: ws://HOST:PORT/ws (parley serve); concurrent WebSocket sessions "
-                   "with paced audio (the --manifest files, or a synthetic question), TTFA measured client-side");
+                   "with paced audio (the --manifest files, or a synthetic question), TTFA measured client-side; "
+                   "ws://HOST:PORT/v1/media-stream: each session is a phone call (8 kHz mu-law media stream)");
   bench.add_option("--sessions", o.sessions, "with --target: concurrent sessions")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -64,7 +65,8 @@ void add_ws_load_flags(CLI::App& bench, ws_load_options& o) {
                        "with --target: that silence is the room tone of the clip last spoken (its audio before the "
                        "speech, looped: the noise of its condition), not digital zeros");
   bench.add_option("--server-pid", o.server_pid,
-                   "with --target on this machine: the server's pid, to report its memory (RSS) per idle session")
+                   "with --target on this machine: the server's pid, to report its memory (RSS) per idle session and its "
+                   "CPU time per session")
       ->check(CLI::PositiveNumber);
   bench.add_option("--threads", o.threads, "with --target: client I/O threads")
       ->capture_default_str()
@@ -99,6 +101,9 @@ int ws_load_command(const ws_load_options& options, const app::bench_options& be
     run.clips.push_back(synthetic_clip());
     outcome.audio_description = "a synthetic question (0.5 s silence, 1.2 s voice, 1 s silence)";
   }
+  if (run.target.media_stream()) {  // phone calls: the clips as a phone line carries them
+    if (auto added = add_telephone_audio(run.clips); !added) return print_error(added.error().message), exit_bad_input;
+  }
   const std::string& audio_description = outcome.audio_description;
 
   {
@@ -116,7 +121,9 @@ int ws_load_command(const ws_load_options& options, const app::bench_options& be
             << "target:  " << options.target << " · " << options.sessions << " sessions × " << options.turns
             << " turn(s) · ramp " << options.ramp_ms << " ms · " << mode << " · " << options.threads
             << " client threads · bound " << options.duration_s << " s\n"
-            << "audio:   " << audio_description << ", 20 ms PCM16 frames at real-time pace"
+            << "audio:   " << audio_description
+            << (run.target.media_stream() ? ", 20 ms 8 kHz mu-law media messages (a phone call) at real-time pace"
+                                          : ", 20 ms PCM16 frames at real-time pace")
             << (options.stream_silence ? (options.room_tone ? ", room tone between turns" : ", digital silence between turns")
                                        : "") << "\n"
             << std::flush;
@@ -126,6 +133,7 @@ int ws_load_command(const ws_load_options& options, const app::bench_options& be
   auto& rss_idle = outcome.rss_idle_kib;
   if (options.server_pid) {
     outcome.rss_before_kib = proc_status_kib(options.server_pid, "VmRSS");
+    outcome.cpu_s = proc_cpu_seconds(options.server_pid);
     if (!outcome.rss_before_kib) std::cerr << "parley: warning: cannot read /proc/" << options.server_pid << "/status\n";
   }
 
@@ -206,6 +214,8 @@ int ws_load_command(const ws_load_options& options, const app::bench_options& be
   if (options.server_pid) {
     outcome.rss_end_kib = proc_status_kib(options.server_pid, "VmRSS");
     outcome.rss_peak_kib = proc_status_kib(options.server_pid, "VmHWM");
+    const auto cpu_end = proc_cpu_seconds(options.server_pid);
+    outcome.cpu_s = outcome.cpu_s && cpu_end ? std::optional(*cpu_end - *outcome.cpu_s) : std::nullopt;
   }
   return report_load(run, outcome, bench.json);
 }

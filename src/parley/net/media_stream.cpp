@@ -144,6 +144,7 @@ std::variant<ms_event, ms_error> decode_media_stream(std::string_view text) {
   if (*event == "start") return decode_start(j);
   if (*event == "connected") return ms_event{ms_connected{}};
   if (*event == "stop") return ms_event{ms_stop{}};
+  if (*event == "clear") return ms_event{ms_clear{}};
   return ms_error{"unknown event"};
 }
 
@@ -157,6 +158,32 @@ std::string encode_ms_mark(std::string_view stream_sid, std::string_view name) {
 
 std::string encode_ms_clear(std::string_view stream_sid) {
   return json{{"event", "clear"}, {"streamSid", stream_sid}}.dump();
+}
+
+std::string encode_ms_caller_media(std::string_view stream_sid, std::span<const std::uint8_t> mulaw, std::uint64_t chunk) {
+  return json{{"event", "media"},
+              {"streamSid", stream_sid},
+              {"media",
+               {{"track", "inbound"},
+                {"chunk", std::to_string(chunk)},
+                {"timestamp", std::to_string((chunk - 1) * 20)},
+                {"payload", base64_encode(mulaw)}}}}
+      .dump();
+}
+
+std::string encode_ms_start(std::string_view stream_sid, const std::map<std::string, std::string>& custom_parameters) {
+  return json{{"event", "start"},
+              {"streamSid", stream_sid},
+              {"start",
+               {{"streamSid", stream_sid},
+                {"tracks", {"inbound"}},
+                {"mediaFormat", {{"encoding", "audio/x-mulaw"}, {"sampleRate", k_telephone_rate_hz}, {"channels", 1}}},
+                {"customParameters", custom_parameters}}}}
+      .dump();
+}
+
+std::string encode_ms_stop(std::string_view stream_sid) {
+  return json{{"event", "stop"}, {"streamSid", stream_sid}, {"stop", json::object()}}.dump();
 }
 
 }  // namespace parley::net

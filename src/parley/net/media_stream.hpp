@@ -58,7 +58,8 @@ struct ms_dtmf {
   char digit = 0;  // 0-9, *, #, A-D
 };
 struct ms_stop {};
-using ms_event = std::variant<ms_connected, ms_start, ms_media, ms_mark, ms_dtmf, ms_stop>;
+struct ms_clear {};  // parley → provider only; decoded for the provider's side (the load client)
+using ms_event = std::variant<ms_connected, ms_start, ms_media, ms_mark, ms_dtmf, ms_stop, ms_clear>;
 
 struct ms_error {
   std::string message;
@@ -72,5 +73,12 @@ std::variant<ms_event, ms_error> decode_media_stream(std::string_view text);
 std::string encode_ms_media(std::string_view stream_sid, std::span<const std::uint8_t> mulaw);
 std::string encode_ms_mark(std::string_view stream_sid, std::string_view name);
 std::string encode_ms_clear(std::string_view stream_sid);
+
+// ---- the provider's side (the load client, `parley bench --target ws://…/v1/media-stream`) ----
+/// The caller's audio: an inbound `media` message (chunk numbers count from 1).
+std::string encode_ms_caller_media(std::string_view stream_sid, std::span<const std::uint8_t> mulaw, std::uint64_t chunk);
+/// `start` for 8 kHz mono μ-law with the given custom parameters.
+std::string encode_ms_start(std::string_view stream_sid, const std::map<std::string, std::string>& custom_parameters);
+std::string encode_ms_stop(std::string_view stream_sid);
 
 }  // namespace parley::net

@@ -84,8 +84,8 @@ void media_stream_bridge::on_text(std::string_view payload) {
         if constexpr (std::is_same_v<T, ms_start>) {
           if (session_) return refuse("a second start on one stream");
           start_call(m);
-        } else if constexpr (std::is_same_v<T, ms_connected>) {
-          // the provider's hello: nothing to do until start
+        } else if constexpr (std::is_same_v<T, ms_connected> || std::is_same_v<T, ms_clear>) {
+          // the provider's hello: nothing to do until start (`clear` is ours to send: ignored)
         } else if (!session_) {
           if (token_in_start_) return refuse("start must come first and carry the access token");
           protocol_error(wire_errc::session_not_started, "a message before start");

@@ -34,7 +34,7 @@ inline constexpr duration k_connect_timeout = 15s;      // TCP connect, then the
 inline constexpr duration k_created_timeout = 15s;      // session.update → session.created
 inline constexpr duration k_finish_timeout = 15s;       // input_audio_buffer.commit → session.finished
 inline constexpr duration k_metrics_grace = 2s;         // reply played out → its turn.metrics
-inline constexpr duration k_media_quiet = 500ms;        // media streams: played out, all marks back, no new audio this long
+inline constexpr duration k_media_quiet = 1500ms;       // media streams: played out, all marks back, no new audio this long (no response.done on a phone line)
 inline constexpr duration k_poll = 100ms;               // safety net of the event waits (they are woken)
 
 struct target_url {

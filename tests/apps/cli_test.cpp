@@ -270,6 +270,39 @@ TEST_F(cli, bench_reports_every_metric_per_mode) {
   }
 }
 
+// The CI gate (issue 21): streaming's lead over sequential, measured on mock engines with the
+// latency of real providers, must not shrink beyond the committed baseline's tolerance. Ratios,
+// not absolute times, so the baseline holds on other machines and in the sanitizer builds. To
+// record it again: PARLEY_GATE_RECORD=$PWD/tests/fixtures/gate/mock_streaming_ratio.json ctest -R
+// gate_holds (then keep only the ratio figures; see docs/benchmarks.md, "Regression gate").
+TEST_F(cli, bench_gate_holds_the_streaming_ratio_of_the_committed_baseline) {
+  write_question("q.wav");
+  std::string manifest;
+  for (int i = 0; i < 4; ++i) {
+    manifest += R"({"id": "q)" + std::to_string(i) + R"(", "file": "q.wav", "text": "what time is it", "speech_end_ms": 1500})" "\n";
+  }
+  write_text("m.jsonl", manifest);
+  const std::string run = "bench --manifest " + path("m.jsonl") +
+                          " --engines mock --llm-profile cloud-fast-tier --tts-profile piper-cpu --seed 1 --cache off"
+                          " --mode both --concurrency 8 --no-progress";
+  if (const char* record = std::getenv("PARLEY_GATE_RECORD")) {
+    const auto r = parley(run + " --gate-record " + record + " --gate-runs 5");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    GTEST_SKIP() << "recorded " << record;
+  }
+  const auto r = parley(run + " --gate " + std::string(PARLEY_SOURCE_DIR) + "/tests/fixtures/gate/mock_streaming_ratio.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("gate passed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ratio.ttfa_p50"), std::string::npos) << r.output;
+
+  // A baseline this run cannot meet fails it, naming the figure.
+  write_text("strict.json", R"({"gate": {"tracked": {"ratio.ttfa_p50": {"value": 0.01, "tolerance": 0.1}}}})");
+  const auto strict = parley(run + " --gate " + path("strict.json"));
+  EXPECT_EQ(strict.exit_code, 4) << strict.output;
+  EXPECT_NE(strict.output.find("WORSE"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("the gate failed"), std::string::npos) << strict.output;
+}
+
 TEST_F(cli, run_shows_progress_on_request_and_is_quiet_on_a_short_input) {
   // Found: a long real-time run printed nothing for minutes. Progress shows by itself past 30 s of
   // input; --progress asks for it on this short one.

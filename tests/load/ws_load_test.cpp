@@ -129,6 +129,25 @@ TEST_F(ws_load, five_sessions_get_five_answers_and_no_error) {
   EXPECT_NE(r.output.find("ttfa"), std::string::npos) << r.output;
 }
 
+TEST_F(ws_load, phone_calls_over_the_media_stream_get_their_answers_and_echo_the_marks) {
+  mock_server server(dir_ / "server.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  const auto r = parley("bench --target ws://127.0.0.1:" + std::to_string(server.port()) +
+                        "/v1/media-stream --sessions 3 --turns 2 --ramp-ms 200 --duration-s 90 --no-progress" +
+                        " --server-pid " + std::to_string(server.pid()) + " --json " + path("load.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output << "\n--- server ---\n" << server.log();
+  std::ifstream in(path("load.json"));
+  const auto report = nlohmann::json::parse(in);
+  EXPECT_EQ(report["client"]["ttfa"]["n"], 6) << report.dump(2);
+  EXPECT_EQ(report["counts"]["sessions_connected"], 3);
+  EXPECT_EQ(report["counts"]["turns_completed"], 6);
+  EXPECT_EQ(report["counts"]["sessions_finished"], 3) << "stop ends each call and the server closes it";
+  EXPECT_GT(report["counts"]["playout_reports_sent"].get<int>(), 0) << "marks echoed as played";
+  EXPECT_EQ(report["server_counters"]["turns"], 6);
+  EXPECT_GT(report["cpu"]["per_session_s"].get<double>(), 0.0) << report.dump(2);
+  EXPECT_NE(r.output.find("mu-law media messages"), std::string::npos) << r.output;
+}
+
 TEST_F(ws_load, a_server_that_is_not_there_fails_every_session) {
   // Port 1 on loopback: nothing listens there (connection refused at once).
   const auto r = parley("bench --target ws://127.0.0.1:1/ws --sessions 3 --ramp-ms 0 --duration-s 30 --no-progress");

@@ -15,6 +15,7 @@
 
 #include "parley/agent/bulk_lane.hpp"
 #include "parley/agent/session.hpp"
+#include "parley/apps/bench_gate.hpp"
 #include "parley/apps/commands.hpp"
 #include "parley/apps/feeder.hpp"
 #include "parley/apps/manifest.hpp"
@@ -113,7 +114,10 @@ std::string machine_description() {
 // warns (the VAD's estimate is within about 100 ms of the truth on the project's corpora).
 constexpr auto k_speech_end_tolerance = std::chrono::milliseconds(300);
 
-int bench_command(const bench_options& options) {
+namespace {
+
+// One bench run: prints its tables, writes --json, and leaves the report in `report`.
+int run_bench(const bench_options& options, nlohmann::json& report) {
   std::vector<agent::pipeline_mode> modes;
   if (options.pipeline.mode == "both") {
     modes = {agent::pipeline_mode::streaming, agent::pipeline_mode::sequential};
@@ -326,7 +330,7 @@ int bench_command(const bench_options& options) {
   if (shared->prober) shared->prober->stop();             // its timers would keep the runtime busy
   rt.stop();
 
-  nlohmann::json report = nlohmann::json::object();
+  report = nlohmann::json::object();
   for (auto& [mode, set] : metrics) {
     std::cout << "\n" << agent::to_string(mode) << " (ms)\n" << obs::render_summary_table(set);
     report[std::string(agent::to_string(mode))] = obs::to_json(set);
@@ -388,6 +392,49 @@ int bench_command(const bench_options& options) {
     std::cout << "report: " << options.json << "\n";
   }
   return n_unanswered == 0 ? exit_ok : exit_failure;
+}
+
+}  // namespace
+
+int bench_command(const bench_options& options) {
+  if (!options.gate.empty() && !options.gate_record.empty()) {
+    return print_error("--gate and --gate-record: one at a time (record a baseline, then gate later runs on it)"), exit_usage;
+  }
+  if (!options.gate_record.empty()) {
+    if (options.gate_runs < 2) return print_error("--gate-runs must be at least 2: the tolerance comes from their spread"), exit_usage;
+    std::vector<nlohmann::json> reports;
+    for (int i = 1; i <= options.gate_runs; ++i) {
+      std::cout << "== gate run " << i << " of " << options.gate_runs << "\n";
+      nlohmann::json report;
+      if (const int code = run_bench(options, report); code != exit_ok) return code;
+      reports.push_back(std::move(report));
+    }
+    auto baseline = record_gate(reports);
+    if (!baseline) return print_error(baseline.error().message), exit_failure;
+    (*baseline)["gate"]["machine"] = machine_description();
+    std::ofstream out(options.gate_record);
+    out << baseline->dump(2) << "\n";
+    if (!out) return print_error("cannot write the gate baseline '" + options.gate_record + "'"), exit_failure;
+    std::cout << "\ngate baseline: " << options.gate_record << " (" << (*baseline)["gate"]["tracked"].size()
+              << " figures: the median of " << options.gate_runs << " runs, tolerance from their spread)\n";
+    return exit_ok;
+  }
+  nlohmann::json report;
+  const int code = run_bench(options, report);
+  if (options.gate.empty()) return code;
+  std::ifstream in(options.gate);
+  if (!in) return print_error("cannot read the gate baseline '" + options.gate + "'"), exit_bad_input;
+  const auto baseline = nlohmann::json::parse(in, nullptr, false);
+  if (baseline.is_discarded()) return print_error(options.gate + ": not JSON"), exit_bad_input;
+  const auto verdict = check_gate(baseline, report);
+  if (!verdict) return print_error(options.gate + ": " + verdict.error().message), exit_bad_input;
+  std::cout << "\ngate (" << options.gate << "):\n" << render_gate(*verdict);
+  if (!verdict->ok) {
+    print_error("the gate failed: a tracked figure is worse than its baseline allows (or was not measured)");
+    return exit_failure;
+  }
+  std::cout << "gate passed\n";
+  return code;
 }
 
 }  // namespace parley::app

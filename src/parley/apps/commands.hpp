@@ -73,6 +73,9 @@ struct bench_options {
   int limit = 0;           // use only the first N entries (0 = all)
   std::string json;        // report file ("" = none)
   bool progress = true;
+  std::string gate;        // a gate baseline: fail when a tracked figure is worse than it allows (bench_gate.hpp)
+  std::string gate_record; // write a gate baseline from gate_runs runs
+  int gate_runs = 3;
 };
 
 struct say_options {

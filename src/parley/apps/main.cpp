@@ -231,6 +231,16 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--limit", bench.limit, "use only the first N manifest entries (0: all)")->capture_default_str();
   bench_cmd->add_option("--json", bench.json, "write the report: mode → metric → {n, p50, p90, p95, p99, mean} (ms)");
   bench_cmd->add_flag_callback("--no-progress", [&bench] { bench.progress = false; }, "do not show the progress bar");
+  bench_cmd->add_option("--gate", bench.gate,
+                        "regression gate: compare this run with a baseline (--gate-record) and fail (exit 4) when a "
+                        "figure it tracks is worse than its tolerance allows");
+  bench_cmd->add_option("--gate-record", bench.gate_record,
+                        "run --gate-runs times and write a gate baseline: each tracked figure's median (TTFA and "
+                        "overhead p50/p95/p99 per mode, the streaming/sequential ratio) and a tolerance from the "
+                        "spread between the runs");
+  bench_cmd->add_option("--gate-runs", bench.gate_runs, "with --gate-record: runs to take the median and the spread of")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100));
   add_pipeline_flags(*bench_cmd, bench.pipeline, "streaming, sequential, or both (interleaved in one run, with the ratio)");
   add_engine_flags(*bench_cmd, bench.engines);
   parley::load::ws_load_options load;  // --target: drive a running server (bench/load/ws_load.hpp)

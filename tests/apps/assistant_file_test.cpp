@@ -52,6 +52,7 @@ fallback_reply = "Sorry."
 voice = "slt"
 [knowledge]
 faq = "menu.json"
+intents = false
 [llm]
 url = "http://127.0.0.1:9/v1"
 model = "m"
@@ -79,6 +80,7 @@ vad_aggressiveness = 3
   EXPECT_EQ(engines.fallback_reply, "Sorry.");
   EXPECT_EQ(engines.voice, "slt");
   EXPECT_EQ(fs::path(engines.faq_path), dir_ / "menu.json") << "relative to the file";
+  EXPECT_FALSE(engines.intents);
   EXPECT_EQ(engines.llm_url, "http://127.0.0.1:9/v1");
   EXPECT_EQ(engines.llm_temperature, 0.25);
   EXPECT_EQ(engines.llm_max_tokens, 99);

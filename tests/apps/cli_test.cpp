@@ -634,7 +634,8 @@ TEST_F(cli, the_restaurant_example_answers_from_its_menu_and_says_what_it_cannot
   EXPECT_EQ(off.output.find("the store"), std::string::npos) << off.output;
 }
 
-// `doctor --assistant` checks the file's LLM servers too: each must answer one token.
+// `doctor --assistant` checks the file's LLM servers too: each must answer one token; and each
+// tool's endpoint must take a connection. `run` names an unreachable server at start-up.
 TEST_F(cli, doctor_with_an_assistant_file_asks_each_of_its_llm_servers_for_a_token) {
   namespace fake = parley::openai::testing;
   fake::fake_server llm([](fake::fake_conn& conn, const fake::fake_request&, int) {
@@ -643,13 +644,28 @@ TEST_F(cli, doctor_with_an_assistant_file_asks_each_of_its_llm_servers_for_a_tok
     conn.finish();
   });
   const int closed_port = parley::test::redis_server::free_port();  // nothing listens there
-  const auto file = write_text("a.toml", "[llm]\nurl = \"" + llm.base_url() + "\"\nmodel = \"m\"\nfallback_url = "
-                                             "\"http://127.0.0.1:" + std::to_string(closed_port) + "/v1\"\n");
+  const std::string closed_url = "http://127.0.0.1:" + std::to_string(closed_port);
+  const auto file = write_text("a.toml", "[llm]\nurl = \"" + llm.base_url() + "\"\nmodel = \"m\"\nfallback_url = \"" +
+                                             closed_url + "/v1\"\n"
+                                             "[[tools]]\nname = \"menu\"\ndescription = \"d\"\nurl = \"" + llm.base_url() +
+                                             "/menu\"\n"
+                                             "[[tools]]\nname = \"book\"\ndescription = \"d\"\nurl = \"" + closed_url +
+                                             "/book\"\n");
   const auto r = parley("doctor --assistant " + file);
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_NE(r.output.find("  ok    LLM server " + llm.base_url() + " (model m)"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("  FAIL  fallback LLM server http://127.0.0.1:" + std::to_string(closed_port)), std::string::npos)
-      << r.output;
+  EXPECT_NE(r.output.find("  FAIL  fallback LLM server " + closed_url), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  ok    tool menu POST " + llm.base_url() + "/menu — connected"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  FAIL  tool book POST " + closed_url + "/book: "), std::string::npos) << r.output;
+
+  // At start-up, `run` says at once which of them cannot be reached.
+  const auto said = parley("say \"Hello there.\" -o " + path("q.wav"));
+  ASSERT_EQ(said.exit_code, 0) << said.output;
+  const auto run = parley("run " + path("q.wav") + " --speed 8 --no-color --assistant " + file);
+  EXPECT_NE(run.output.find("LLM server cloud-fallback (" + closed_url + "/v1) is unreachable at start-up"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("tool book is unreachable at start-up"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("tool menu is unreachable"), std::string::npos) << run.output;
 }
 
 // A whole spoken turn with a tool (issue: tools as HTTP webhooks). The LLM server (scripted) first

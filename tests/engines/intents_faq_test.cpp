@@ -271,6 +271,33 @@ TEST_F(responder_test, every_suggestion_is_a_request_it_answers) {
   EXPECT_EQ((*without_faq)->suggestions().size(), 4u) << "no FAQ: the intents alone";
 }
 
+TEST(faq, without_the_built_in_intents_only_the_faq_and_the_conversational_basics_answer) {
+  // An assistant that is not a general helper (`[knowledge] intents = false`, `--no-intents`).
+  manual_time_of_day tod{k_now};
+  auto r = local_responder::create({.faq_path = store_faq_path(), .time_of_day = &tod, .builtin_intents = false});
+  ASSERT_TRUE(r) << r.error().describe();
+  auto& responder = **r;
+  for (const char* skill : {"what time is it", "set a timer for five minutes", "what is twelve times eight",
+                            "how many pounds is ten kilograms", "what day is it"}) {
+    const auto a = responder.answer(skill, ctx());
+    // No built-in intent answers; the FAQ may still guess ("what day is it" ~ the holiday hours).
+    EXPECT_TRUE(a.intent.empty() || a.intent.starts_with("faq.")) << skill << " → " << a.intent << " (" << a.reply << ")";
+  }
+  EXPECT_EQ(responder.answer("can i get my money back", ctx()).intent, "faq.returns");
+  EXPECT_EQ(responder.answer("hello", ctx()).intent, "greeting");
+  const auto help = responder.answer("what can you do", ctx());
+  EXPECT_EQ(help.intent, "help");
+  EXPECT_EQ(help.reply.find("timer"), std::string::npos) << help.reply;
+  EXPECT_NE(help.reply.find("answer questions about"), std::string::npos) << help.reply;
+  const auto suggestions = responder.suggestions();
+  EXPECT_EQ(suggestions.size(), 4u) << "the FAQ's questions only";
+  EXPECT_EQ(std::find(suggestions.begin(), suggestions.end(), "What time is it?"), suggestions.end());
+  const auto phrases = responder.domain_phrases();
+  EXPECT_EQ(std::find(phrases.begin(), phrases.end(), "set a timer for five minutes"), phrases.end())
+      << "the recognizer is not biased towards what the assistant does not do";
+  EXPECT_NE(std::find(phrases.begin(), phrases.end(), "hello"), phrases.end());
+}
+
 TEST(faq, reports_bad_files_clearly) {
   auto missing = faq_index::load("/nonexistent/faq.json");
   ASSERT_FALSE(missing);

@@ -248,6 +248,10 @@ const std::vector<key_spec>& keys() {
     k.push_back(path<&e::faq_path>("knowledge", "faq",
                                    "the FAQ the local responder answers from (data/README.md); unset: the bundled store example",
                                    "\"faq.json\""));
+    k.push_back(boolean<&e::intents>("knowledge", "intents",
+                                    "the local responder's built-in intents: time, date, timers, sums and unit conversions; "
+                                    "false: only the FAQ and the conversational basics (greetings, thanks, stop, repeat) "
+                                    "answer locally"));
     // [llm]
     k.push_back(text<&e::llm_url>("llm", "url",
                                   "an OpenAI-compatible server's API root; turns the local responder cannot answer go "

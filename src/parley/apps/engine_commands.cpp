@@ -110,6 +110,18 @@ status ask_one_token(const engine_choice& choice, const std::string& url) {
   return answer.get();
 }
 
+// Opens a connection to the tool's endpoint (what a call would do first), bounded by its timeout.
+status connect_to(const openai::tool& t, int timeout_ms) {
+  if (!t.warm) return {};
+  auto done = std::make_shared<std::promise<status>>();
+  auto answer = done->get_future();
+  t.warm([done](status s) { done->set_value(std::move(s)); });
+  if (answer.wait_for(std::chrono::milliseconds(timeout_ms + 1000)) != std::future_status::ready) {
+    return make_error(errc::timeout, "no connection within " + std::to_string(timeout_ms) + " ms");
+  }
+  return answer.get();
+}
+
 }  // namespace
 
 int init_command(const init_options& options) {
@@ -180,6 +192,19 @@ int doctor_command(const engine_choice& choice) {
                                   std::pair{choice.llm_fallback_url, std::string("fallback LLM server")}}) {
     if (url.empty()) continue;
     check(name + " " + url + (choice.llm_model.empty() ? "" : " (model " + choice.llm_model + ")"), ask_one_token(choice, url));
+  }
+  // The tools (an assistant file's [[tools]]): each endpoint must accept a connection.
+  if (!choice.tools.empty()) {
+    auto tools = build_tools(choice);
+    if (!tools) {
+      check("tools", status(tools.error()));
+    } else {
+      for (std::size_t i = 0; i < tools->size(); ++i) {
+        auto& t = (*tools)[i];
+        const auto& declared = choice.tools[i];
+        check("tool " + t.name + " " + declared.method + " " + declared.url, connect_to(t, declared.timeout_ms), "connected");
+      }
+    }
   }
   std::cout << (n_failed ? "some engines are not working\n" : "everything works\n");
   return n_failed ? exit_failure : exit_ok;

@@ -48,7 +48,9 @@ result<std::shared_ptr<engine::synthesizer>> build_tts(const engine_choice& choi
 result<std::shared_ptr<engine::responder>> build_responder(const engine_choice& choice,
                                                            boost::asio::any_io_executor executor) {
   auto responder = intents::local_responder::create(
-      {.faq_path = choice.faq_path.empty() ? default_faq_path() : choice.faq_path, .executor = std::move(executor)});
+      {.faq_path = choice.faq_path.empty() ? default_faq_path() : choice.faq_path,
+       .executor = std::move(executor),
+       .builtin_intents = choice.intents});
   if (!responder) return responder.error();
   return std::shared_ptr<engine::responder>(*responder);
 }
@@ -166,6 +168,35 @@ static result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(con
   auto headers = headers_from_environment(choice.llm_headers, "LLM");
   if (!headers) return headers.error();
   config.provider.headers = std::move(*headers);
+  auto tools = build_tools(choice);
+  if (!tools) return tools.error();
+  // The start-up check: every endpoint is connected to now, in the background (the first turn
+  // pays no DNS, connect or TLS handshake), and one that cannot be reached is named in the log at
+  // once rather than at the first turn that needs it (docs/reliability.md).
+  for (auto& t : *tools) {
+    if (!t.warm) continue;
+    t.warm([name = t.name](status s) {
+      if (!s) {
+        PARLEY_LOG(warn, "tool " << name << " is unreachable at start-up: " << s.error().message
+                                 << "; calls to it fail (and the reply says so) until it answers");
+      }
+    });
+  }
+  config.tools = std::move(*tools);
+  const std::string where = "LLM server " + config.provider.name + " (" + config.provider.base_url + ")";
+  auto model = openai::openai_chat_model::create(std::move(config));
+  if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
+  (*model)->warm([where](status s) {
+    if (!s) {
+      PARLEY_LOG(warn, where << " is unreachable at start-up: " << s.error().message
+                             << "; its turns go to the fallback, or get the apology, until it answers");
+    }
+  });
+  return std::move(*model);
+}
+
+result<std::vector<openai::tool>> build_tools(const engine_choice& choice) {
+  std::vector<openai::tool> tools;
   for (const auto& declared : choice.tools) {
     auto tool_headers = headers_from_environment(declared.headers, "tool " + declared.name);
     if (!tool_headers) return tool_headers.error();
@@ -177,12 +208,9 @@ static result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(con
                                      .timeout_ms = declared.timeout_ms,
                                      .headers = std::move(*tool_headers)});
     if (!t) return t.error();
-    config.tools.push_back(std::move(*t));
+    tools.push_back(std::move(*t));
   }
-  auto model = openai::openai_chat_model::create(std::move(config));
-  if (!model) return make_error(model.error().code, "--llm-url: " + model.error().message);
-  (*model)->warm();  // DNS, connect and TLS now, in the background: the first turn pays no handshake
-  return std::move(*model);
+  return tools;
 }
 
 result<std::shared_ptr<engine::chat_model>> build_llm_server(const engine_choice& choice, const std::string& url,

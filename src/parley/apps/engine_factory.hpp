@@ -23,6 +23,7 @@
 #include "parley/core/error.hpp"
 #include "parley/engine/engine_set.hpp"
 #include "parley/engine/responder.hpp"
+#include "parley/engines/openai/openai_config.hpp"
 #include "parley/routing/health_prober.hpp"
 
 namespace parley::app {
@@ -57,6 +58,7 @@ struct engine_choice {
   // default engines
   std::string voice;      // TTS voice: a flite voice (slt, awb, rms, kal16, kal) or "espeak:LANG"; "" = flite default
   std::string faq_path;   // FAQ knowledge file; "" = the bundled store example
+  bool intents = true;    // the local responder's built-in intents (time, date, timers, sums, conversions)
   int n_asr_workers = 0;   // decoding threads; 0 = one per core
   int n_asr_decoders = 0;  // utterances decoded at once (~90 MB each); 0 = n_asr_workers
   // routing and the response cache
@@ -124,8 +126,13 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
 /// The embedded llama.cpp model `choice.model_path` names (loaded and warmed), or null when none.
 result<std::shared_ptr<engine::chat_model>> build_local_model(const engine_choice& choice);
 
+/// The assistant's HTTP tools (choice.tools), their clients started, no connection opened yet.
+/// Errors: a bad declaration, or a header whose environment variable is not set.
+result<std::vector<openai::tool>> build_tools(const engine_choice& choice);
+
 /// The OpenAI-compatible server at `url` with `choice`'s model, key, headers and temperature
-/// (its connection opened at once), e.g. for `parley doctor` to ask it one token.
+/// (its connection opened at once; a server that cannot be reached is logged as a warning),
+/// e.g. for `parley doctor` to ask it one token.
 result<std::shared_ptr<engine::chat_model>> build_llm_server(const engine_choice& choice, const std::string& url,
                                                              std::string name);
 

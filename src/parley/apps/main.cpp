@@ -25,6 +25,9 @@ void add_voice_flag(CLI::App& cmd, engine_choice& e) {
 
 void add_faq_flag(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--faq", e.faq_path, "FAQ knowledge file for the local responder (default: the bundled store example)");
+  add_on_off_flag(cmd, "intents", e.intents,
+                  "the local responder's built-in intents: time, date, timers, sums and unit conversions (off: only "
+                  "the FAQ and greetings, thanks, stop, repeat answer locally)");
 }
 
 void add_local_model_flags(CLI::App& cmd, engine_choice& e) {

@@ -85,11 +85,13 @@ class interpreter {
   }
 
   std::vector<candidate> run() {
-    timers();
-    time_now();
-    dates();
-    arithmetic();
-    conversion();
+    if (config_.builtin_intents) {
+      timers();
+      time_now();
+      dates();
+      arithmetic();
+      conversion();
+    }
     control();
     social();
     return std::move(out_);
@@ -420,11 +422,14 @@ class interpreter {
                      "are", "your", "features", "things", "options", "skills", "please", "out", "need", "some",
                      "else", "other", "about", "for"});
       candidate c{"help"};
-      c.reply = "I can tell you the time and the date, set timers, do quick sums and unit conversions";
-      if (faq_) {
-        c.reply += ", and answer questions about " + (faq_->topic().empty() ? std::string("this service") : faq_->topic());
+      const std::string topic = faq_ ? (faq_->topic().empty() ? std::string("this service") : faq_->topic()) : "";
+      if (config_.builtin_intents) {
+        c.reply = "I can tell you the time and the date, set timers, do quick sums and unit conversions";
+        if (faq_) c.reply += ", and answer questions about " + topic;
+        c.reply += ".";
+      } else {
+        c.reply = faq_ ? "I can answer questions about " + topic + "." : "I can only chat a little for now.";
       }
-      c.reply += ".";
       push(std::move(c), ev, 0.85);
     }
     // yes / no

@@ -384,9 +384,11 @@ std::vector<std::string> local_responder::suggestions() const {
     }
     return question ? s + "?" : s;
   };
-  std::vector<std::string> out = {written("what time is it", true), written("what is twelve times eight", true),
-                                  written("set a timer for five minutes", false),
-                                  written("how many pounds is ten kilograms", true)};
+  std::vector<std::string> out;
+  if (state_->config.builtin_intents) {
+    out = {written("what time is it", true), written("what is twelve times eight", true),
+           written("set a timer for five minutes", false), written("how many pounds is ten kilograms", true)};
+  }
   if (const faq_index* f = faq()) {
     std::size_t n = 0;
     for (const auto& e : f->entries()) {
@@ -399,7 +401,10 @@ std::vector<std::string> local_responder::suggestions() const {
 }
 
 std::vector<std::string> local_responder::domain_phrases() const {
-  std::vector<std::string> phrases = {
+  // The built-in intents' phrases (only with them on), the conversational basics, spoken sums, the FAQ.
+  const bool intents = state_->config.builtin_intents;
+  std::vector<std::string> phrases;
+  if (intents) phrases = {
       "what time is it", "what's the time", "tell me the time",
       "what's the date today", "what is today's date", "what day is it", "what day is it tomorrow",
       "set a timer for five minutes", "start a ten second timer", "timer for one hour and thirty minutes",
@@ -409,10 +414,12 @@ std::vector<std::string> local_responder::domain_phrases() const {
       "what is twenty percent of eighty", "what's the square root of sixty four", "what is seven squared",
       "how many minutes are in a day", "convert five kilometers to miles", "how many pounds is ten kilograms",
       "what is seventy degrees fahrenheit in celsius", "how many cups are in a liter", "how many feet in a mile",
+  };
+  phrases.insert(phrases.end(), {
       "hello", "good morning", "how are you", "thank you", "thanks a lot", "goodbye", "see you later",
       "stop", "be quiet", "cancel", "never mind", "repeat that", "say that again", "what can you do",
       "yes", "no", "no thanks",
-  };
+  });
   // Arithmetic over spoken numbers: every number word in both operands of every operator, so the
   // biasing LM expects a number after "times" or "divided by" (the generic LM prefers "twelve
   // times a"). Measured on 15 spoken sums in three flite voices: 15 → 9 word errors
@@ -425,7 +432,7 @@ std::vector<std::string> local_responder::domain_phrases() const {
     return n;
   }();
   static constexpr std::array<std::string_view, 4> k_operators = {"times", "plus", "minus", "divided by"};
-  for (std::size_t o = 0; o < k_operators.size(); ++o) {
+  for (std::size_t o = 0; intents && o < k_operators.size(); ++o) {
     for (std::size_t k = 0; k < k_numbers.size(); ++k) {
       // A second operand that walks the list in another order (never zero: no division by it).
       const std::string_view other = k_numbers[1 + (k * 7 + 3 + o * 5) % (k_numbers.size() - 1)];

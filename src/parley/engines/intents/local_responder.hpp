@@ -86,6 +86,10 @@ struct local_responder_config {
   std::size_t max_timers_per_session = 10;
   std::chrono::seconds max_timer_duration = std::chrono::hours(24);
   std::size_t max_sessions = 10000;            // per-session state kept (see above)
+  /// The built-in intents: time, date, timers, sums and unit conversions. Off (an assistant that is
+  /// not a general helper, e.g. a restaurant line): only the FAQ and the conversational basics
+  /// (greetings, thanks, stop, repeat, yes/no, "what can you do") answer locally.
+  bool builtin_intents = true;
 };
 
 /// One running timer, as listed by timers().

@@ -273,6 +273,16 @@ result<tool> make_http_tool(http_tool_config config) {
   t.parameters_schema = config.parameters_schema;
   st->config = std::move(config);
   t.run = [st](std::string_view arguments_json) { return call(st, arguments_json); };
+  // The client outlives its coroutines (its destructor waits for them): a raw pointer, so the
+  // last reference to the tool is never dropped on its own network thread.
+  t.warm = [client = st->client.get()](std::function<void(status)> done) {
+    asio::co_spawn(
+        client->io(), [client]() -> asio::awaitable<status> { co_return co_await client->warm(); },
+        [done = std::move(done)](std::exception_ptr e, status s) {
+          if (!done) return;
+          done(e ? status(make_error(errc::internal, "warm-up failed unexpectedly")) : std::move(s));
+        });
+  };
   return t;
 }
 

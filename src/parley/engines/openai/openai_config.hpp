@@ -29,6 +29,10 @@ struct tool {
   std::string description;
   std::string parameters_schema = R"({"type":"object","properties":{}})";
   std::function<result<std::string>(std::string_view arguments_json)> run;
+  /// Opens (and TLS-handshakes) a connection to the tool's endpoint ahead of the first call and
+  /// reports whether it could (the start-up check, `parley doctor`); `done` runs on the tool's
+  /// network thread. Empty: the tool has nothing to open.
+  std::function<void(std::function<void(status)> done)> warm;
 };
 
 /// Where and how to reach one provider (shared by the chat model and the embedder).

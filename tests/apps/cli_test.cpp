@@ -359,6 +359,9 @@ TEST_F(cli, two_instances_share_cached_answers_through_redis) {
   };
   EXPECT_EQ(route_of("what are your opening hours", "first.jsonl"), "cloud_llm");
   EXPECT_EQ(route_of("what are your opening hours", "second.jsonl"), "cache");
+  const auto file = write_text("a.toml", "[cache]\nkind = \"redis\"\nredis = \"127.0.0.1:" + std::to_string(redis.port()) + "\"\n");
+  const auto doctor = parley("doctor --assistant " + file);
+  EXPECT_NE(doctor.output.find("  ok    Redis 127.0.0.1:" + std::to_string(redis.port())), std::string::npos) << doctor.output;
   EXPECT_EQ(route_of("um, what are your opening hours please", "third.jsonl"), "cache");
   // The keys carry the namespace once (they were "parley:parley:rc:v1:...").
   EXPECT_EQ(redis.query("KEYS parley:parley:*"), "*0");
@@ -385,6 +388,13 @@ TEST_F(cli, an_unreachable_redis_never_fails_a_turn) {
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   EXPECT_EQ(nlohmann::json::parse(line)["route"], "cloud_llm");
+  // ... and it is named at start-up, and by doctor.
+  const std::string where = "Redis 127.0.0.1:" + std::to_string(port);
+  EXPECT_NE(r.output.find(where + " is unreachable at start-up"), std::string::npos) << r.output;
+  const auto file = write_text("a.toml", "[cache]\nkind = \"redis\"\nredis = \"127.0.0.1:" + std::to_string(port) + "\"\n");
+  const auto doctor = parley("doctor --assistant " + file);
+  EXPECT_EQ(doctor.exit_code, 4) << doctor.output;
+  EXPECT_NE(doctor.output.find("  FAIL  " + where + " (shared response cache)"), std::string::npos) << doctor.output;
 }
 
 TEST_F(cli, a_bad_cache_address_is_a_usage_error) {

@@ -193,6 +193,11 @@ int doctor_command(const engine_choice& choice) {
     if (url.empty()) continue;
     check(name + " " + url + (choice.llm_model.empty() ? "" : " (model " + choice.llm_model + ")"), ask_one_token(choice, url));
   }
+  // The shared cache tier (--cache redis): it must answer PING.
+  if (choice.cache == "redis") {
+    auto redis = build_redis_store(choice);
+    check("Redis " + choice.redis + " (shared response cache)", redis ? (*redis)->ping() : status(redis.error()));
+  }
   // The tools (an assistant file's [[tools]]): each endpoint must accept a connection.
   if (!choice.tools.empty()) {
     auto tools = build_tools(choice);

@@ -116,20 +116,14 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
   }
   std::shared_ptr<cache::entry_store> shared;
   if (choice.cache == "redis") {
-    const auto colon = choice.redis.rfind(':');
-    int port = 0;
-    if (colon != std::string::npos) {
-      try {
-        port = std::stoi(choice.redis.substr(colon + 1));
-      } catch (const std::exception&) {
-        port = 0;
-      }
-    }
-    if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
-      return make_error(errc::invalid_argument, "--redis wants HOST:PORT, got '" + choice.redis + "'");
-    }
-    auto redis = cache::redis_store::create({.host = choice.redis.substr(0, colon), .port = port});
+    auto redis = build_redis_store(choice);
     if (!redis) return redis.error();
+    // The start-up check: the cache fails open, so an unreachable Redis costs no turn, but it is
+    // named now rather than discovered in the metrics.
+    if (auto up = (*redis)->ping(); !up) {
+      PARLEY_LOG(warn, "Redis " << choice.redis << " is unreachable at start-up: " << up.error().message
+                                << "; the response cache works from this instance's memory until it answers");
+    }
     shared = std::move(*redis);
   } else if (choice.cache != "memory") {
     return make_error(errc::invalid_argument, "unknown cache '" + choice.cache + "' (off, memory or redis)");
@@ -193,6 +187,22 @@ static result<std::shared_ptr<openai::openai_chat_model>> build_openai_model(con
     }
   });
   return std::move(*model);
+}
+
+result<std::unique_ptr<cache::redis_store>> build_redis_store(const engine_choice& choice) {
+  const auto colon = choice.redis.rfind(':');
+  int port = 0;
+  if (colon != std::string::npos) {
+    try {
+      port = std::stoi(choice.redis.substr(colon + 1));
+    } catch (const std::exception&) {
+      port = 0;
+    }
+  }
+  if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
+    return make_error(errc::invalid_argument, "--redis wants HOST:PORT, got '" + choice.redis + "'");
+  }
+  return cache::redis_store::create({.host = choice.redis.substr(0, colon), .port = port});
 }
 
 result<std::vector<openai::tool>> build_tools(const engine_choice& choice) {

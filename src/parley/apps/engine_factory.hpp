@@ -19,6 +19,7 @@
 #include "parley/agent/filler.hpp"
 #include "parley/agent/session.hpp"
 #include "parley/agent/turn_router.hpp"
+#include "parley/cache/redis/redis_store.hpp"
 #include "parley/cache/response_cache.hpp"
 #include "parley/core/error.hpp"
 #include "parley/engine/engine_set.hpp"
@@ -125,6 +126,9 @@ result<std::shared_ptr<cache::response_cache>> build_response_cache(const engine
 
 /// The embedded llama.cpp model `choice.model_path` names (loaded and warmed), or null when none.
 result<std::shared_ptr<engine::chat_model>> build_local_model(const engine_choice& choice);
+
+/// The Redis store of `choice.redis` (HOST:PORT; not connected yet). Errors: a bad address.
+result<std::unique_ptr<cache::redis_store>> build_redis_store(const engine_choice& choice);
 
 /// The assistant's HTTP tools (choice.tools), their clients started, no connection opened yet.
 /// Errors: a bad declaration, or a header whose environment variable is not set.

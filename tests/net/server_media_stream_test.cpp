@@ -154,25 +154,28 @@ TEST(media_stream_call, barge_in_sends_clear_and_no_audio_of_the_cut_reply_follo
   EXPECT_EQ(ts.srv->stats().n_barge_ins, 1u);
 }
 
-TEST(media_stream_call, keys_pressed_become_one_typed_turn) {
+TEST(media_stream_call, keys_pressed_become_one_typed_turn_and_the_call_context_reaches_the_model) {
   std::mutex mu;
   std::vector<std::string> asked;
+  std::string instructions;
   engine_knobs knobs;
   knobs.reply = [&](const engine::chat_request& r) {
     std::lock_guard lock(mu);
     asked.push_back(r.messages.back().content);
+    instructions = r.messages.front().content;
     return std::string("Order four two is on its way.");
   };
   test_server ts({}, knobs);
   call_simulator call(ts.port());
   ASSERT_EQ(call.status, 0);
-  call.start();
+  call.start({{"context", "The caller is Ann Lee, order 42."}});
   for (char key : {'4', '2', '#'}) call.press(key);
   ASSERT_TRUE(call.listen([](const message& m) { return m.type() == "mark"; }, true));
   EXPECT_FALSE(call.reply.empty());
   std::lock_guard lock(mu);
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_NE(asked[0].find("42"), std::string::npos) << asked[0];
+  EXPECT_NE(instructions.find("The caller is Ann Lee, order 42."), std::string::npos) << instructions;
 }
 
 TEST(media_stream_call, a_token_may_come_in_start_since_providers_stream_urls_carry_no_query) {

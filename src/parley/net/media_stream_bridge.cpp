@@ -10,6 +10,7 @@
 #include "parley/core/log.hpp"
 #include "parley/net/http_routes.hpp"
 #include "parley/net/server_state.hpp"
+#include "parley/text/utf8.hpp"
 
 namespace parley::net {
 
@@ -127,7 +128,9 @@ void media_stream_bridge::start_call(const ms_start& s) {
 
   agent::session_options options = base_session_options(*server_);
   if (const auto context = s.custom_parameters.find("context"); context != s.custom_parameters.end()) {
-    options.caller_context = context->second.substr(0, k_max_context_bytes);
+    // At most k_max_context_bytes, cut on a character boundary (the value came from JSON: valid UTF-8).
+    const std::string_view ctx = std::string_view(context->second).substr(0, k_max_context_bytes);
+    options.caller_context = std::string(ctx.substr(0, text::utf8_complete_prefix(ctx)));
   }
   auto created = agent::session::create(server_->executor(), server_->engines(), options,
                                         bridge_callbacks(self_, strand_, server_));

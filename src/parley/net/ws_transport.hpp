@@ -37,6 +37,7 @@
 #include "parley/net/server_state.hpp"
 #include "parley/net/media_stream_bridge.hpp"
 #include "parley/net/session_bridge.hpp"
+#include "parley/text/utf8.hpp"
 
 namespace parley::net {
 
@@ -221,7 +222,12 @@ void ws_transport<Stream, Bridge>::close(std::uint16_t code, std::string reason,
     queued_bytes_ = 0;
   }
   close_requested_ = true;
-  close_reason_ = boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(code), reason);
+  // RFC 6455 §5.5: a close frame carries at most 123 bytes of reason (Beast would throw on more);
+  // a longer one is cut on a character boundary.
+  constexpr std::size_t k_max_reason_bytes = 123;
+  std::string_view why = reason;
+  if (why.size() > k_max_reason_bytes) why = why.substr(0, text::utf8_complete_prefix(why.substr(0, k_max_reason_bytes)));
+  close_reason_ = boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(code), why);
   wake_.cancel();
 }
 

@@ -200,6 +200,21 @@ std::optional<message> basic_ws_client<Next>::read_until(const std::string& type
 }
 
 template <class Next>
+std::optional<message> basic_ws_client<Next>::play_out_reply() {
+  auto done = read_until("response.done");
+  if (!done) return done;
+  const auto generation = done->j.value("generation", 0u);
+  std::size_t played = 0;
+  for (const auto& m : log) {
+    if (m.binary && m.frame.generation == generation) {
+      played = std::max<std::size_t>(played, m.frame.offset_samples + m.frame.samples.size());
+    }
+  }
+  send_json({{"type", "playout.progress"}, {"generation", generation}, {"played_samples", played}});
+  return done;
+}
+
+template <class Next>
 std::size_t basic_ws_client<Next>::index_of(const std::string& type, std::size_t from) const {
   for (std::size_t i = from; i < log.size(); ++i) {
     if (log[i].type() == type) return i;

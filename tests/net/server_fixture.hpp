@@ -126,6 +126,11 @@ class basic_ws_client {
   /// Reads until a message of `type` arrives; returns it (nullopt if the connection ended first).
   std::optional<message> read_until(const std::string& type);
 
+  /// Reads until response.done, then reports all of that reply's audio as played, as a client
+  /// does when its playout ends: turn.metrics follow at once instead of after the reply's length
+  /// in real time. Returns response.done (nullopt if the connection ended first).
+  std::optional<message> play_out_reply();
+
   std::size_t index_of(const std::string& type, std::size_t from = 0) const;
   std::size_t count(const std::string& type) const;
 

@@ -61,6 +61,7 @@ TEST(server, health_readiness_and_metrics_endpoints) {
   ASSERT_EQ(c.connect(ts.port()), 0);
   c.start();
   c.send_json({{"type", "conversation.item.create"}, {"text", "hi"}});
+  ASSERT_TRUE(c.play_out_reply());
   ASSERT_TRUE(c.read_until("turn.metrics"));
 
   const auto metrics = http_get(ts.port(), "/metrics");
@@ -132,6 +133,7 @@ TEST(server, metrics_page_serves_every_documented_family_with_its_labels) {
   c.send_text("{not json");
   ASSERT_TRUE(c.read_until("error"));
   c.send_json({{"type", "conversation.item.create"}, {"text", "hi"}});
+  ASSERT_TRUE(c.play_out_reply());
   ASSERT_TRUE(c.read_until("turn.metrics"));
   c.send_json({{"type", "conversation.item.create"}, {"text", "a long answer please"}});
   ASSERT_TRUE(c.read_until("response.audio.start"));

@@ -92,7 +92,7 @@ TEST(server, text_input_gets_a_streamed_reply) {
   ASSERT_TRUE(c.read_until("session.created"));
   c.send_json({{"type", "conversation.item.create"},
                {"item", {{"type", "message"}, {"role", "user"}, {"content", {{{"type", "input_text"}, {"text", "hello there"}}}}}}});
-  auto done = c.read_until("response.done");
+  auto done = c.play_out_reply();
   ASSERT_TRUE(done);
   EXPECT_EQ(done->j["text"], mock::default_mock_reply("hello there"));
   EXPECT_NE(c.index_of("conversation.item.created"), SIZE_MAX);
@@ -116,6 +116,7 @@ TEST(server, a_late_first_token_plays_the_filler_the_server_was_given) {
   c.start();
   ASSERT_TRUE(c.read_until("session.created"));
   c.send_json({{"type", "conversation.item.create"}, {"text", "tell me something"}});
+  ASSERT_TRUE(c.play_out_reply());
   auto metrics = c.read_until("turn.metrics");
   ASSERT_TRUE(metrics);
   const auto& timeline = metrics->j["timeline"];

@@ -6,6 +6,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -106,6 +108,43 @@ bool connection::looks_alive() {
   return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
+namespace {
+
+/// Runs `op(stream)` on the connection's plain or TLS stream and yields its error.
+template <class Op>
+asio::awaitable<boost::system::error_code> on_stream(std::optional<beast::tcp_stream>& plain,
+                                                     std::optional<asio::ssl::stream<beast::tcp_stream>>& tls, Op op) {
+  if (tls) {
+    auto [ec, n] = co_await op(*tls);
+    (void)n;
+    co_return ec;
+  }
+  auto [ec, n] = co_await op(*plain);
+  (void)n;
+  co_return ec;
+}
+
+}  // namespace
+
+asio::awaitable<boost::system::error_code> connection::write(const http::request<http::string_body>& req) {
+  return on_stream(plain_, tls_, [&](auto& s) { return http::async_write(s, req, use_nothrow); });
+}
+
+asio::awaitable<boost::system::error_code> connection::read(beast::flat_buffer& buffer,
+                                                            http::response_parser<http::string_body>& parser) {
+  return on_stream(plain_, tls_, [&](auto& s) { return http::async_read(s, buffer, parser, use_nothrow); });
+}
+
+asio::awaitable<boost::system::error_code> connection::read_header(beast::flat_buffer& buffer,
+                                                                   http::response_parser<http::buffer_body>& parser) {
+  return on_stream(plain_, tls_, [&](auto& s) { return http::async_read_header(s, buffer, parser, use_nothrow); });
+}
+
+asio::awaitable<boost::system::error_code> connection::read_some(beast::flat_buffer& buffer,
+                                                                 http::response_parser<http::buffer_body>& parser) {
+  return on_stream(plain_, tls_, [&](auto& s) { return http::async_read_some(s, buffer, parser, use_nothrow); });
+}
+
 // ---- provider_client -------------------------------------------------------------------------
 
 result<std::unique_ptr<provider_client>> provider_client::create(provider_config config) {
@@ -163,6 +202,47 @@ void provider_client::release(std::shared_ptr<connection> c) {
     idle_.push_back(std::move(c));
   } else {
     c->close();
+  }
+}
+
+asio::awaitable<fetched> provider_client::fetch(http::request<http::string_body> req, int timeout_ms,
+                                                std::uint64_t body_limit) {
+  fetched out;
+  for (int tries = 0;; ++tries) {
+    std::shared_ptr<connection> conn;
+    if (status s = co_await acquire(conn); !s) {
+      out.failed = fetched::failure::connect;
+      out.why = s.error();
+      co_return out;
+    }
+    const bool reused = conn->n_requests++ > 0;
+    conn->tcp().expires_after(std::chrono::milliseconds(timeout_ms));
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    boost::system::error_code ec = co_await conn->write(req);
+    if (!ec) ec = co_await conn->read(buffer, parser);
+    if (ec) {
+      conn->close();
+      if (reused && !parser.is_header_done() && tries < 2 &&
+          (ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe)) {
+        continue;  // a pooled connection the server had closed
+      }
+      out.failed = ec == beast::error::timeout     ? fetched::failure::timeout
+                   : ec == http::error::body_limit ? fetched::failure::too_long
+                                                   : fetched::failure::io;
+      out.why = make_error(out.failed == fetched::failure::timeout ? errc::timeout : errc::unavailable, ec.message());
+      co_return out;
+    }
+    out.status = parser.get().result_int();
+    out.body = std::move(parser.get().body());
+    if (parser.keep_alive()) {
+      release(std::move(conn));
+    } else {
+      conn->close();
+    }
+    co_return out;
   }
 }
 

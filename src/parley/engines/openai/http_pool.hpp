@@ -22,9 +22,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,13 +66,17 @@ class connection {
 
   beast::tcp_stream& tcp();
   bool is_tls() const { return tls_.has_value(); }
-  /// Calls f(stream) with the plain or TLS stream; both branches must return the same type.
-  template <class F>
-  auto with_stream(F&& f) {
-    if (tls_) return f(*tls_);
-    return f(*plain_);
-  }
   asio::ssl::stream<beast::tcp_stream>& tls_stream() { return *tls_; }
+
+  // HTTP on whichever stream this is (the deadline is tcp()'s). Defined in http_pool.cpp, so
+  // Beast's read and write templates are compiled there once, for both kinds of stream.
+  asio::awaitable<boost::system::error_code> write(const http::request<http::string_body>& req);
+  asio::awaitable<boost::system::error_code> read(beast::flat_buffer& buffer,
+                                                  http::response_parser<http::string_body>& parser);
+  asio::awaitable<boost::system::error_code> read_header(beast::flat_buffer& buffer,
+                                                         http::response_parser<http::buffer_body>& parser);
+  asio::awaitable<boost::system::error_code> read_some(beast::flat_buffer& buffer,
+                                                       http::response_parser<http::buffer_body>& parser);
 
   /// Aborts pending operations and closes the socket; the connection is then useless.
   void close();
@@ -83,6 +90,15 @@ class connection {
   std::optional<beast::tcp_stream> plain_;
   std::optional<asio::ssl::stream<beast::tcp_stream>> tls_;
   bool closed_ = false;
+};
+
+/// What became of a request for a whole reply (provider_client::fetch).
+struct fetched {
+  enum class failure { none, connect, timeout, too_long, io };
+  failure failed = failure::none;
+  error why;            // when failed: the connection's error, or the I/O error's text
+  unsigned status = 0;  // when not: the reply's status and body
+  std::string body;
 };
 
 class provider_client {
@@ -108,6 +124,11 @@ class provider_client {
   void release(std::shared_ptr<connection> c);
   /// Makes sure one idle, connected (and TLS-handshaken) connection is in the pool.
   asio::awaitable<status> warm();
+
+  /// Sends `req` and reads the whole reply (a body of at most `body_limit` bytes) within
+  /// `timeout_ms`. A pooled connection the server had closed meanwhile is retried on a new one
+  /// (twice at most); a keep-alive connection goes back to the pool after the reply.
+  asio::awaitable<fetched> fetch(http::request<http::string_body> req, int timeout_ms, std::uint64_t body_limit);
 
   /// A POST with the auth and extra headers set. The key goes only into Authorization.
   http::request<http::string_body> make_post(std::string_view path, std::string body, bool event_stream) const;

@@ -2,9 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -140,64 +137,38 @@ struct tool_state {
 // dropped here, the client would join its own thread).
 asio::awaitable<void> call_endpoint(provider_client& client, http::verb verb, const http_tool_config& cfg,
                                     std::string target, std::string body, std::shared_ptr<reply_promise> done) {
-  auto finish = [&](result<std::string> r) { done->set_value(std::move(r)); };
-  for (int tries = 0;; ++tries) {
-    std::shared_ptr<connection> conn;
-    if (status s = co_await client.acquire(conn); !s) {
-      finish(make_error(s.error().code, "the tool's endpoint cannot be reached: " + s.error().message));
+  auto req = client.make_post("", std::move(body), /*event_stream=*/false);
+  req.method(verb);
+  req.target(target);
+  if (verb == http::verb::get) {
+    req.erase(http::field::content_type);
+    req.body().clear();
+    req.prepare_payload();
+  }
+  fetched r = co_await client.fetch(std::move(req), cfg.timeout_ms, cfg.max_result_bytes);
+  switch (r.failed) {
+    case fetched::failure::none:
+      break;
+    case fetched::failure::connect:
+      done->set_value(make_error(r.why.code, "the tool's endpoint cannot be reached: " + r.why.message));
       co_return;
-    }
-    const bool reused = conn->n_requests++ > 0;
-    auto req = client.make_post("", body, /*event_stream=*/false);
-    req.method(verb);
-    req.target(target);
-    if (verb == http::verb::get) {
-      req.erase(http::field::content_type);
-      req.body().clear();
-      req.prepare_payload();
-    }
-    conn->tcp().expires_after(std::chrono::milliseconds(cfg.timeout_ms));
-    auto [wec, wn] = co_await conn->with_stream([&](auto& s) { return http::async_write(s, req, use_nothrow); });
-    (void)wn;
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(cfg.max_result_bytes);
-    boost::system::error_code ec = wec;
-    if (!ec) {
-      auto [rec, rn] = co_await conn->with_stream([&](auto& s) { return http::async_read(s, buffer, parser, use_nothrow); });
-      (void)rn;
-      ec = rec;
-    }
-    if (ec) {
-      conn->close();
-      if (reused && !parser.is_header_done() && tries < 2 &&
-          (ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe)) {
-        continue;  // a pooled connection the endpoint had closed
-      }
-      if (ec == beast::error::timeout) {
-        finish(make_error(errc::timeout, "the tool did not answer within " + std::to_string(cfg.timeout_ms) + " ms"));
-      } else if (ec == http::error::body_limit) {
-        finish(make_error(errc::engine_failure, "the tool's reply is longer than " + std::to_string(cfg.max_result_bytes) + " bytes"));
-      } else {
-        finish(make_error(errc::unavailable, "the tool's endpoint failed: " + ec.message()));
-      }
+    case fetched::failure::timeout:
+      done->set_value(make_error(errc::timeout, "the tool did not answer within " + std::to_string(cfg.timeout_ms) + " ms"));
       co_return;
-    }
-    const unsigned code = parser.get().result_int();
-    std::string reply = std::move(parser.get().body());
-    if (parser.keep_alive()) {
-      client.release(std::move(conn));
-    } else {
-      conn->close();
-    }
-    if (code < 200 || code >= 300) {
-      finish(make_error(code >= 500 ? errc::unavailable : errc::engine_failure, "the tool failed: " + http_error_text(code, reply)));
+    case fetched::failure::too_long:
+      done->set_value(make_error(errc::engine_failure,
+                                 "the tool's reply is longer than " + std::to_string(cfg.max_result_bytes) + " bytes"));
       co_return;
-    }
-    finish(reply.empty() ? std::string("done") : std::move(reply));
+    case fetched::failure::io:
+      done->set_value(make_error(errc::unavailable, "the tool's endpoint failed: " + r.why.message));
+      co_return;
+  }
+  if (r.status < 200 || r.status >= 300) {
+    done->set_value(make_error(r.status >= 500 ? errc::unavailable : errc::engine_failure,
+                               "the tool failed: " + http_error_text(r.status, r.body)));
     co_return;
   }
+  done->set_value(r.body.empty() ? std::string("done") : std::move(r.body));
 }
 
 result<std::string> call(const std::shared_ptr<tool_state>& st, std::string_view arguments_json) {

@@ -6,10 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <exception>
 #include <mutex>
@@ -240,8 +236,7 @@ asio::awaitable<attempt_outcome> attempt(std::shared_ptr<chat_call> self, round_
   auto req = client.make_post("/chat/completions", std::move(body), /*event_stream=*/true);
   conn->tcp().expires_after(std::chrono::milliseconds(cfg.first_token_timeout_ms));
   {
-    auto [ec, n] = co_await conn->with_stream([&](auto& s) { return http::async_write(s, req, use_nothrow); });
-    (void)n;
+    const auto ec = co_await conn->write(req);
     if (self->done) co_return a;
     if (ec) co_return fail(io_failure(*self, ec, reused, true, out));
   }
@@ -249,9 +244,7 @@ asio::awaitable<attempt_outcome> attempt(std::shared_ptr<chat_call> self, round_
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);  // a stream has no size limit; the SSE parser bounds lines
   {
-    auto [ec, n] = co_await conn->with_stream(
-        [&](auto& s) { return http::async_read_header(s, buffer, parser, use_nothrow); });
-    (void)n;
+    const auto ec = co_await conn->read_header(buffer, parser);
     if (self->done) co_return a;
     if (ec) co_return fail(io_failure(*self, ec, reused, true, out));
   }
@@ -284,9 +277,7 @@ asio::awaitable<attempt_outcome> attempt(std::shared_ptr<chat_call> self, round_
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    auto [ec, n] = co_await conn->with_stream(
-        [&](auto& s) { return http::async_read_some(s, buffer, parser, use_nothrow); });
-    (void)n;
+    auto ec = co_await conn->read_some(buffer, parser);
     if (self->done) co_return a;
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t got = chunk.size() - parser.get().body().size;

@@ -1,9 +1,6 @@
 #include "parley/engines/openai/openai_embedder.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -58,59 +55,28 @@ result<std::vector<float>> parse_embedding(std::string_view body, std::size_t ex
 
 asio::awaitable<void> run_embed(provider_client& client, std::string body, int timeout_ms, std::size_t dims,
                                 std::shared_ptr<embedding_promise> done) {
-  auto finish = [&](embedding r) { done->set_value(std::move(r)); };
-  for (int tries = 0;; ++tries) {
-    std::shared_ptr<connection> conn;
-    if (status s = co_await client.acquire(conn); !s) {
-      finish(s.error());
+  fetched r = co_await client.fetch(client.make_post("/embeddings", std::move(body), /*event_stream=*/false),
+                                    timeout_ms, max_embedding_body_bytes);
+  switch (r.failed) {
+    case fetched::failure::none:
+      break;
+    case fetched::failure::connect:
+      done->set_value(std::move(r.why));
       co_return;
-    }
-    const bool reused = conn->n_requests++ > 0;
-    auto req = client.make_post("/embeddings", body, /*event_stream=*/false);
-    conn->tcp().expires_after(std::chrono::milliseconds(timeout_ms));
-    auto [wec, wn] = co_await conn->with_stream([&](auto& s) { return http::async_write(s, req, use_nothrow); });
-    (void)wn;
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(max_embedding_body_bytes);
-    boost::system::error_code ec = wec;
-    if (!ec) {
-      auto [rec, rn] = co_await conn->with_stream(
-          [&](auto& s) { return http::async_read(s, buffer, parser, use_nothrow); });
-      (void)rn;
-      ec = rec;
-    }
-    if (ec) {
-      conn->close();
-      const bool nothing_read = !parser.is_header_done();
-      if (reused && nothing_read && tries < 2 &&
-          (ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-           ec == asio::error::broken_pipe)) {
-        continue;  // a pooled connection the server had closed
-      }
-      if (ec == beast::error::timeout) {
-        finish(make_error(errc::timeout, "no embeddings reply within " + std::to_string(timeout_ms) + " ms"));
-      } else {
-        finish(make_error(errc::unavailable, "embeddings request failed: " + ec.message()));
-      }
+    case fetched::failure::timeout:
+      done->set_value(make_error(errc::timeout, "no embeddings reply within " + std::to_string(timeout_ms) + " ms"));
       co_return;
-    }
-    const unsigned code = parser.get().result_int();
-    const bool keep_alive = parser.keep_alive();
-    std::string reply = std::move(parser.get().body());
-    if (keep_alive) {
-      client.release(std::move(conn));
-    } else {
-      conn->close();
-    }
-    if (code != 200) {
-      finish(make_error(code >= 500 || code == 429 ? errc::unavailable : errc::engine_failure,
-                        client.redact(http_error_text(code, reply))));
+    case fetched::failure::too_long:
+    case fetched::failure::io:
+      done->set_value(make_error(errc::unavailable, "embeddings request failed: " + r.why.message));
       co_return;
-    }
-    finish(parse_embedding(reply, dims));
+  }
+  if (r.status != 200) {
+    done->set_value(make_error(r.status >= 500 || r.status == 429 ? errc::unavailable : errc::engine_failure,
+                               client.redact(http_error_text(r.status, r.body))));
     co_return;
   }
+  done->set_value(parse_embedding(r.body, dims));
 }
 
 }  // namespace

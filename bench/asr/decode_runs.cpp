@@ -65,11 +65,15 @@ system_run run_streaming(const std::vector<utterance>& corpus, ps::pocketsphinx_
                                     if (w->n_partials++ == 0) w->t_first_partial = parley::steady_clock::now();
                                   },
                               .on_final =
-                                  [w](parley::result<std::string> text) {
+                                  [w](parley::result<parley::engine::recognized> heard) {
                                     const auto now = parley::steady_clock::now();
                                     std::lock_guard lock(w->m);
                                     w->t_final = now;
-                                    w->text = std::move(text);
+                                    if (heard) {
+                                      w->text = std::move(heard->text);
+                                    } else {
+                                      w->text = heard.error();
+                                    }
                                     w->done = true;
                                     w->cv.notify_all();
                                   },
@@ -138,9 +142,9 @@ system_run run_switching(const std::vector<utterance>& corpus, ps::pocketsphinx_
       auto open_on = [](ps::pocketsphinx_recognizer& r, const std::shared_ptr<side>& sd) {
         auto st = r.open({.on_partial = {},
                           .on_final =
-                              [sd](parley::result<std::string> t) {
+                              [sd](parley::result<parley::engine::recognized> t) {
                                 std::lock_guard lock(sd->m);
-                                if (t) sd->text = *t;
+                                if (t) sd->text = t->text;
                                 sd->done = true;
                                 sd->cv.notify_all();
                               }},

@@ -55,7 +55,9 @@ class failing_asr final : public engine::recognizer {
   engine::recognizer_caps caps() const override { return inner_->caps(); }
   result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override {
     auto on_final = std::move(events.on_final);
-    events.on_final = [on_final](result<std::string>) { on_final(make_error(errc::engine_failure, "asr: decoder crashed")); };
+    events.on_final = [on_final](result<engine::recognized>) {
+      on_final(make_error(errc::engine_failure, "asr: decoder crashed"));
+    };
     return inner_->open(std::move(events));
   }
 

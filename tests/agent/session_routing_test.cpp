@@ -40,6 +40,7 @@ class scripted_router final : public reply_router {
     std::lock_guard lock(mutex_);
     EXPECT_FALSE(decide_inline) << "route() called although route_inline() decided";
     queries_.push_back(request.query);
+    asr_confidences_.push_back(request.context.asr_confidence);
     if (delay_ == 0ms) {
       done(reply_);
       return;
@@ -81,12 +82,17 @@ class scripted_router final : public reply_router {
     std::lock_guard lock(mutex_);
     return queries_;
   }
+  std::vector<std::optional<double>> asr_confidences() {
+    std::lock_guard lock(mutex_);
+    return asr_confidences_;
+  }
 
  private:
   routed_reply reply_;
   std::chrono::milliseconds delay_;
   std::mutex mutex_;
   std::vector<std::string> queries_;
+  std::vector<std::optional<double>> asr_confidences_;
   std::vector<memory> remembered_;
   std::vector<std::thread> threads_;
   std::atomic<int> n_ended_{0};
@@ -226,6 +232,34 @@ TEST(session_routing, a_whole_text_reply_is_synthesized_and_not_cached_unless_al
   EXPECT_TRUE(rec.turns[0].has(obs::stamp::llm_request));
   EXPECT_TRUE(rec.turns[0].has(obs::stamp::llm_first_token));
   EXPECT_TRUE(router->remembered().empty());
+}
+
+// The recognizer's confidence travels with the words: in the transcript event, the turn's
+// timeline and the responder context the router answers in (where a local handler asks before
+// acting on doubtful words). Typed text has none.
+TEST(session_routing, the_recognizers_confidence_reaches_the_transcript_the_timeline_and_the_router) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.transcripts = {"set a timer for five minutes"};
+  knobs.confidences = {0.02};
+  auto engines = make_engines(io.executor(), knobs);
+  auto router = std::make_shared<scripted_router>(routed_reply{.route = "intent", .text = "Did you want a timer?"});
+  recorder rec;
+  auto s = make_routed_session(io.executor(), engines, rec, router);
+  push_in_frames(*s, script_audio(k_one_question));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<reply_done>(); }));
+  s->submit_text("yes");
+  s->end_input();
+  ASSERT_TRUE(rec.wait_end());
+  const auto finals = rec.indices<transcript_final>();
+  ASSERT_EQ(finals.size(), 1u);
+  EXPECT_EQ(std::get<transcript_final>(rec.events[finals[0]].body).confidence, 0.02);
+  EXPECT_EQ(router->asr_confidences(), (std::vector<std::optional<double>>{0.02, std::nullopt}));
+  ASSERT_EQ(rec.turns.size(), 2u);
+  const auto note = std::find_if(rec.turns[0].notes.begin(), rec.turns[0].notes.end(),
+                                 [](const auto& n) { return n.name == "asr_confidence"; });
+  ASSERT_NE(note, rec.turns[0].notes.end());
+  EXPECT_EQ(note->value, (std::variant<double, std::string>{0.02}));
 }
 
 TEST(session_routing, a_router_that_decides_inline_is_followed_without_a_hop) {

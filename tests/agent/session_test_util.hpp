@@ -74,6 +74,7 @@ struct engine_knobs {
   double tts_rtf = 0.0;
   mock::reply_fn reply;
   std::vector<double> finalize_ms;  // per utterance; empty: every transcript at once
+  std::vector<double> confidences;  // the recognizer's, per utterance; empty: none
 };
 
 struct mock_set {
@@ -85,7 +86,7 @@ struct mock_set {
 
 inline mock_set make_engines(boost::asio::any_io_executor ex, engine_knobs k = {}) {
   return {std::make_shared<mock::mock_recognizer>(mock::recognizer_config{
-              .executor = ex, .transcripts = k.transcripts, .finalize_ms = k.finalize_ms}),
+              .executor = ex, .transcripts = k.transcripts, .confidences = k.confidences, .finalize_ms = k.finalize_ms}),
           std::make_shared<mock::mock_chat_model>(mock::chat_config{.executor = ex, .profile = k.llm, .reply = k.reply}),
           std::make_shared<mock::mock_synthesizer>(
               mock::synthesizer_config{.executor = ex, .realtime_factor = k.tts_rtf})};

@@ -54,7 +54,7 @@ class scripted_asr final : public engine::recognizer {
         events_.on_partial(asr_.partial_, 0.9);
       }
     }
-    void finish() override { events_.on_final(asr_.final_); }
+    void finish() override { events_.on_final(engine::recognized{asr_.final_, std::nullopt}); }
     void cancel() override {}
 
    private:

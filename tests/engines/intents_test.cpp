@@ -262,6 +262,38 @@ TEST(timers, confidence_answers_without_acting) {
   EXPECT_EQ(responder.timers(session_id{3}).size(), 1u);
 }
 
+// Words the recognizer is unsure of are not acted on: the responder asks, and "yes" sets the
+// timer it asked about. Typed text (no recognizer confidence) and sure words are acted on at once.
+TEST(timers, doubtful_words_are_confirmed_before_a_timer_is_set) {
+  io_thread io;
+  auto r = local_responder::create({.executor = io.executor()});
+  ASSERT_TRUE(r);
+  auto& responder = **r;
+  auto heard = [](std::uint64_t session, double confidence) {
+    auto c = ctx(session);
+    c.asr_confidence = confidence;
+    return c;
+  };
+  const double doubtful = k_default_min_asr_confidence / 2;
+  const auto asked = responder.answer("set a timer for five minutes", heard(1, doubtful));
+  EXPECT_EQ(asked.intent, "timer.set");
+  EXPECT_EQ(asked.reply, "Did you want me to set a timer for 5 minutes?");
+  EXPECT_TRUE(responder.timers(session_id{1}).empty()) << "nothing set on a guess";
+  const auto yes = responder.answer("yes", heard(1, 0.9));
+  EXPECT_EQ(yes.reply, "Okay, timer set for 5 minutes.");
+  ASSERT_EQ(responder.timers(session_id{1}).size(), 1u);
+  EXPECT_EQ(responder.timers(session_id{1})[0].duration, std::chrono::minutes(5));
+
+  // "no" drops the question: a later "yes" sets nothing.
+  responder.answer("set a timer for ten minutes", heard(2, doubtful));
+  EXPECT_EQ(responder.answer("no", heard(2, 0.9)).reply, "Okay.");
+  EXPECT_EQ(responder.answer("yes", heard(2, 0.9)).intent, "ack.yes");
+  EXPECT_TRUE(responder.timers(session_id{2}).empty());
+
+  EXPECT_EQ(responder.answer("set a timer for five minutes", heard(3, 0.9)).reply, "Okay, timer set for 5 minutes.");
+  EXPECT_EQ(responder.answer("set a timer for five minutes", ctx(4)).reply, "Okay, timer set for 5 minutes.");
+}
+
 TEST(timers, parse_durations_and_names) {
   io_thread io;
   manual_clock clk;

@@ -208,34 +208,40 @@ TEST(mock_synthesizer, stops_within_a_chunk) {
 
 TEST(mock_recognizer, returns_scripted_transcripts_with_partials) {
   io_thread io;
-  mock_recognizer asr({.executor = io.executor(), .transcripts = {"what time is it", "thanks"}});
+  mock_recognizer asr({.executor = io.executor(), .transcripts = {"what time is it", "thanks"}, .confidences = {0.9, 0.2}});
   std::vector<std::string> partials;
-  std::promise<result<std::string>> final_text;
+  std::promise<result<engine::recognized>> final_text;
   auto stream = asr.open({.on_partial = [&](std::string t, double) { partials.push_back(std::move(t)); },
-                          .on_final = [&](result<std::string> t) { final_text.set_value(std::move(t)); }});
+                          .on_final = [&](result<engine::recognized> t) { final_text.set_value(std::move(t)); }});
   ASSERT_TRUE(stream);
   const std::vector<std::int16_t> second(16000);
   (*stream)->feed(second);
   (*stream)->finish();
   auto f = final_text.get_future();
   ASSERT_EQ(f.wait_for(k_wait), std::future_status::ready);
-  EXPECT_EQ(*f.get(), "what time is it");
+  const auto first = f.get();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->text, "what time is it");
+  EXPECT_EQ(first->confidence, 0.9);
   ASSERT_FALSE(partials.empty());
   EXPECT_EQ(partials.back(), "what time is");  // 1 s of audio reveals three words at 300 ms each
 
-  std::promise<result<std::string>> second_final;
-  auto next = asr.open({.on_partial = {}, .on_final = [&](result<std::string> t) { second_final.set_value(std::move(t)); }});
+  std::promise<result<engine::recognized>> second_final;
+  auto next = asr.open({.on_partial = {}, .on_final = [&](result<engine::recognized> t) { second_final.set_value(std::move(t)); }});
   (*next)->finish();
   auto f2 = second_final.get_future();
   ASSERT_EQ(f2.wait_for(k_wait), std::future_status::ready);
-  EXPECT_EQ(*f2.get(), "thanks");
+  const auto second_heard = f2.get();
+  ASSERT_TRUE(second_heard);
+  EXPECT_EQ(second_heard->text, "thanks");
+  EXPECT_EQ(second_heard->confidence, 0.2);
 }
 
 TEST(mock_recognizer, cancel_means_no_more_callbacks) {
   io_thread io;
   mock_recognizer asr({.executor = io.executor(), .transcripts = {"hello"}, .finalize = latency_dist::fixed(50)});
   std::atomic<int> n_calls{0};
-  auto stream = asr.open({.on_partial = {}, .on_final = [&](result<std::string>) { ++n_calls; }});
+  auto stream = asr.open({.on_partial = {}, .on_final = [&](result<engine::recognized>) { ++n_calls; }});
   (*stream)->finish();
   (*stream)->cancel();
   std::this_thread::sleep_for(150ms);  // past the finalisation delay: the callback would have run by now

@@ -204,6 +204,7 @@ struct collected {
   std::condition_variable cv;
   std::vector<std::pair<std::string, double>> partials;
   std::optional<result<std::string>> final_text;
+  std::optional<double> final_confidence;  // the recognizer's, with a successful final_text
   bool finish_called = false;
   bool final_before_finish = false;
   bool partial_after_final = false;
@@ -218,11 +219,16 @@ struct collected {
                   partials.emplace_back(std::move(text), stability);
                 },
             .on_final =
-                [this](result<std::string> text) {
+                [this](result<engine::recognized> heard) {
                   ++n_callbacks;
                   std::lock_guard lock(m);
                   if (!finish_called) final_before_finish = true;
-                  final_text = std::move(text);
+                  if (heard) {
+                    final_text = std::move(heard->text);
+                    final_confidence = heard->confidence;
+                  } else {
+                    final_text = heard.error();
+                  }
                   cv.notify_all();
                 }};
   }
@@ -323,7 +329,11 @@ TEST_F(pocketsphinx_real, transcribes_clean_phrases) {
     ASSERT_TRUE(c.wait_final());
     ASSERT_TRUE(*c.final_text) << c.final_text->error().describe();
     total.add(obs::word_error_rate(p, **c.final_text));
-    std::cout << "  ref: " << p << "\n  hyp: " << **c.final_text << "\n";
+    // The confidence is the best path's lattice posterior: a probability, given with every final.
+    ASSERT_TRUE(c.final_confidence);
+    EXPECT_GE(*c.final_confidence, 0.0);
+    EXPECT_LE(*c.final_confidence, 1.0);
+    std::cout << "  ref: " << p << "\n  hyp: " << **c.final_text << " (confidence " << *c.final_confidence << ")\n";
   }
   // Tolerance: the open question is outside the domain phrases; a couple of words may go wrong.
   EXPECT_LE(total.wer(), 0.25);
@@ -413,7 +423,7 @@ TEST_F(pocketsphinx_real, cancel_from_inside_a_callback) {
                            [&](std::string, double) {
                              if (n_partials++ == 0) stream->cancel();  // same thread as the callback
                            },
-                       .on_final = [&](result<std::string>) { ++n_partials; }});
+                       .on_final = [&](result<engine::recognized>) { ++n_partials; }});
   ASSERT_TRUE(s);
   stream = std::move(*s);
   stream_audio(*stream, audio, /*paced=*/true);

@@ -75,6 +75,7 @@ struct user_turn {
   bool asr_hears_cleaned = false;  // decided when the turn starts (session_options)
   bool transcribed = false;                     // its transcript arrived (it may wait for earlier turns)
   result<std::string> transcript = std::string();
+  std::optional<double> asr_confidence;  // the recognizer's confidence in the transcript
   bool typed = false;  // submit_text: its text is the transcript, no transcript events
   // Content-aware endpointing: what decided the silence that ends it (turn_end.hpp).
   std::string_view end_rule;
@@ -270,9 +271,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
           s.follow_partial(text);
           s.emit(tid, generation_id{}, transcript_partial{std::move(text), stability});
         }),
-        .on_final = to_strand<result<std::string>>([tid](session_core& s, time_point t, result<std::string> text) {
-          s.on_asr_final(tid, std::move(text), t);
-        }),
+        .on_final = to_strand<result<engine::recognized>>(
+            [tid](session_core& s, time_point t, result<engine::recognized> final) {
+              s.on_asr_final(tid, std::move(final), t);
+            }),
         .channel = id_.value * 2 + (turn_->asr_hears_cleaned ? 1 : 0),
     });
     if (!stream) {
@@ -334,12 +336,17 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   // A recognizer may finish a later utterance before an earlier one; turns are committed in the
   // order they were spoken, so a transcript that overtook another waits for it.
-  void on_asr_final(turn_id tid, result<std::string> text, time_point t) {
+  void on_asr_final(turn_id tid, result<engine::recognized> final, time_point t) {
     auto it = std::find_if(awaiting_final_.begin(), awaiting_final_.end(), [tid](const user_turn& u) { return u.id == tid; });
     if (it == awaiting_final_.end()) return;
     it->timeline.mark(obs::stamp::asr_final, t);
     it->transcribed = true;
-    it->transcript = std::move(text);
+    if (final) {
+      it->transcript = std::move(final->text);
+      it->asr_confidence = final->confidence;
+    } else {
+      it->transcript = final.error();
+    }
     commit_transcribed_turns();
   }
 
@@ -365,13 +372,16 @@ class session_core : public std::enable_shared_from_this<session_core> {
       return;
     }
     turn.timeline.transcript = text::redact_pii(*text);  // timelines reach traces and logs
-    emit(tid, generation_id{}, transcript_final{*text});
+    if (turn.asr_confidence) {
+      turn.timeline.add_note(obs::note_name::asr_confidence, std::round(*turn.asr_confidence * 1000.0) / 1000.0);
+    }
+    emit(tid, generation_id{}, transcript_final{*text, turn.asr_confidence});
     if (text->empty()) {
       turn.timeline.route = "none";  // nothing recognisable: no reply
       complete_turn(turn.timeline);
       return;
     }
-    commit_user_turn(std::move(*text), std::move(turn.timeline));
+    commit_user_turn(std::move(*text), std::move(turn.timeline), turn.asr_confidence);
   }
 
   // A typed turn is complete when it arrives, but it still comes after any spoken turn that ended
@@ -411,8 +421,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   // ---- the reply -----------------------------------------------------------------------------
-  void commit_user_turn(std::string text, obs::turn_timeline timeline) {
+  // `asr_confidence`: the recognizer's confidence in a spoken turn's words (nullopt: typed, or the
+  // recognizer gives none); the local tier asks before acting on words it is unsure of.
+  void commit_user_turn(std::string text, obs::turn_timeline timeline, std::optional<double> asr_confidence = {}) {
     if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
+    query_asr_confidence_ = asr_confidence;
     emit(timeline.turn, generation_id{}, user_turn_committed{text});
     remember({engine::chat_role::user, text, false});
     if (!options_.router) {
@@ -440,9 +453,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   engine::responder_context responder_context() {
-    return {id_, [weak = weak_from_this()](std::string spoken) {
+    return {id_,
+            [weak = weak_from_this()](std::string spoken) {
               if (auto self = weak.lock()) self->announce(std::move(spoken));
-            }};
+            },
+            query_asr_confidence_};
   }
 
   // The router answered: follow its route. Routing time (t_asr_final → here) counts as overhead.
@@ -712,6 +727,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   };
   std::deque<playing_reply> playing_;  // generated, still playing (barge-in on), oldest first
   std::string query_;                  // the routed query of reply_, handed to the cache with it
+  std::optional<double> query_asr_confidence_;  // the recognizer's confidence in it (responder_context)
   static constexpr duration k_playout_grace = std::chrono::seconds(2);
   boost::asio::steady_timer playout_timer_{strand_};
   barge_in_gate gate_{options_.barge_in};

@@ -111,6 +111,7 @@ struct serve_options {
 
 struct transcribe_options {
   std::string input;
+  bool confidence = false;  // print the recognizer's confidence after the transcript, tab-separated
   engine_choice engines;
   audio::frontend_config frontend;
 };

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iomanip>
 #include <iostream>
 #include <mutex>
 
@@ -59,8 +60,9 @@ int transcribe_command(const transcribe_options& options) {
   auto asr = build_recognizer(options.engines, (*responder)->domain_phrases());
   if (!asr) return print_error(asr.error().message), exit_failure;
 
-  std::promise<result<std::string>> final_text;
-  auto stream = (*asr)->open({.on_partial = {}, .on_final = [&](result<std::string> t) { final_text.set_value(std::move(t)); }});
+  std::promise<result<engine::recognized>> final_text;
+  auto stream = (*asr)->open(
+      {.on_partial = {}, .on_final = [&](result<engine::recognized> r) { final_text.set_value(std::move(r)); }});
   if (!stream) return print_error(stream.error().message), exit_failure;
   // The same front-end as a live session, so the words are the ones a session would hear.
   auto frontend = audio::frontend::create(options.frontend);
@@ -75,13 +77,22 @@ int transcribe_command(const transcribe_options& options) {
   (*stream)->finish();
   auto result = final_text.get_future();
   if (result.wait_for(k_engine_wait) != std::future_status::ready) return print_error("recognition did not finish"), exit_failure;
-  auto text = result.get();
-  if (!text) return print_error(text.error().describe()), exit_failure;
-  if (text->empty()) {
+  auto heard = result.get();
+  if (!heard) return print_error(heard.error().describe()), exit_failure;
+  if (heard->text.empty()) {
     std::cerr << "parley: no speech recognised in " << options.input << "\n";
     return exit_no_speech;
   }
-  std::cout << *text << "\n";
+  std::cout << heard->text;
+  if (options.confidence) {
+    std::cout << '\t';
+    if (heard->confidence) {
+      std::cout << std::fixed << std::setprecision(3) << *heard->confidence;
+    } else {
+      std::cout << '-';
+    }
+  }
+  std::cout << "\n";
   return exit_ok;
 }
 

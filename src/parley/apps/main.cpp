@@ -260,6 +260,8 @@ int main(int argc, char** argv) {
       "transcribe", "Recognize a WAV with the embedded ASR (through the same front-end as a session); "
                     "the final transcript goes to standard output");
   transcribe_cmd->add_option("input", transcribe.input, "input audio (any rate/channels)")->required();
+  transcribe_cmd->add_flag("--confidence", transcribe.confidence,
+                           "print the recognizer's confidence in the transcript (0..1) after it, tab-separated");
   add_faq_flag(*transcribe_cmd, transcribe.engines);
 
   parley::app::serve_options serve;

@@ -50,6 +50,7 @@ struct transcript_partial {
 struct transcript_final {
   static constexpr event_class k_class = event_class::control;
   std::string text;
+  std::optional<double> confidence;  // the recognizer's, in [0, 1]; nullopt when it gives none
 };
 struct user_turn_committed {
   static constexpr event_class k_class = event_class::control;

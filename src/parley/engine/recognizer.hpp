@@ -10,7 +10,7 @@
 // Lifetime/cancellation: after finish(), on_final is called exactly once (with the text or an
 // error). After cancel() returns, no callback is invoked any more. Destroying a stream cancels it.
 //
-//   auto stream = asr.open({.on_partial = ..., .on_final = [](result<std::string> t) { ... }});
+//   auto stream = asr.open({.on_partial = ..., .on_final = [](result<recognized> r) { ... }});
 //   stream->feed(frame);  ...  stream->finish();
 #pragma once
 
@@ -31,11 +31,19 @@ struct recognizer_caps {
   bool partials = false;       // emits partial hypotheses
 };
 
+/// A final transcript and how sure the recognizer is of it.
+struct recognized {
+  std::string text;  // possibly empty: nothing recognisable
+  /// The posterior probability of the transcript given the audio, in [0, 1] (pocketsphinx: of the
+  /// best path through the utterance's word lattice). nullopt: the engine gives none.
+  std::optional<double> confidence;
+};
+
 struct recognizer_events {
   /// A partial hypothesis of the utterance so far; `stability` in [0, 1].
   std::function<void(std::string text, double stability)> on_partial;
-  /// The final transcript (possibly empty: nothing recognisable) or an error. Exactly once after finish().
-  std::function<void(result<std::string> text)> on_final;
+  /// The final transcript or an error. Exactly once after finish().
+  std::function<void(result<recognized> final)> on_final;
   /// Where the audio comes from: utterances of one channel (one session's microphone, raw or
   /// cleaned) share a recognizer's adaptation to it (pocketsphinx: the cepstral mean), so one
   /// session's noisy room does not shift another's. 0: no channel (recognizer-wide state only).

@@ -22,6 +22,10 @@ struct responder_context {
   /// Speaks `text` later, unprompted, in this session (e.g. a timer firing). Callable from any
   /// thread, any time; does nothing once the session is gone. May be empty (nobody to tell).
   std::function<void(std::string text)> announce;
+  /// The recognizer's confidence in the words being answered, in [0, 1]; nullopt for typed text
+  /// or a recognizer that gives none. Responders ask before acting (setting a timer) on words
+  /// heard with low confidence.
+  std::optional<double> asr_confidence;
 };
 
 struct responder_answer {

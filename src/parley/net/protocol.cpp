@@ -253,6 +253,7 @@ struct encoder {
   void operator()(const transcription_completed& m) const {
     j["turn"] = m.turn;
     j["transcript"] = m.transcript;
+    if (m.confidence) j["confidence"] = std::round(*m.confidence * 1000.0) / 1000.0;
   }
   void operator()(const input_committed&) const {}
   void operator()(const item_created& m) const {

@@ -132,7 +132,11 @@ struct session_created {
 struct speech_started_message { std::uint64_t turn = 0; double audio_start_ms = 0; };
 struct speech_stopped_message { std::uint64_t turn = 0; double audio_end_ms = 0; };
 struct transcription_delta { std::uint64_t turn = 0; std::string transcript; double stability = 0; };
-struct transcription_completed { std::uint64_t turn = 0; std::string transcript; };
+struct transcription_completed {
+  std::uint64_t turn = 0;
+  std::string transcript;
+  std::optional<double> confidence;  // the recognizer's (engine::recognized); absent when it gives none
+};
 struct input_committed {};
 struct item_created { std::uint64_t turn = 0; std::string text; };  // the committed user turn
 struct response_created { std::uint64_t turn = 0; std::uint64_t generation = 0; };

@@ -236,7 +236,7 @@ void session_bridge::on_session_event(const event& e) {
         } else if constexpr (std::is_same_v<T, transcript_partial>) {
           send(transcription_delta{turn, body.text, body.stability});
         } else if constexpr (std::is_same_v<T, transcript_final>) {
-          send(transcription_completed{turn, body.text});
+          send(transcription_completed{turn, body.text, body.confidence});
         } else if constexpr (std::is_same_v<T, user_turn_committed>) {
           send(item_created{turn, body.text});
         } else if constexpr (std::is_same_v<T, token_chunk>) {

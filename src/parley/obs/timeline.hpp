@@ -121,6 +121,7 @@ inline constexpr std::string_view fallback_to = "fallback_to";      // the provi
 inline constexpr std::string_view tool_call = "tool_call";          // a tool the model called
 inline constexpr std::string_view tool_ms = "tool_ms";              // how long the model's tool calls of one round ran (ms)
 inline constexpr std::string_view asr_cleaned = "asr_cleaned_snr_db";  // the recognizer heard cleaned audio: the input SNR that decided
+inline constexpr std::string_view asr_confidence = "asr_confidence";  // the recognizer's confidence in the transcript (0..1)
 inline constexpr std::string_view heard_ms = "heard_ms";            // interrupted: reply audio the listener heard (fillers included)
 inline constexpr std::string_view interrupt_reason = "interrupt_reason";  // interrupted: "barge_in", "new_turn", "client", ...
 inline constexpr std::string_view turn_end_rule = "turn_end_rule";  // content-aware endpointing: the rule that set the silence

@@ -443,9 +443,17 @@ class interpreter {
       ev.mark_words({"yes", "yeah", "yep", "yup", "sure", "correct", "absolutely", "definitely", "affirmative", "of",
                      "course", "go", "ahead", "that", "is", "right", "please", "ok", "okay", "do", "it", "exactly",
                      "alright", "fine", "sounds", "good", "great", "thanks", "thank", "you"});
-      candidate c{"ack.yes", 0, "Okay."};
-      c.record = false;
-      push(std::move(c), ev, yes ? 0.75 : 0.6);
+      if (s_.pending == pending_kind::timer_confirm && s_.pending_duration) {
+        candidate c{"timer.set"};  // the timer it just asked about
+        c.duration = s_.pending_duration;
+        c.timer_name = s_.pending_name;
+        c.act = action::timer_set;
+        push(std::move(c), ev, yes ? 0.9 : 0.8);
+      } else {
+        candidate c{"ack.yes", 0, "Okay."};
+        c.record = false;
+        push(std::move(c), ev, yes ? 0.75 : 0.6);
+      }
     }
     if (u_.has_any({"no", "nope", "nah", "negative"}) || u_.has_phrase({"not", "really"})) {
       evidence ev(u_);

@@ -124,6 +124,8 @@ struct local_responder::state : std::enable_shared_from_this<local_responder::st
   std::vector<candidate> interpret(const utterance& u, const session_state& s, const civil_time& now) const;
   std::optional<candidate> best_candidate(const utterance& u, const std::optional<faq_match>& faq_hit,
                                           const session_state& s, const civil_time& now) const;
+  /// Sure enough to act on `c`: its own confidence and the recognizer's in the words.
+  bool sure_enough(const candidate& c, const engine::responder_context& context) const;
   void execute(candidate& c, session_state& s, const engine::responder_context& context);
   std::string describe_timers(const std::vector<std::shared_ptr<timer_entry>>& timers) const;
 };
@@ -142,14 +144,20 @@ std::string local_responder::state::describe_timers(const std::vector<std::share
   return out;
 }
 
+bool local_responder::state::sure_enough(const candidate& c, const engine::responder_context& context) const {
+  return c.confidence >= config.min_action_confidence &&
+         (!context.asr_confidence || *context.asr_confidence >= config.min_asr_confidence);
+}
+
 void local_responder::state::execute(candidate& c, session_state& s, const engine::responder_context& context) {
-  const bool act = c.confidence >= config.min_action_confidence;
+  const bool act = sure_enough(c, context);
   switch (c.act) {
     case action::none: return;
     case action::timer_set: {
       const std::chrono::seconds d = c.duration.value_or(std::chrono::seconds(0));
       if (!act) {
         c.reply = "Did you want me to set a timer for " + detail::describe_duration(d) + "?";
+        c.next_pending = pending_kind::timer_confirm;
         return;
       }
       if (!strand) {
@@ -331,10 +339,12 @@ engine::responder_answer local_responder::answer(std::string_view user_text, con
     return {};
   }
   st.execute(*best, s, context);
-  const bool confident = best->confidence >= st.config.min_action_confidence;
+  const bool confident = st.sure_enough(*best, context);
+  const bool asked = best->next_pending == pending_kind::timer_confirm;
   s.last_intent = confident ? best->intent : std::string();
-  s.pending = confident ? best->next_pending : pending_kind::none;
-  s.pending_name = best->next_pending == pending_kind::timer_duration ? best->timer_name : std::string();
+  s.pending = confident || asked ? best->next_pending : pending_kind::none;
+  s.pending_name = best->next_pending == pending_kind::timer_duration || asked ? best->timer_name : std::string();
+  s.pending_duration = asked ? best->duration : std::nullopt;
   if (confident && best->record) s.last_reply = best->reply;
   return {std::move(best->intent), best->confidence, std::move(best->reply)};
 }

@@ -37,7 +37,8 @@ struct timer_entry {
 };
 
 
-enum class pending_kind { none, timer_duration, timer_which };
+// timer_confirm: "Did you want me to set a timer for …?" was asked; "yes" sets it.
+enum class pending_kind { none, timer_duration, timer_which, timer_confirm };
 
 struct session_state {
   std::vector<std::shared_ptr<timer_entry>> timers;  // soonest first
@@ -45,6 +46,7 @@ struct session_state {
   std::string last_intent;
   pending_kind pending = pending_kind::none;
   std::string pending_name;
+  std::optional<std::chrono::seconds> pending_duration;  // timer_confirm: the timer asked about
   bool timer_fired = false;  // a timer went off since the last answer
   std::uint64_t last_used = 0;
 };

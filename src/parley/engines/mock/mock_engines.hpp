@@ -30,6 +30,8 @@ struct recognizer_config {
   boost::asio::any_io_executor executor;
   /// Transcript of utterance i is transcripts[i % size()]; empty list: every utterance is "".
   std::vector<std::string> transcripts;
+  /// Confidence of utterance i's transcript is confidences[i % size()]; empty: none (nullopt).
+  std::vector<double> confidences;
   latency_dist finalize = latency_dist::fixed(0.0);  // finish() → on_final
   /// When not empty, utterance i finalises after finalize_ms[i % size()] ms instead (tests that
   /// need transcripts to arrive in a given order).

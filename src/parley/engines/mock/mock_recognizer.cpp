@@ -27,13 +27,13 @@ struct stop_owner {
 
 class mock_stream final : public engine::recognizer_stream, private stop_owner, public detail::timed_job {
  public:
-  mock_stream(const recognizer_config& config, std::string transcript, engine::recognizer_events events,
+  mock_stream(const recognizer_config& config, engine::recognized transcript, engine::recognizer_events events,
               latency_dist finalize, std::uint64_t seed)
       : timed_job(config.executor, stop_source_.get_token()),
         config_(config),
         finalize_(finalize),
         transcript_(std::move(transcript)),
-        words_(words_of(transcript_)),
+        words_(words_of(transcript_.text)),
         events_(std::move(events)),
         rng_(seed) {}
 
@@ -66,16 +66,16 @@ class mock_stream final : public engine::recognizer_stream, private stop_owner, 
  private:
   void on_stopped() override { release_stop(); }
 
-  void deliver(result<std::string> text) {
+  void deliver(result<engine::recognized> final) {
     release_stop();
     std::lock_guard lock(mutex_);
-    if (events_.on_final) events_.on_final(std::move(text));
+    if (events_.on_final) events_.on_final(std::move(final));
     events_ = {};
   }
 
   recognizer_config config_;
   latency_dist finalize_;  // this utterance's: config.finalize, or its finalize_ms entry
-  std::string transcript_;
+  engine::recognized transcript_;
   std::vector<std::string> words_;
   std::mutex mutex_;
   engine::recognizer_events events_;
@@ -94,8 +94,9 @@ engine::recognizer_caps mock_recognizer::caps() const {
 
 result<std::unique_ptr<engine::recognizer_stream>> mock_recognizer::open(engine::recognizer_events events) {
   const auto index = n_opened_.fetch_add(1);
-  std::string transcript = config_.transcripts.empty() ? std::string()
-                                                       : config_.transcripts[index % config_.transcripts.size()];
+  engine::recognized transcript;
+  if (!config_.transcripts.empty()) transcript.text = config_.transcripts[index % config_.transcripts.size()];
+  if (!config_.confidences.empty()) transcript.confidence = config_.confidences[index % config_.confidences.size()];
   // The stream is owned by the caller but its pending timer needs shared ownership: the job keeps
   // a shared_ptr to itself while waiting. We hand out a unique_ptr facade over the shared job.
   const latency_dist finalize = config_.finalize_ms.empty()

@@ -206,6 +206,7 @@ struct pocketsphinx_stats {
 /// The finalisation breakdown (finish() → on_final) says where the time after the endpoint goes.
 struct final_detail {
   std::string text;
+  std::optional<double> confidence;  // as delivered with the final transcript (engine::recognized)
   std::int64_t path_score = 0;  // best path score (log domain, pocketsphinx units; higher is better)
   std::int64_t n_frames = 0;    // 10 ms frames decoded (after pocketsphinx's silence removal)
   double backlog_ms = 0.0;      // audio not yet decoded when finish() was called

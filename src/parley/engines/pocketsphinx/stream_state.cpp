@@ -4,6 +4,7 @@
 
 #include <sphinxbase/cmn.h>
 #include <sphinxbase/feat.h>
+#include <sphinxbase/logmath.h>
 
 #include <algorithm>
 
@@ -108,7 +109,7 @@ void stream_state::work() {
   if (cancelled()) return abandon();
   if (decoder_ == nullptr && nothing_to_decode()) {  // finish() without audio: no decoder needed
     close();
-    return deliver_final(std::string());
+    return deliver_final(engine::recognized{});
   }
   if (decoder_ == nullptr) {
     decoder_ = core_->acquire(shared_from_this());
@@ -281,14 +282,20 @@ void stream_state::finalize() {
   const auto t_end_utt = steady_clock::now();
   const double cpu_end_utt = thread_cpu_ms();
   const int rc = ps_end_utt(decoder_->ps);  // flushes the last frames; always ends the utterance
-  result<std::string> text = std::string();
+  result<engine::recognized> final = engine::recognized{};
   if (failed_ || rc < 0) {
-    text = make_error(errc::engine_failure, "pocketsphinx: decoding failed");
+    final = make_error(errc::engine_failure, "pocketsphinx: decoding failed");
   } else {
     int32 score = 0;
     const char* hyp = ps_get_hyp(decoder_->ps, &score);
-    text = hyp ? std::string(hyp) : std::string();
-    detail_.text = *text;
+    final->text = hyp ? std::string(hyp) : std::string();
+    // The best path's posterior in the word lattice (bestpath search only: without it
+    // pocketsphinx reports 1 whatever it heard). Nothing heard: no confidence either.
+    if (core_->config.bestpath && !final->text.empty()) {
+      final->confidence = std::clamp(logmath_exp(ps_get_logmath(decoder_->ps), ps_get_prob(decoder_->ps)), 0.0, 1.0);
+    }
+    detail_.text = final->text;
+    detail_.confidence = final->confidence;
     detail_.path_score = score;
     detail_.n_frames = ps_get_n_frames(decoder_->ps);
   }
@@ -304,7 +311,7 @@ void stream_state::finalize() {
   utterance_started_ = false;
   give_back_decoder();
   close();
-  deliver_final(std::move(text));
+  deliver_final(std::move(final));
 }
 
 void stream_state::abandon() {
@@ -337,7 +344,7 @@ void stream_state::deliver_partial(std::string text, double stability) {
   callback_thread_.store(std::thread::id(), std::memory_order_release);
 }
 
-void stream_state::deliver_final(result<std::string> text) {
+void stream_state::deliver_final(result<engine::recognized> final) {
   std::lock_guard lock(callback_mutex_);
   if (final_delivered_) return;
   final_delivered_ = true;
@@ -346,9 +353,9 @@ void stream_state::deliver_final(result<std::string> text) {
   callback_thread_.store(std::this_thread::get_id(), std::memory_order_release);
   auto on_final = std::move(events_.on_final);
   events_ = {};
-  if (on_detail_ && text) on_detail_(detail_);
+  if (on_detail_ && final) on_detail_(detail_);
   on_detail_ = nullptr;
-  on_final(std::move(text));
+  on_final(std::move(final));
   callback_thread_.store(std::thread::id(), std::memory_order_release);
 }
 

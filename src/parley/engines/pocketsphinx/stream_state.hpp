@@ -66,7 +66,7 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   void give_back_decoder();
   void close();
   void deliver_partial(std::string text, double stability);
-  void deliver_final(result<std::string> text);
+  void deliver_final(result<engine::recognized> final);
 
   std::shared_ptr<pocketsphinx_recognizer::core> core_;
 

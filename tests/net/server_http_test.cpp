@@ -175,6 +175,7 @@ TEST(server, metrics_page_serves_every_documented_family_with_its_labels) {
       {"parley_interrupts_total", "counter"},
       {"parley_turns_by_route_total", "counter"},
       {"parley_barge_in_time_to_interrupt_milliseconds", "summary"},
+      {"parley_asr_confidence", "summary"},
       {"parley_turn_endpoint_delay_milliseconds", "summary"},
       {"parley_turn_asr_final_milliseconds", "summary"},
       {"parley_turn_llm_ttft_milliseconds", "summary"},

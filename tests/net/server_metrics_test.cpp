@@ -64,6 +64,7 @@ TEST(server_metrics, labelled_counts_and_escaped_label_values) {
   m.count_interrupt("a\"b\\c\nd");
   obs::turn_timeline t;
   t.route = "intent";
+  t.add_note(obs::note_name::asr_confidence, 0.25);
   m.count_turn(t);
   m.count_turn(obs::turn_timeline{});  // no route: "none"
   const auto page = m.scrape({});
@@ -74,6 +75,8 @@ TEST(server_metrics, labelled_counts_and_escaped_label_values) {
   EXPECT_TRUE(has(page, "parley_turns_by_route_total{route=\"intent\"} 1\n"));
   EXPECT_TRUE(has(page, "parley_turns_by_route_total{route=\"none\"} 1\n"));
   EXPECT_TRUE(has(page, "parley_turns_total 2\n"));
+  EXPECT_TRUE(has(page, "parley_asr_confidence_count 1\n")) << "only the spoken turn has a confidence";
+  EXPECT_TRUE(has(page, "parley_asr_confidence_sum 0.25\n")) << page;
 }
 
 TEST(server_metrics, summary_has_quantiles_sum_and_count) {

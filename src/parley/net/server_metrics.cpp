@@ -168,6 +168,11 @@ void server_metrics::count_turn(const obs::turn_timeline& t) {
   n_turns.fetch_add(1, std::memory_order_relaxed);
   impl_->routes.Add({{"route", t.route.empty() ? "none" : t.route}}).Increment();
   if (t.flags.failed) impl_->turns_failed.Increment();
+  for (const auto& n : t.notes) {
+    if (n.name == obs::note_name::asr_confidence && std::holds_alternative<double>(n.value)) {
+      asr_confidence.record(std::get<double>(n.value));
+    }
+  }
 }
 
 std::string server_metrics::scrape(const live_values& live) const {
@@ -230,6 +235,9 @@ std::string server_metrics::scrape(const live_values& live) const {
   page.push_back(summary_family("parley_barge_in_time_to_interrupt_milliseconds",
                                 "User speech start (arrival of its first audio) to the interrupt message leaving the server",
                                 time_to_interrupt));
+  page.push_back(summary_family("parley_asr_confidence",
+                                "The recognizer's confidence in each spoken turn's transcript, 0..1 (docs/latency.md, asr_confidence)",
+                                asr_confidence));
   for (const auto& metric : obs::all_metrics) {
     const std::string name(metric.name);
     const obs::histogram empty;

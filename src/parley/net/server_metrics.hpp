@@ -73,6 +73,9 @@ class server_metrics {
 
   /// User speech start to the interrupt message leaving the server (recorded from any thread).
   obs::histogram time_to_interrupt;
+  /// The recognizer's confidence in each spoken turn's transcript, 0..1 (count_turn records the
+  /// timeline's asr_confidence note).
+  obs::histogram asr_confidence;
 
   // ---- labelled counts of rare events (incremented in the registry in place) ----
   /// An error event sent: parley_protocol_errors_total{code} and n_protocol_errors.

@@ -290,6 +290,12 @@ TEST(timers, doubtful_words_are_confirmed_before_a_timer_is_set) {
   EXPECT_EQ(responder.answer("yes", heard(2, 0.9)).intent, "ack.yes");
   EXPECT_TRUE(responder.timers(session_id{2}).empty());
 
+  // Cancelling is confirmed the same way; until "yes", the timer runs.
+  EXPECT_EQ(responder.answer("cancel the timer", heard(1, doubtful)).reply, "Did you want me to cancel a timer?");
+  EXPECT_EQ(responder.timers(session_id{1}).size(), 1u);
+  EXPECT_EQ(responder.answer("yes please", heard(1, 0.9)).intent, "timer.cancel");
+  EXPECT_TRUE(responder.timers(session_id{1}).empty());
+
   EXPECT_EQ(responder.answer("set a timer for five minutes", heard(3, 0.9)).reply, "Okay, timer set for 5 minutes.");
   EXPECT_EQ(responder.answer("set a timer for five minutes", ctx(4)).reply, "Okay, timer set for 5 minutes.");
 }

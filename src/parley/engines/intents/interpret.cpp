@@ -443,11 +443,13 @@ class interpreter {
       ev.mark_words({"yes", "yeah", "yep", "yup", "sure", "correct", "absolutely", "definitely", "affirmative", "of",
                      "course", "go", "ahead", "that", "is", "right", "please", "ok", "okay", "do", "it", "exactly",
                      "alright", "fine", "sounds", "good", "great", "thanks", "thank", "you"});
-      if (s_.pending == pending_kind::timer_confirm && s_.pending_duration) {
-        candidate c{"timer.set"};  // the timer it just asked about
+      if (s_.pending == pending_kind::confirm) {
+        // The action it just asked about.
+        candidate c{s_.pending_act == action::timer_set ? "timer.set" : "timer.cancel"};
+        c.act = s_.pending_act;
         c.duration = s_.pending_duration;
         c.timer_name = s_.pending_name;
-        c.act = action::timer_set;
+        c.all = s_.pending_all;
         push(std::move(c), ev, yes ? 0.9 : 0.8);
       } else {
         candidate c{"ack.yes", 0, "Okay."};

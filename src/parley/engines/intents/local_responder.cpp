@@ -157,7 +157,7 @@ void local_responder::state::execute(candidate& c, session_state& s, const engin
       const std::chrono::seconds d = c.duration.value_or(std::chrono::seconds(0));
       if (!act) {
         c.reply = "Did you want me to set a timer for " + detail::describe_duration(d) + "?";
-        c.next_pending = pending_kind::timer_confirm;
+        c.next_pending = pending_kind::confirm;
         return;
       }
       if (!strand) {
@@ -193,7 +193,8 @@ void local_responder::state::execute(candidate& c, session_state& s, const engin
     }
     case action::timer_cancel: {
       if (!act) {
-        c.reply = "Did you want me to cancel a timer?";
+        c.reply = c.all ? "Did you want me to cancel all your timers?" : "Did you want me to cancel a timer?";
+        c.next_pending = pending_kind::confirm;
         return;
       }
       if (s.timers.empty()) {
@@ -340,11 +341,13 @@ engine::responder_answer local_responder::answer(std::string_view user_text, con
   }
   st.execute(*best, s, context);
   const bool confident = st.sure_enough(*best, context);
-  const bool asked = best->next_pending == pending_kind::timer_confirm;
+  const bool asked = best->next_pending == pending_kind::confirm;
   s.last_intent = confident ? best->intent : std::string();
   s.pending = confident || asked ? best->next_pending : pending_kind::none;
   s.pending_name = best->next_pending == pending_kind::timer_duration || asked ? best->timer_name : std::string();
+  s.pending_act = asked ? best->act : action::none;
   s.pending_duration = asked ? best->duration : std::nullopt;
+  s.pending_all = asked && best->all;
   if (confident && best->record) s.last_reply = best->reply;
   return {std::move(best->intent), best->confidence, std::move(best->reply)};
 }

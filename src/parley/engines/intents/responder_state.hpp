@@ -36,9 +36,9 @@ struct timer_entry {
   bool cancelled = false;
 };
 
-
-// timer_confirm: "Did you want me to set a timer for …?" was asked; "yes" sets it.
-enum class pending_kind { none, timer_duration, timer_which, timer_confirm };
+enum class action { none, timer_set, timer_cancel, timer_list };
+// confirm: "Did you want me to set a timer for …?" (or cancel one) was asked; "yes" does it.
+enum class pending_kind { none, timer_duration, timer_which, confirm };
 
 struct session_state {
   std::vector<std::shared_ptr<timer_entry>> timers;  // soonest first
@@ -46,12 +46,13 @@ struct session_state {
   std::string last_intent;
   pending_kind pending = pending_kind::none;
   std::string pending_name;
-  std::optional<std::chrono::seconds> pending_duration;  // timer_confirm: the timer asked about
+  // confirm: the action asked about (its timer: duration, name, all)
+  action pending_act = action::none;
+  std::optional<std::chrono::seconds> pending_duration;
+  bool pending_all = false;
   bool timer_fired = false;  // a timer went off since the last answer
   std::uint64_t last_used = 0;
 };
-
-enum class action { none, timer_set, timer_cancel, timer_list };
 
 struct candidate {
   std::string intent;

@@ -23,13 +23,20 @@
 // level: audio::frontend, as a session runs it, fresh per file, over the whole clip from its lead
 // silence). The batch baseline always decodes the raw audio. --markdown FILE writes the WER table
 // (voice x condition rows; intent+faq+short and all columns per system) for docs/benchmarks.md.
-// In a sweep, ",ns=LEVEL" denoises, ",prior=N" sets cmn_prior_frames, ",rate=X" cmn_adapt_rate.
-#include <CLI/CLI.hpp>
+// In a sweep, ",ns=LEVEL" denoises, ",prior=N" sets cmn_prior_frames, ",rate=X" cmn_adapt_rate,
+// ",restart=MS" cmn_restart_ms;
+// --by-source gives it one column per voice and condition (any manifest, e.g. the unseen corpus of
+// bench/asr/make_unseen_corpus.py). --cmn running scores every file as a fresh session does (from
+// the model's cepstral mean, nothing learnt from earlier files).
+// --transcripts NAME=FILE scores transcripts made by one `parley transcribe` process per file
+// (bench/asr/transcribe_each.sh) with the same scorer, next to the baseline: recognition as a user
+// meets it.
 //
 // The pieces: asr_bench.hpp (what they share), corpus.cpp (the manifest's audio, --denoise),
 // decode_runs.cpp (baseline, streaming, switching), report.cpp (tables, markdown, JSON); this file
 // holds the command line, the sweep specs and the order of the runs.
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -45,6 +52,7 @@
 #include <tuple>
 
 #include "bench/asr/asr_bench.hpp"
+#include "parley/apps/engine_factory.hpp"
 #include "parley/audio/frontend.hpp"
 #include "parley/engines/pocketsphinx/domain_lm.hpp"
 #include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
@@ -69,6 +77,7 @@ struct sweep_spec {
   ps::cmn_mode cmn = ps::cmn_mode::running;
   int cmn_prior_frames = 0;  // 0: the recognizer's default
   double cmn_adapt_rate = -1.0;
+  double cmn_restart_ms = -1.0;  // < 0: the recognizer's default
   std::string denoise = "none";
   std::vector<std::pair<std::string, std::string>> options;
 };
@@ -119,6 +128,8 @@ sweep_spec parse_spec(const std::string& text, const ps::pocketsphinx_config& de
       s.cmn = ps::cmn_mode::running;
     } else if (part.rfind("prior=", 0) == 0) {
       s.cmn_prior_frames = std::stoi(part.substr(6));
+    } else if (part.rfind("restart=", 0) == 0) {
+      s.cmn_restart_ms = std::stod(part.substr(8));
     } else if (part.rfind("rate=", 0) == 0) {
       s.cmn_adapt_rate = std::stod(part.substr(5));
     } else if (part.rfind("ns=", 0) == 0) {
@@ -148,9 +159,12 @@ int main(int argc, char** argv) {
   int workers = 0, lanes = 0;
   bool second_pass = false, no_baseline = false, verbose = false;
   double auto_snr_db = parley::audio::k_asr_denoise_below_snr_db;
-  std::vector<std::string> only_conditions, only_voices, ps_options;
+  std::vector<std::string> only_conditions, only_voices, ps_options, transcripts;
+  bool by_source = false;
   app.add_option("--manifest", manifest, "corpus manifest (JSONL)");
-  app.add_option("--phrases", phrases_path, "domain phrases, one per line ('#' comments)");
+  app.add_option("--phrases", phrases_path,
+                 "domain phrases, one per line ('#' comments); 'responder': the ones parley's recognizer gets by "
+                 "default (the local responder's, with the bundled FAQ)");
   app.add_option("--json", json_path, "write the full results here");
   app.add_option("--pace", pace, "realtime (latency measured) or fast (WER only)")->check(CLI::IsMember({"realtime", "fast"}));
   app.add_option("--lanes", lanes, "files streamed at once (0: the number of workers)");
@@ -161,6 +175,10 @@ int main(int argc, char** argv) {
   app.add_option("--ps-option", ps_options, "extra pocketsphinx option as -name=value (repeatable), e.g. -pl_window=0");
   app.add_flag("--second-pass", second_pass, "enable pocketsphinx's second (fwdflat) pass");
   app.add_option("--cmn", cmn, "adaptive | running | fixed | carry")->check(CLI::IsMember({"adaptive", "running", "fixed", "carry"}));
+  double cmn_restart_ms = -1.0;
+  app.add_option("--cmn-restart-ms", cmn_restart_ms,
+                 "restart each utterance from its own cepstral mean after this much audio (0: never; default: the "
+                 "recognizer's)");
   app.add_option("--tail-ms", tail_ms, "audio kept after the true end of speech (the endpointer's silence)");
   app.add_option("--sweep", sweep, "';'-separated biasing setups to compare (fast pace, WER only)");
   app.add_option("--model-dir", model_dir, "pocketsphinx model folder");
@@ -175,11 +193,24 @@ int main(int argc, char** argv) {
   app.add_flag("--no-baseline", no_baseline, "skip the batch baseline");
   app.add_option("--conditions", only_conditions, "only these conditions (clean, pink20, pink10)")->delimiter(',');
   app.add_option("--voices", only_voices, "only these voices (flite:slt, ..., espeak:en-us)")->delimiter(',');
+  app.add_option("--transcripts", transcripts,
+                 "NAME=FILE: transcripts made one fresh process per file (bench/asr/transcribe_each.sh), scored "
+                 "and tabled next to the streaming runs (repeatable; --denoise '' for these alone)");
+  app.add_flag("--by-source", by_source,
+               "sweep columns: one per voice and condition of the manifest (default: the tuning corpus's columns)");
   app.add_flag("-v,--verbose", verbose, "print every hypothesis");
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const auto phrases = read_phrases(phrases_path);
+    std::vector<std::string> phrases;
+    if (phrases_path == "responder") {
+      boost::asio::io_context io;
+      auto responder = parley::app::build_responder({}, io.get_executor());
+      if (!responder) throw std::runtime_error(responder.error().describe());
+      phrases = (*responder)->domain_phrases();
+    } else {
+      phrases = read_phrases(phrases_path);
+    }
     auto corpus = read_corpus(manifest, tail_ms);
     auto excluded = [&](const utterance& u) {
       const auto has = [](const std::vector<std::string>& v, const std::string& x) {
@@ -216,6 +247,7 @@ int main(int argc, char** argv) {
                                         : ps::bias_mode::interpolate;
     if (weight > 0) base.domain_weight = weight;
     base.language_weight = language_weight;
+    if (cmn_restart_ms >= 0) base.cmn_restart_ms = cmn_restart_ms;
     for (const auto& o : ps_options) base.decoder_options.push_back(parse_ps_option(o));
 
     std::cout << "parley_asr_bench  " << machine_info() << "\n"
@@ -238,14 +270,29 @@ int main(int argc, char** argv) {
     if (!sweep.empty()) {
       std::cout << "biasing sweep (streaming, fast pace); WER %\n  " << std::left << std::setw(26) << "setup"
                 << std::right;
-      const std::vector<std::string> cols = {"cf:int", "cf:faq", "cf:open", "cf:pause", "cf:short", "cf:i+f+s",
-                                             "cf:all", "espeak", "pink20", "pink10", "all"};
-      for (const auto& c : cols) std::cout << std::setw(9) << c;
+      std::vector<std::string> cols = {"cf:int", "cf:faq", "cf:open", "cf:pause", "cf:short", "cf:i+f+s",
+                                       "cf:all", "espeak", "pink20", "pink10", "all"};
+      std::vector<std::pair<std::string, std::string>> sources;  // --by-source: voice, condition
+      if (by_source) {
+        cols.clear();
+        for (const auto& u : corpus)
+          if (std::find(sources.begin(), sources.end(), std::make_pair(u.voice, u.condition)) == sources.end()) {
+            sources.emplace_back(u.voice, u.condition);
+            cols.push_back(u.voice.substr(u.voice.find(':') + 1) + (u.condition == "clean" ? "" : "/" + u.condition));
+          }
+        cols.push_back("all");
+      }
+      for (const auto& c : cols) std::cout << std::setw(std::max<int>(9, static_cast<int>(c.size()) + 1)) << c;
       std::cout << std::setw(8) << "rtf" << std::setw(16) << "end_utt p50/95" << std::setw(8) << "max" << "  (ms CPU)" << "\n";
       json rows = json::array();
       auto print_row = [&](const std::string& label, const system_run& r) {
         auto f = [&](const filter& flt) { return total_of(corpus, r, flt); };
         std::vector<wer_total> t;
+        if (by_source) {
+          for (const auto& [v, c] : sources)
+            t.push_back(f([&](const utterance& u) { return u.voice == v && u.condition == c; }));
+          t.push_back(f([](const utterance&) { return true; }));
+        } else {
         for (const auto& c : k_categories)
           t.push_back(f([&](const utterance& u) { return is_clean_flite(u) && u.category == c; }));
         t.push_back(f([](const utterance& u) {
@@ -256,10 +303,11 @@ int main(int argc, char** argv) {
         t.push_back(f([](const utterance& u) { return u.condition == "pink20"; }));
         t.push_back(f([](const utterance& u) { return u.condition == "pink10"; }));
         t.push_back(f([](const utterance&) { return true; }));
+        }
         std::cout << "  " << std::left << std::setw(26) << label << std::right;
         json jr = {{"setup", label}, {"rtf_per_core", r.rtf()}};
         for (std::size_t k = 0; k < t.size(); ++k) {
-          std::cout << std::setw(9) << pct(t[k]);
+          std::cout << std::setw(std::max<int>(9, static_cast<int>(cols[k].size()) + 1)) << pct(t[k]);
           jr[cols[k]] = t[k].wer();
         }
         std::vector<double> end_utt;
@@ -287,6 +335,7 @@ int main(int argc, char** argv) {
         cfg.language_weight = spec.language_weight;
         if (spec.cmn_prior_frames > 0) cfg.cmn_prior_frames = spec.cmn_prior_frames;
         if (spec.cmn_adapt_rate >= 0) cfg.cmn_adapt_rate = spec.cmn_adapt_rate;
+        if (spec.cmn_restart_ms >= 0) cfg.cmn_restart_ms = spec.cmn_restart_ms;
         cfg.partials = false;
         if (!cleaned.count(spec.denoise)) cleaned.emplace(spec.denoise, denoised(corpus, spec.denoise, auto_snr_db));
         const auto& input = cleaned.at(spec.denoise);
@@ -317,7 +366,7 @@ int main(int argc, char** argv) {
     } else {
       const bool realtime = pace == "realtime";
       std::vector<system_run> runs;
-      std::vector<std::string> run_denoise;
+      std::vector<std::string> run_denoise, run_names;
       std::stringstream dl(denoise);
       for (std::string dn; std::getline(dl, dn, ',');) {
         if (dn.empty()) continue;
@@ -330,7 +379,8 @@ int main(int argc, char** argv) {
         if (runs.empty()) {
           std::cout << "recognizer: " << st.n_decoders << " decoders, " << st.n_workers << " workers; bias "
                     << ps::to_string(st.bias) << " (domain weight " << st.domain_weight << "), second pass "
-                    << (base.second_pass ? "on" : "off") << ", cmn " << cmn << (ps_options.empty() ? std::string() : ", options " + CLI::detail::join(ps_options, " ")) << "\n"
+                    << (base.second_pass ? "on" : "off") << ", cmn " << cmn << ", restart after "
+                    << base.cmn_restart_ms << " ms" << (ps_options.empty() ? std::string() : ", options " + CLI::detail::join(ps_options, " ")) << "\n"
                     << "start-up: " << std::fixed << std::setprecision(0) << st.startup_ms << " ms; per decoder "
                     << st.decoder_init_ms << " ms, ~" << st.decoder_rss_mb << " MB resident; phrase LM "
                     << st.n_domain_phrases << " phrases, " << st.n_domain_words << " words; "
@@ -352,12 +402,20 @@ int main(int argc, char** argv) {
         const auto input = denoised(corpus, dn, auto_snr_db);
         runs.push_back(run_streaming(input, **asr, "streaming, front-end " + dn, realtime, n_lanes));
         run_denoise.push_back(dn);
+        run_names.push_back(dn == "none" ? std::string("streaming + bias") : "streaming + bias, NS " + dn);
         const auto s = (*asr)->stats();
         std::cout << "[" << dn << "] recognizer stats: " << s.n_finals << " finals, " << s.n_waited_for_decoder
                   << " waited for a decoder, " << s.n_dropped_samples << " samples dropped; " << n_lanes
                   << " lanes, " << pace << " pace\n";
       }
 
+      const std::size_t n_streaming = runs.size();
+      for (const auto& t : transcripts) {
+        const auto eq = t.find('=');
+        if (eq == std::string::npos || eq == 0) throw std::runtime_error("--transcripts takes NAME=FILE, got " + t);
+        runs.push_back(read_transcripts(corpus, t.substr(0, eq), t.substr(eq + 1)));
+        run_names.push_back(t.substr(0, eq));
+      }
       std::cout << std::fixed << std::setprecision(1) << "\nWER % by voice/condition x category\n";
       if (baseline) {
         std::cout << "baseline: " << baseline->name << "\n";
@@ -369,17 +427,17 @@ int main(int argc, char** argv) {
       }
       std::cout << std::setprecision(3) << "\nreal-time factor per core (decoding CPU / audio):";
       if (baseline) std::cout << " batch " << baseline->rtf() << ";";
-      for (std::size_t k = 0; k < runs.size(); ++k) std::cout << " " << run_denoise[k] << " " << runs[k].rtf() << ";";
+      for (std::size_t k = 0; k < n_streaming; ++k) std::cout << " " << run_denoise[k] << " " << runs[k].rtf() << ";";
       std::cout << "\n";
 
       if (!markdown_path.empty()) {
         std::ofstream md(markdown_path);
-        write_markdown(md, corpus, baseline ? &*baseline : nullptr, runs, run_denoise);
+        write_markdown(md, corpus, baseline ? &*baseline : nullptr, runs, run_names);
         std::cout << "wrote " << markdown_path << "\n";
       }
 
       json jruns = json::array();
-      for (std::size_t k = 0; k < runs.size(); ++k) {
+      for (std::size_t k = 0; k < n_streaming; ++k) {
         const auto& r = runs[k];
         json jr = run_json(corpus, r);
         jr["denoise"] = run_denoise[k];
@@ -400,6 +458,7 @@ int main(int argc, char** argv) {
         jruns.push_back(std::move(jr));
       }
       out["streaming"] = std::move(jruns);
+      for (std::size_t k = n_streaming; k < runs.size(); ++k) out["transcripts"][run_names[k]] = run_json(corpus, runs[k]);
 
       if (verbose) {
         for (std::size_t i = 0; i < corpus.size(); ++i) {
@@ -407,7 +466,7 @@ int main(int argc, char** argv) {
                     << corpus[i].text << "\n";
           if (baseline) std::cout << "  batch: " << baseline->results[i].hyp << "\n";
           for (std::size_t k = 0; k < runs.size(); ++k)
-            std::cout << "  " << run_denoise[k] << ": " << runs[k].results[i].hyp << "\n";
+            std::cout << "  " << run_names[k] << ": " << runs[k].results[i].hyp << "\n";
         }
       }
     }

@@ -88,6 +88,11 @@ system_run run_switching(const std::vector<utterance>& corpus, ps::pocketsphinx_
                          ps::pocketsphinx_recognizer& domain, const std::string& name, int lanes, double bias,
                          std::size_t* n_domain_wins);
 
+/// Transcripts made elsewhere, one utterance per fresh `parley transcribe` process
+/// (bench/asr/transcribe_each.sh): `path` holds lines "FILE<TAB>TRANSCRIPT", FILE matched to the
+/// corpus by its file name. Every utterance must have one (an empty transcript: nothing heard).
+system_run read_transcripts(const std::vector<utterance>& corpus, const std::string& name, const std::string& path);
+
 // --- reporting (report.cpp) --------------------------------------------------------------
 
 using filter = std::function<bool(const utterance&)>;
@@ -111,9 +116,10 @@ extern const std::vector<std::string> k_categories;
 void print_matrix(std::ostream& os, const std::vector<utterance>& corpus, const system_run& run);
 
 /// The WER table for docs/benchmarks.md: one row per voice/condition (and summary rows), two
-/// columns per system (intent+faq+short queries, all queries), then the RTF per core.
+/// columns per system (intent+faq+short queries, all queries; `run_names` head the runs'), then
+/// the RTF per core.
 void write_markdown(std::ostream& os, const std::vector<utterance>& corpus, const system_run* baseline,
-                    const std::vector<system_run>& runs, const std::vector<std::string>& denoise);
+                    const std::vector<system_run>& runs, const std::vector<std::string>& run_names);
 
 /// Finalisation latency percentiles (overall, per condition) with the breakdown of where the time
 /// goes and the slowest utterances. Returns the numbers as JSON.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -30,6 +33,35 @@ system_run run_baseline(const std::vector<utterance>& corpus, const std::string&
     d.wer = parley::obs::word_error_rate(u.text, d.hyp);
     run.results.push_back(std::move(d));
   }
+  return run;
+}
+
+system_run read_transcripts(const std::vector<utterance>& corpus, const std::string& name, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read transcripts " + path);
+  std::map<std::string, std::string> heard;  // file name → transcript
+  for (std::string line; std::getline(in, line);) {
+    const auto tab = line.find('\t');
+    if (line.empty() || tab == std::string::npos) continue;
+    heard[std::filesystem::path(line.substr(0, tab)).filename().string()] = line.substr(tab + 1);
+  }
+  system_run run{name, {}, 0, 0};
+  std::size_t n_missing = 0;
+  for (const auto& u : corpus) {
+    decoded d;
+    const auto it = heard.find(std::filesystem::path(u.file).filename().string());
+    if (it == heard.end()) {
+      ++n_missing;
+      d.error = true;
+    } else {
+      d.hyp = it->second;
+    }
+    d.wer = parley::obs::word_error_rate(u.text, d.hyp);
+    run.results.push_back(std::move(d));
+  }
+  if (n_missing > 0)
+    throw std::runtime_error(path + " has no transcript for " + std::to_string(n_missing) + " of the " +
+                             std::to_string(corpus.size()) + " files");
   return run;
 }
 

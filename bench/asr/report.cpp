@@ -42,12 +42,16 @@ void print_matrix(std::ostream& os, const std::vector<utterance>& corpus, const 
   for (const auto& u : corpus)
     if (std::find(rows.begin(), rows.end(), std::make_pair(u.voice, u.condition)) == rows.end())
       rows.emplace_back(u.voice, u.condition);
+  // The tuning corpus's categories, then any other the manifest names (the unseen corpus's).
+  std::vector<std::string> categories = k_categories;
+  for (const auto& u : corpus)
+    if (std::find(categories.begin(), categories.end(), u.category) == categories.end()) categories.push_back(u.category);
   os << "  " << std::left << std::setw(24) << "voice / condition";
-  for (const auto& c : k_categories) os << std::right << std::setw(8) << c;
+  for (const auto& c : categories) os << std::right << std::setw(8) << c;
   os << std::setw(8) << "all" << std::setw(8) << "words" << "\n";
   auto row = [&](const std::string& label, const filter& f) {
     os << "  " << std::left << std::setw(24) << label;
-    for (const auto& c : k_categories)
+    for (const auto& c : categories)
       os << std::right << std::setw(8) << pct(total_of(corpus, run, [&](const utterance& u) { return f(u) && u.category == c; }));
     const auto all = total_of(corpus, run, f);
     os << std::setw(8) << pct(all) << std::setw(8) << all.n_ref_words << "\n";
@@ -66,7 +70,7 @@ bool is_ifs(const utterance& u) { return u.category == "intent" || u.category ==
 /// The WER table for docs/benchmarks.md: one row per voice/condition (and summary rows), two
 /// columns per system (intent+faq+short queries, all queries), then the RTF per core.
 void write_markdown(std::ostream& os, const std::vector<utterance>& corpus, const system_run* baseline,
-                    const std::vector<system_run>& runs, const std::vector<std::string>& denoise) {
+                    const std::vector<system_run>& runs, const std::vector<std::string>& run_names) {
   std::vector<const system_run*> systems;
   std::vector<std::string> names;
   if (baseline) {
@@ -75,8 +79,7 @@ void write_markdown(std::ostream& os, const std::vector<utterance>& corpus, cons
   }
   for (std::size_t k = 0; k < runs.size(); ++k) {
     systems.push_back(&runs[k]);
-    names.push_back(denoise[k] == "none" ? std::string("streaming + bias")
-                                         : "streaming + bias, NS " + denoise[k]);
+    names.push_back(run_names[k]);
   }
   os << "| voice | condition | files |";
   for (const auto& n : names) os << " " << n << ": i+f+s | all |";
@@ -86,6 +89,7 @@ void write_markdown(std::ostream& os, const std::vector<utterance>& corpus, cons
   auto row = [&](const std::string& voice, const std::string& condition, const filter& f, bool bold) {
     std::size_t n = 0;
     for (const auto& u : corpus) n += f(u) ? 1 : 0;
+    if (n == 0) return;  // a summary row this corpus has no files for
     os << "| " << voice << " | " << condition << " | " << n << " |";
     for (const auto* r : systems) {
       const auto a = total_of(corpus, *r, [&](const utterance& u) { return f(u) && is_ifs(u); });
@@ -109,7 +113,10 @@ void write_markdown(std::ostream& os, const std::vector<utterance>& corpus, cons
   row("all voices", "clean", [](const utterance& u) { return u.condition == "clean"; }, false);
   row("everything", "all", [](const utterance&) { return true; }, false);
   os << "| real-time factor per core | | |";
-  for (const auto* r : systems) os << " " << std::fixed << std::setprecision(3) << r->rtf() << " | |";
+  for (const auto* r : systems) {
+    if (r->audio_ms > 0) os << " " << std::fixed << std::setprecision(3) << r->rtf() << " | |";
+    else os << " - | |";  // transcripts made elsewhere: not timed here
+  }
   os << std::setprecision(1) << "\n";
 }
 

@@ -451,6 +451,30 @@ TEST_F(cli, say_then_transcribe_round_trips) {
   EXPECT_EQ(heard.output, "what time is it\n");
 }
 
+// As in a session, the recognizer hears clean input as it came and noisy input noise-suppressed,
+// decided by the input's SNR where the speech starts (and says so).
+TEST_F(cli, transcribe_hears_noisy_input_noise_suppressed_as_a_session_does) {
+  ASSERT_EQ(parley("say \"What time is it?\" -o " + path("say.wav")).exit_code, 0);
+  auto clip = parley::audio::read_audio_file(path("say.wav"));
+  ASSERT_TRUE(clip);
+  std::vector<std::int16_t> noisy(static_cast<std::size_t>(clip->rate_hz / 2), 0);  // 0.5 s lead
+  noisy.insert(noisy.end(), clip->samples.begin(), clip->samples.end());
+  std::uint32_t lcg = 12345;
+  for (auto& s : noisy) {  // white noise at about 3000 RMS: well below 25 dB SNR
+    lcg = lcg * 1664525u + 1013904223u;
+    const int noise = static_cast<int>((lcg >> 16) % 10001) - 5000;
+    s = static_cast<std::int16_t>(std::clamp(s + noise, -32768, 32767));
+  }
+  ASSERT_TRUE(parley::audio::write_wav(path("noisy.wav"), noisy, clip->rate_hz));
+  const auto cleaned = parley("transcribe " + path("noisy.wav"));
+  EXPECT_NE(cleaned.output.find("the recognizer hears the noise-suppressed audio"), std::string::npos) << cleaned.output;
+  const auto raw = parley("transcribe " + path("noisy.wav") + " --asr-denoise-below-snr 0");
+  EXPECT_EQ(raw.output.find("noise-suppressed"), std::string::npos) << raw.output;
+  const auto clean = parley("transcribe " + path("say.wav"));
+  EXPECT_EQ(clean.output.find("noise-suppressed"), std::string::npos) << clean.output;
+  EXPECT_EQ(parley("transcribe " + path("say.wav") + " --asr-denoised").exit_code, 0);
+}
+
 // A cache whose queries are embedded by a server compares the guard's single words with the
 // built-in n-gram embedder: one request per lookup, never one per content word.
 TEST(engine_factory, a_remote_cache_embedder_leaves_the_word_guard_to_the_ngram_embedder) {

@@ -587,6 +587,36 @@ TEST_F(pocketsphinx_cmn, adaptive_prior_follows_the_channel_and_is_reproducible)
   EXPECT_EQ(scores[0], scores[1]);
 }
 
+TEST_F(pocketsphinx_cmn, a_long_utterance_restarts_from_its_own_mean_unless_its_channel_has_one) {
+  const auto long_one = speak("please set a timer for five minutes and then tell me what time it is");
+  ASSERT_GT(long_one.size(), static_cast<std::size_t>(ms_to_samples(2000.0)));
+  auto running = one_decoder(cmn_mode::running);
+  ASSERT_TRUE(running);
+  const auto restarted = decode_detail(*running, long_one);
+  EXPECT_TRUE(restarted.cmn_restarted);
+  EXPECT_NE(restarted.text.find("timer"), std::string::npos) << restarted.text;
+  const auto short_one = speak("yes");
+  ASSERT_LT(short_one.size(), static_cast<std::size_t>(ms_to_samples(1500.0)));
+  EXPECT_FALSE(decode_detail(*running, short_one).cmn_restarted) << "shorter than cmn_restart_ms";
+
+  pocketsphinx_config off;
+  off.domain_phrases = k_domain;
+  off.n_workers = off.n_decoders = 1;
+  off.cmn_restart_ms = 0;
+  auto never = pocketsphinx_recognizer::create(off);
+  ASSERT_TRUE(never);
+  const auto kept = decode_detail(**never, long_one);
+  EXPECT_FALSE(kept.cmn_restarted);
+  EXPECT_NE(kept.path_score, restarted.path_score) << "the restart decoded from another mean";
+
+  // A channel's first utterance restarts; its next ones start from what the first measured.
+  auto adaptive = one_decoder(cmn_mode::adaptive);
+  ASSERT_TRUE(adaptive);
+  EXPECT_TRUE(decode_detail(*adaptive, long_one, 7).cmn_restarted);
+  EXPECT_FALSE(decode_detail(*adaptive, long_one, 7).cmn_restarted);
+  EXPECT_TRUE(decode_detail(*adaptive, long_one, 8).cmn_restarted) << "another channel";
+}
+
 TEST_F(pocketsphinx_cmn, a_channel_keeps_its_own_prior_whatever_other_channels_say) {
   // Channel 1 says `a` twice; in between, channel 2 (another session, another microphone) says
   // something else three times — or nothing. Channel 1's second decode is the same either way:

@@ -114,6 +114,10 @@ struct transcribe_options {
   bool confidence = false;  // print the recognizer's confidence after the transcript, tab-separated
   engine_choice engines;
   audio::frontend_config frontend;
+  // What the recognizer hears, as in a session (pipeline_flags): the input as it came unless its
+  // SNR where speech starts is below asr_denoise_below_snr_db, or always the cleaned audio.
+  bool asr_denoised = false;
+  double asr_denoise_below_snr_db = audio::k_asr_denoise_below_snr_db;
 };
 
 struct init_options {

@@ -150,6 +150,19 @@ void add_engine_flags(CLI::App& cmd, engine_choice& e) {
       ->check(CLI::IsMember({"pii_local_only", "allow_cloud"}));
 }
 
+// What the recognizer hears (run, bench, serve, transcribe): the input as it came, or the
+// noise-suppressed audio in noisy turns or always.
+void add_asr_input_flags(CLI::App& cmd, double& denoise_below_snr_db, bool& denoised) {
+  cmd.add_option("--asr-denoise-below-snr", denoise_below_snr_db,
+                 "per turn, the recognizer hears the noise-suppressed audio when the input's SNR is below this "
+                 "(dB; 0: never, it hears the input as it came)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cmd.add_flag("--asr-denoised", denoised,
+               "feed the recognizer the noise-suppressed audio always (default: only in turns whose input SNR is "
+               "below --asr-denoise-below-snr; clean speech is recognised better as it came)");
+}
+
 // The session's pipeline flags (run, bench, serve). `paced_input`: the command reads files, so
 // --speed applies (serve's audio arrives from its clients at their own pace).
 void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mode_help, bool paced_input = true) {
@@ -185,14 +198,7 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
                  "noise; 0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 40.0));
-  cmd.add_option("--asr-denoise-below-snr", p.asr_denoise_below_snr_db,
-                 "per turn, the recognizer hears the noise-suppressed audio when the input's SNR is below this "
-                 "(dB; 0: never, it hears the input as it came)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 100.0));
-  cmd.add_flag("--asr-denoised", p.asr_denoised,
-               "feed the recognizer the noise-suppressed audio always (default: only in turns whose input SNR is "
-               "below --asr-denoise-below-snr; clean speech is recognised better as it came)");
+  add_asr_input_flags(cmd, p.asr_denoise_below_snr_db, p.asr_denoised);
 }
 
 }  // namespace
@@ -263,6 +269,7 @@ int main(int argc, char** argv) {
   transcribe_cmd->add_flag("--confidence", transcribe.confidence,
                            "print the recognizer's confidence in the transcript (0..1) after it, tab-separated");
   add_faq_flag(*transcribe_cmd, transcribe.engines);
+  add_asr_input_flags(*transcribe_cmd, transcribe.asr_denoise_below_snr_db, transcribe.asr_denoised);
 
   parley::app::serve_options serve;
   serve.pipeline.barge_in = true;  // a live client can talk over the reply

@@ -126,9 +126,10 @@ struct pocketsphinx_config {
   /// the language weight to each model's log probability before mixing, so the mixture is
   /// nearly a maximum; the language weight below is the knob that matters.
   double domain_weight = 0.1;
-  /// pocketsphinx -lw (how much the LM counts against the acoustics). 0: 8.0 when a phrase model
-  /// is in use (measured best), pocketsphinx's own 6.5 otherwise.
-  double language_weight = 0.0;
+  /// pocketsphinx -lw (how much the LM counts against the acoustics); <= 0: 6.5, pocketsphinx's
+  /// own. 8.0 with a phrase model was best on the flite voices the biasing was tuned on and cost
+  /// accuracy on every voice it was not (docs/benchmarks.md, "Unseen speech").
+  double language_weight = 6.5;
 
   int n_workers = 0;   // decoding threads; 0: hardware threads
   int n_decoders = 0;  // decoders in the pool (utterances decoded at once); 0: n_workers
@@ -165,6 +166,17 @@ struct pocketsphinx_config {
   cmn_mode cmn = cmn_mode::adaptive;
   int cmn_prior_frames = 100;   // weight of the prior mean (adaptive, running), in 10 ms frames
   double cmn_adapt_rate = 0.1;  // adaptive: how far one utterance moves the shared prior
+  /// Restart with the utterance's own mean: once this much audio (ms) of an utterance is decoded,
+  /// the decoder starts the utterance over from the cepstral mean of that audio instead of the
+  /// prior, and decodes it again (then the mean runs on as before). A prior is a guess about the
+  /// channel; for a voice, microphone or telephone line unlike the ones it came from, the words of
+  /// the first second were decoded against the wrong mean, which pocketsphinx's batch decode never
+  /// does. Costs one re-decode of this much audio per utterance, while the person is still
+  /// speaking; utterances shorter than it keep the prior, and so do those of a channel with a
+  /// prior of its own (cmn_mode::adaptive: the session's earlier turns measured it). Not in
+  /// cmn_mode::fixed or carry. 0: off.
+  /// 1500 was chosen on the unseen corpus's dev half (500-2000 measured; docs/benchmarks.md).
+  double cmn_restart_ms = 1500.0;
 
   /// espeak-ng program for pronunciations of unknown words; "" uses letter-to-sound rules only.
   std::string espeak_ng = "espeak-ng";
@@ -214,6 +226,7 @@ struct final_detail {
   double catch_up_ms = 0.0;     // decoding the backlog after that (including yields to others)
   double end_utt_ms = 0.0;      // ps_end_utt (last frames, best-path search) and the hypothesis
   double end_utt_cpu_ms = 0.0;  // the same in CPU time of the worker (independent of machine load)
+  bool cmn_restarted = false;   // decoded again from its own cepstral mean (cmn_restart_ms)
 };
 using final_detail_fn = std::function<void(const final_detail&)>;
 

@@ -70,9 +70,7 @@ result<std::unique_ptr<decoder>> make_decoder(const pocketsphinx_config& cfg, co
       {"-pl_window", std::to_string(cfg.lookahead_frames)},
       {"-maxhmmpf", std::to_string(cfg.max_hmms_per_frame)},
   };
-  double lw = cfg.language_weight;
-  if (lw <= 0.0) lw = plan.bias == bias_mode::none ? 6.5 : 8.0;
-  options.emplace_back("-lw", std::to_string(lw));
+  options.emplace_back("-lw", std::to_string(cfg.language_weight > 0.0 ? cfg.language_weight : 6.5));
   for (const auto& o : cfg.decoder_options) {  // later options replace earlier ones (no duplicates)
     auto same = std::find_if(options.begin(), options.end(), [&](const auto& e) { return e.first == o.first; });
     if (same != options.end()) same->second = o.second;

@@ -187,6 +187,7 @@ void stream_state::start_utterance() {
         const auto it = channel_ != 0 ? core_->cmn_channels.find(channel_) : core_->cmn_channels.end();
         if (it != core_->cmn_channels.end() && it->second.mean.size() == prior_.size()) {
           prior_ = it->second.mean;
+          restart_done_ = true;  // the channel's own history is a better start than a restart
           it->second.last_used = ++core_->cmn_clock;
         } else if (core_->cmn_shared_prior.size() == prior_.size()) {
           prior_ = core_->cmn_shared_prior;
@@ -251,6 +252,38 @@ void stream_state::adapt_shared_prior() {
 }
 
 void stream_state::decode(std::span<const std::int16_t> samples) {
+  decode_steps(samples);
+  if (restart_done_ || cmn_ == nullptr || core_->config.cmn_restart_ms <= 0.0) return;
+  head_.insert(head_.end(), samples.begin(), samples.end());
+  if (head_.size() >= static_cast<std::size_t>(ms_to_samples(core_->config.cmn_restart_ms))) restart_from_own_mean();
+}
+
+void stream_state::restart_from_own_mean() {
+  restart_done_ = true;
+  std::vector<std::int16_t> head = std::move(head_);
+  head_ = {};
+  const int n_data = cmn_->nframe - prior_weight_;
+  if (failed_ || cmn_window_shifted_ || n_data < 20) return;
+  std::vector<float> mean(static_cast<std::size_t>(cmn_->veclen));
+  for (int i = 0; i < cmn_->veclen; ++i)
+    mean[static_cast<std::size_t>(i)] =
+        static_cast<float>((cmn_->sum[i] - prior_[static_cast<std::size_t>(i)] * prior_weight_) / n_data);
+  // Discard the first pass (ps_end_utt resets the search) and decode the same audio again from
+  // its own mean, worth the frames it was measured on.
+  ps_end_utt(decoder_->ps);
+  for (int i = 0; i < cmn_->veclen; ++i) {
+    cmn_->cmn_mean[i] = mean[static_cast<std::size_t>(i)];
+    cmn_->sum[i] = mean[static_cast<std::size_t>(i)] * static_cast<mfcc_t>(n_data);
+  }
+  cmn_->nframe = n_data;
+  prior_ = std::move(mean);
+  prior_weight_ = n_data;
+  if (ps_start_stream(decoder_->ps) < 0 || ps_start_utt(decoder_->ps) < 0) failed_ = true;
+  detail_.cmn_restarted = true;
+  decode_steps(head);
+}
+
+void stream_state::decode_steps(std::span<const std::int16_t> samples) {
   constexpr std::size_t step = 320;
   for (std::size_t k = 0; k < samples.size() && !failed_; k += step) {
     const std::size_t n = std::min(step, samples.size() - k);

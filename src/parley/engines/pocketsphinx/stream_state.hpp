@@ -60,6 +60,9 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   /// Decodes `samples` in 20 ms steps (the same steps however the audio arrived, so results do
   /// not depend on pacing), updating the running cepstral mean after each.
   void decode(std::span<const std::int16_t> samples);
+  void decode_steps(std::span<const std::int16_t> samples);
+  /// pocketsphinx_config::cmn_restart_ms: the utterance again from the mean of its first part.
+  void restart_from_own_mean();
   void maybe_partial();
   void finalize();
   void abandon();
@@ -90,6 +93,8 @@ class stream_state : public std::enable_shared_from_this<stream_state> {
   std::vector<float> prior_;  // the prior mean this utterance started from
   int prior_weight_ = 0;
   bool cmn_window_shifted_ = false;
+  std::vector<std::int16_t> head_;  // the audio decoded before the CMN restart (cmn_restart_ms)
+  bool restart_done_ = false;
   std::size_t decoded_samples_ = 0;
   std::size_t next_partial_at_ = 0;
   std::vector<std::int16_t> piece_;

@@ -598,6 +598,10 @@ TEST_F(pocketsphinx_cmn, a_long_utterance_restarts_from_its_own_mean_unless_its_
   const auto short_one = speak("yes");
   ASSERT_LT(short_one.size(), static_cast<std::size_t>(ms_to_samples(1500.0)));
   EXPECT_FALSE(decode_detail(*running, short_one).cmn_restarted) << "shorter than cmn_restart_ms";
+  // Over 1.5 s only with its trailing silence: the endpoint may be due, so no re-decode then.
+  auto then_silence = short_one;
+  then_silence.insert(then_silence.end(), static_cast<std::size_t>(ms_to_samples(1000.0)), 0);
+  EXPECT_FALSE(decode_detail(*running, then_silence).cmn_restarted) << "restarted in the trailing silence";
 
   pocketsphinx_config off;
   off.domain_phrases = k_domain;

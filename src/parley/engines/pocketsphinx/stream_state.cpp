@@ -251,11 +251,37 @@ void stream_state::adapt_shared_prior() {
   for (std::size_t i = 0; i < shared.size(); ++i) shared[i] = (1.0f - rate) * shared[i] + rate * mean[i];
 }
 
+namespace {
+
+/// Whether the last 200 ms of `audio` hold speech: a 20 ms step within 20 dB of the loudest step
+/// so far. In the trailing silence the endpoint may be due any moment, and a restart then would
+/// delay the final transcript by the re-decode.
+bool still_speaking(std::span<const std::int16_t> audio) {
+  constexpr std::size_t step = 320, recent = 10 * step;
+  double loudest = 0.0, latest = 0.0;
+  for (std::size_t k = 0; k + step <= audio.size(); k += step) {
+    double energy = 0.0;
+    for (std::size_t i = k; i < k + step; ++i) energy += static_cast<double>(audio[i]) * audio[i];
+    loudest = std::max(loudest, energy);
+    if (k + recent >= audio.size()) latest = std::max(latest, energy);
+  }
+  return loudest > 0.0 && latest >= loudest / 100.0;
+}
+
+}  // namespace
+
 void stream_state::decode(std::span<const std::int16_t> samples) {
   decode_steps(samples);
   if (restart_done_ || cmn_ == nullptr || core_->config.cmn_restart_ms <= 0.0) return;
   head_.insert(head_.end(), samples.begin(), samples.end());
-  if (head_.size() >= static_cast<std::size_t>(ms_to_samples(core_->config.cmn_restart_ms))) restart_from_own_mean();
+  const auto at = static_cast<std::size_t>(ms_to_samples(core_->config.cmn_restart_ms));
+  if (head_.size() < at) return;
+  if (head_.size() > 2 * at) {  // no speech at any chance since: keep the first pass
+    restart_done_ = true;
+    head_ = {};
+    return;
+  }
+  if (still_speaking(head_)) restart_from_own_mean();
 }
 
 void stream_state::restart_from_own_mean() {

@@ -488,7 +488,7 @@ TEST_F(pocketsphinx_real, unknown_domain_words_get_a_pronunciation) {
 
 /// Decodes `audio` as one utterance and returns pocketsphinx's view of the final transcript.
 final_detail decode_detail(pocketsphinx_recognizer& asr, const std::vector<std::int16_t>& audio,
-                           std::uint64_t channel = 0) {
+                           std::uint64_t channel = 0, bool all_at_once = false, bool paced = false) {
   collected c;
   final_detail detail;
   std::mutex m;
@@ -500,7 +500,8 @@ final_detail decode_detail(pocketsphinx_recognizer& asr, const std::vector<std::
   });
   EXPECT_TRUE(s);
   if (!s) return detail;
-  stream_audio(**s, audio);
+  if (all_at_once) (*s)->feed(audio);
+  else stream_audio(**s, audio, paced);
   (*s)->finish();
   EXPECT_TRUE(c.wait_final());
   std::lock_guard lock(m);
@@ -595,6 +596,16 @@ TEST_F(pocketsphinx_cmn, a_long_utterance_restarts_from_its_own_mean_unless_its_
   const auto restarted = decode_detail(*running, long_one);
   EXPECT_TRUE(restarted.cmn_restarted);
   EXPECT_NE(restarted.text.find("timer"), std::string::npos) << restarted.text;
+  // However the audio arrives (one piece, 20 ms pieces at once or paced), the same words and score.
+  const auto at_once = decode_detail(*running, long_one, 0, /*all_at_once=*/true);
+  const auto paced = decode_detail(*running, long_one, 0, false, /*paced=*/true);
+  EXPECT_EQ(at_once.text, restarted.text);
+  EXPECT_EQ(paced.text, restarted.text);
+  EXPECT_TRUE(at_once.cmn_restarted && paced.cmn_restarted);
+  EXPECT_NEAR(static_cast<double>(at_once.path_score), static_cast<double>(restarted.path_score),
+              0.02 * std::abs(static_cast<double>(restarted.path_score)));
+  EXPECT_NEAR(static_cast<double>(paced.path_score), static_cast<double>(restarted.path_score),
+              0.02 * std::abs(static_cast<double>(restarted.path_score)));
   const auto short_one = speak("yes");
   ASSERT_LT(short_one.size(), static_cast<std::size_t>(ms_to_samples(1500.0)));
   EXPECT_FALSE(decode_detail(*running, short_one).cmn_restarted) << "shorter than cmn_restart_ms";

@@ -173,8 +173,8 @@ struct pocketsphinx_config {
   /// the first second were decoded against the wrong mean, which pocketsphinx's batch decode never
   /// does. Costs one re-decode of this much audio per utterance, while the person is still
   /// speaking: only while the last 200 ms hold speech (in the trailing silence the endpoint may
-  /// come before the re-decode is done; then it tries again as more audio is decoded, up to twice this
-  /// long). Utterances shorter than it keep the prior, and so do those of a channel with a
+  /// come before the re-decode is done; it looks again every 200 ms of audio, up to twice this
+  /// long; always at the same points of the utterance, so the words do not depend on pacing). Utterances shorter than it keep the prior, and so do those of a channel with a
   /// prior of its own (cmn_mode::adaptive: the session's earlier turns measured it). Not in
   /// cmn_mode::fixed or carry. 0: off.
   /// 1500 was chosen on the unseen corpus's dev half (500-2000 measured; docs/benchmarks.md).

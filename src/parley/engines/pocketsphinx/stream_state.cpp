@@ -271,17 +271,26 @@ bool still_speaking(std::span<const std::int16_t> audio) {
 }  // namespace
 
 void stream_state::decode(std::span<const std::int16_t> samples) {
-  decode_steps(samples);
-  if (restart_done_ || cmn_ == nullptr || core_->config.cmn_restart_ms <= 0.0) return;
-  head_.insert(head_.end(), samples.begin(), samples.end());
-  const auto at = static_cast<std::size_t>(ms_to_samples(core_->config.cmn_restart_ms));
-  if (head_.size() < at) return;
-  if (head_.size() > 2 * at) {  // no speech at any chance since: keep the first pass
-    restart_done_ = true;
-    head_ = {};
-    return;
+  // The restart is considered at fixed points of the utterance (cmn_restart_ms, then every
+  // 200 ms), however the audio arrived, so the words do not depend on pacing.
+  constexpr std::size_t k_check_every = 3200;
+  const double restart_ms = core_->config.cmn_restart_ms;
+  const auto at = restart_ms > 0.0 ? static_cast<std::size_t>(ms_to_samples(restart_ms)) : 0;
+  while (!samples.empty()) {
+    if (restart_done_ || cmn_ == nullptr || at == 0) return decode_steps(samples);
+    const std::size_t next_check = head_.size() < at ? at : (head_.size() - at) / k_check_every * k_check_every + at + k_check_every;
+    const auto part = samples.first(std::min(samples.size(), next_check - head_.size()));
+    samples = samples.subspan(part.size());
+    decode_steps(part);
+    head_.insert(head_.end(), part.begin(), part.end());
+    if (head_.size() != next_check) continue;
+    if (still_speaking(head_)) {
+      restart_from_own_mean();
+    } else if (head_.size() >= 2 * at) {  // no speech at any check: keep the first pass
+      restart_done_ = true;
+      head_ = {};
+    }
   }
-  if (still_speaking(head_)) restart_from_own_mean();
 }
 
 void stream_state::restart_from_own_mean() {

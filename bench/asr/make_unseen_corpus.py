@@ -3,8 +3,8 @@
 (../shared/corpus, three flite voices and espeak-ng en-us speaking the responder's phrases)
 does not contain, split into a dev half (tune on it) and a test half (report it, never tune on it).
 
-Sources, all from Debian packages (scripts/setup.sh installs none of them; this script installs
-what it lacks with apt-get):
+Sources, all from Debian packages (festival, festvox-kdlpc16k and pocketsphinx-testdata are not
+among scripts/setup.sh's packages: this script installs what it lacks with apt-get):
   festival:ked       festival's kdlpc16k diphone voice (festvox-kdlpc16k), clean
   festival:ked phone8k  the same through a telephone channel: 8 kHz mu-law and back to 16 kHz
   festival:ked pink15   the same with pink noise at 15 dB SNR

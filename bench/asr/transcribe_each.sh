@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recognition as a user meets it: every file of a manifest through its own `parley transcribe`
-# process (a fresh session each time: nothing adapted to earlier files), two at a time.
+# process (a fresh session each time: nothing adapted to earlier files), several at once.
 #
 #   bench/asr/transcribe_each.sh MANIFEST OUT.tsv [-- TRANSCRIBE FLAGS...]
 #
@@ -9,7 +9,7 @@
 # build/dev/parley) picks the binary; JOBS (default: the number of cores) how many run at once.
 set -euo pipefail
 if [ $# -lt 2 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 manifest=$1 out=$2

@@ -272,14 +272,10 @@ int main(int argc, char** argv) {
                 << std::right;
       std::vector<std::string> cols = {"cf:int", "cf:faq", "cf:open", "cf:pause", "cf:short", "cf:i+f+s",
                                        "cf:all", "espeak", "pink20", "pink10", "all"};
-      std::vector<std::pair<std::string, std::string>> sources;  // --by-source: voice, condition
+      const auto sources = by_source ? sources_of(corpus) : std::vector<std::pair<std::string, std::string>>{};
       if (by_source) {
         cols.clear();
-        for (const auto& u : corpus)
-          if (std::find(sources.begin(), sources.end(), std::make_pair(u.voice, u.condition)) == sources.end()) {
-            sources.emplace_back(u.voice, u.condition);
-            cols.push_back(u.voice.substr(u.voice.find(':') + 1) + (u.condition == "clean" ? "" : "/" + u.condition));
-          }
+        for (const auto& [v, c] : sources) cols.push_back(v.substr(v.find(':') + 1) + (c == "clean" ? "" : "/" + c));
         cols.push_back("all");
       }
       for (const auto& c : cols) std::cout << std::setw(std::max<int>(9, static_cast<int>(c.size()) + 1)) << c;
@@ -291,19 +287,18 @@ int main(int argc, char** argv) {
         if (by_source) {
           for (const auto& [v, c] : sources)
             t.push_back(f([&](const utterance& u) { return u.voice == v && u.condition == c; }));
-          t.push_back(f([](const utterance&) { return true; }));
         } else {
-        for (const auto& c : k_categories)
-          t.push_back(f([&](const utterance& u) { return is_clean_flite(u) && u.category == c; }));
-        t.push_back(f([](const utterance& u) {
-          return is_clean_flite(u) && (u.category == "intent" || u.category == "faq" || u.category == "short");
-        }));
-        t.push_back(f(is_clean_flite));
-        t.push_back(f([](const utterance& u) { return u.voice.rfind("espeak", 0) == 0; }));
-        t.push_back(f([](const utterance& u) { return u.condition == "pink20"; }));
-        t.push_back(f([](const utterance& u) { return u.condition == "pink10"; }));
-        t.push_back(f([](const utterance&) { return true; }));
+          for (const auto& c : k_categories)
+            t.push_back(f([&](const utterance& u) { return is_clean_flite(u) && u.category == c; }));
+          t.push_back(f([](const utterance& u) {
+            return is_clean_flite(u) && (u.category == "intent" || u.category == "faq" || u.category == "short");
+          }));
+          t.push_back(f(is_clean_flite));
+          t.push_back(f([](const utterance& u) { return u.voice.rfind("espeak", 0) == 0; }));
+          t.push_back(f([](const utterance& u) { return u.condition == "pink20"; }));
+          t.push_back(f([](const utterance& u) { return u.condition == "pink10"; }));
         }
+        t.push_back(f([](const utterance&) { return true; }));
         std::cout << "  " << std::left << std::setw(26) << label << std::right;
         json jr = {{"setup", label}, {"rtf_per_core", r.rtf()}};
         for (std::size_t k = 0; k < t.size(); ++k) {

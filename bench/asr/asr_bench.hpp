@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
@@ -111,6 +112,9 @@ double percentile(std::vector<double> v, double p);
 
 /// The query categories of the corpus, in the order of the table's columns.
 extern const std::vector<std::string> k_categories;
+
+/// The (voice, condition) pairs of the corpus, in the order they first appear.
+std::vector<std::pair<std::string, std::string>> sources_of(const std::vector<utterance>& corpus);
 
 /// WER % by voice/condition x category.
 void print_matrix(std::ostream& os, const std::vector<utterance>& corpus, const system_run& run);

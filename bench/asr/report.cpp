@@ -37,11 +37,16 @@ double percentile(std::vector<double> v, double p) {
 
 const std::vector<std::string> k_categories = {"intent", "faq", "open", "pause", "short"};
 
-void print_matrix(std::ostream& os, const std::vector<utterance>& corpus, const system_run& run) {
-  std::vector<std::pair<std::string, std::string>> rows;  // voice, condition in corpus order
+std::vector<std::pair<std::string, std::string>> sources_of(const std::vector<utterance>& corpus) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const auto& u : corpus)
-    if (std::find(rows.begin(), rows.end(), std::make_pair(u.voice, u.condition)) == rows.end())
-      rows.emplace_back(u.voice, u.condition);
+    if (std::find(out.begin(), out.end(), std::make_pair(u.voice, u.condition)) == out.end())
+      out.emplace_back(u.voice, u.condition);
+  return out;
+}
+
+void print_matrix(std::ostream& os, const std::vector<utterance>& corpus, const system_run& run) {
+  const auto rows = sources_of(corpus);
   // The tuning corpus's categories, then any other the manifest names (the unseen corpus's).
   std::vector<std::string> categories = k_categories;
   for (const auto& u : corpus)
@@ -99,10 +104,7 @@ void write_markdown(std::ostream& os, const std::vector<utterance>& corpus, cons
     }
     os << "\n";
   };
-  std::vector<std::pair<std::string, std::string>> rows;
-  for (const auto& u : corpus)
-    if (std::find(rows.begin(), rows.end(), std::make_pair(u.voice, u.condition)) == rows.end())
-      rows.emplace_back(u.voice, u.condition);
+  auto rows = sources_of(corpus);
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     auto rank = [](const std::string& c) { return c == "clean" ? 0 : c == "pink20" ? 1 : 2; };
     return rank(a.second) < rank(b.second);

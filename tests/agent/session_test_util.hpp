@@ -42,13 +42,17 @@ struct session_recorder : recorder {
     return std::any_of(events.begin(), events.end(), [](const event& e) { return std::holds_alternative<T>(e.body); });
   }
   template <class T>
-  std::vector<std::size_t> indices() {
-    std::lock_guard lock(mutex);
+  std::vector<std::size_t> indices_locked() const {
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < events.size(); ++i) {
       if (std::holds_alternative<T>(events[i].body)) out.push_back(i);
     }
     return out;
+  }
+  template <class T>
+  std::vector<std::size_t> indices() {
+    std::lock_guard lock(mutex);
+    return indices_locked<T>();
   }
   // The texts of the user turns committed, in order.
   std::vector<std::string> committed_texts() {

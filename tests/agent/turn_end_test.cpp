@@ -314,6 +314,22 @@ TEST(turn_end_presets, validate_names_the_bad_field) {
   c = k_config;
   c.complete_silence_ms = 0.0;
   EXPECT_FALSE(validate(c).has_value());
+  c = k_config;
+  c.merge_window_ms = 0.0;  // merging off
+  EXPECT_TRUE(validate(c).has_value());
+  c.merge_max_heard_ms = -1.0;
+  EXPECT_NE(validate(c).error().message.find("merge_max_heard_ms"), std::string::npos);
+}
+
+TEST(backchannel, listening_noises_are_backchannels_requests_and_answers_are_not) {
+  for (const char* text : {"uh huh", "uh-huh", "mm hmm", "Mhm.", "yeah", "yeah yeah", "okay", "OK.", "right", "i see",
+                           "oh i see", "got it", "um", "alright"}) {
+    EXPECT_TRUE(is_backchannel(text)) << text;
+  }
+  for (const char* text : {"", "yes", "no", "stop", "wait", "okay stop", "yeah what time is it", "i", "see you",
+                           "right now please"}) {
+    EXPECT_FALSE(is_backchannel(text)) << text;
+  }
 }
 
 }  // namespace

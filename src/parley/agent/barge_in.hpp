@@ -40,6 +40,11 @@ struct barge_in_config {
   double max_gap_ms = 150.0;
   /// Without playout reports: time the sink is assumed to buffer before it plays.
   double playout_slack_ms = 250.0;
+  /// False interruptions: when the speech that cut a reply turns out to hold no words, or only a
+  /// backchannel ("uh-huh", "okay": is_backchannel(), turn_end.hpp), and its transcript arrives
+  /// within this long of the cut, the reply resumes from the first word not heard (the session,
+  /// agent/session.hpp). 0: a cut reply stays cut.
+  double resume_within_ms = 2000.0;
 };
 
 class playout_clock {

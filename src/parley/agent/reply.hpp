@@ -121,6 +121,8 @@ class reply : public std::enable_shared_from_this<reply> {
   turn_id turn() const { return timeline_.turn; }
   obs::turn_timeline& timeline() { return timeline_; }
   bool generated() const { return generated_; }
+  /// Its whole text is known (a model's stream has ended, or the text was given) and nothing failed.
+  bool text_complete() const { return llm_done_ && !failed_; }
   bool playing(time_point now) const { return playout_.playing(now); }
   const playout_clock& playout() const { return playout_; }
   /// The whole text the reply produced (what the model streamed, or the text given).

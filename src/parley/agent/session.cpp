@@ -80,7 +80,35 @@ struct user_turn {
   // Content-aware endpointing: what decided the silence that ends it (turn_end.hpp).
   std::string_view end_rule;
   double end_silence_ms = 0.0;
+  std::string last_partial;  // the latest partial transcript
+  // Merged turns: this turn's speech resumed soon after turn `continues` ended, and continues it.
+  std::optional<turn_id> continues;
+  std::string merge_context;    // the continued turn's words (endpointing judges the whole utterance)
+  bool held_for_merge = false;  // a later turn continues this one: its words wait for that turn
 };
+
+// "a b" from "a" and "b"; either may be empty.
+std::string join_words(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  if (b.empty()) return std::string(a);
+  return std::string(a) + " " + std::string(b);
+}
+
+// The words of `text` after as many words as `heard` has (what a cut reply has left to say).
+std::string words_after(std::string_view text, std::string_view heard) {
+  const auto is_blank = [](char c) { return c == ' ' || c == '\n' || c == '\t'; };
+  std::size_t n_heard = 0;
+  for (std::size_t i = 0; i < heard.size(); ++i) {
+    if (!is_blank(heard[i]) && (i == 0 || is_blank(heard[i - 1]))) ++n_heard;
+  }
+  std::size_t at = 0;
+  for (; at < text.size() && n_heard > 0; ++at) {
+    if (is_blank(text[at]) && at > 0 && !is_blank(text[at - 1])) --n_heard;  // a word ended
+  }
+  if (n_heard > 0) return {};  // heard it all
+  while (at < text.size() && is_blank(text[at])) ++at;
+  return std::string(text.substr(at));
+}
 
 endpointer_config with_hangover(endpointer_config config, int hangover_ms) {
   config.vad_hangover_ms = hangover_ms;
@@ -167,10 +195,19 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   session_stats stats() const {
-    return {n_input_chunks_.load(), input_.n_dropped(), n_turns_.load(), n_interrupts_.load(), n_barge_ins_.load()};
+    return {n_input_chunks_.load(), input_.n_dropped(), n_turns_.load(),  n_interrupts_.load(),
+            n_barge_ins_.load(),    n_merged_.load(),   n_resumed_.load()};
   }
 
  private:
+  // False interruptions (barge_in_config::resume_within_ms).
+  struct resumable_reply {
+    turn_id by;                 // the turn whose speech cut it
+    std::string rest;           // its words not heard
+    std::string heard;          // its message's words heard
+    std::uint64_t history_seq;  // that message
+    time_point t_cut;
+  };
   // Everything posted to the strand except input frames is on a turn's critical path: with an
   // input lane, frame processing gives way to it until it runs.
   bulk_lane::critical_mark critical() {
@@ -255,7 +292,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_->timeline.mode = std::string(to_string(options_.mode));
     const turn_id tid = turn_->id;
     emit(tid, generation_id{}, speech_started{}, d.t_speech_start);
-    follow_partial("");  // no words yet: the policy's default silence
+    consider_merge(d, clock_.now());
+    follow_partial("");  // no words yet: the policy's default silence (or what the continued turn said)
 
 
     // Raw or cleaned audio for the recognizer, by how noisy the input is now; each is its own
@@ -292,8 +330,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   // Content-aware endpointing: the words so far (and the local tier's confidence that they are a
   // complete request) set the silence that ends the current turn.
-  void follow_partial(const std::string& text) {
+  void follow_partial(const std::string& partial) {
     if (!turn_end_ || !turn_) return;
+    turn_->last_partial = partial;
+    // A turn that continues an earlier one is judged on the whole utterance.
+    const std::string text = join_words(turn_->merge_context, partial);
     const auto p = options_.router ? options_.router->request_confidence(text, id_) : std::nullopt;
     const auto d = turn_end_->decide(text, p, 0.0);
     endpointer_.set_silence_ms(d.required_silence_ms);
@@ -310,6 +351,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     }
     turn_->timeline.mark(obs::stamp::speech_end, arrival_of(d.t_speech_end));
     turn_->timeline.mark(obs::stamp::turn_end, t_now);
+    last_end_ = turn_end_mark{turn_->id, t_media_, t_now};
     emit(turn_->id, generation_id{}, speech_stopped{d.t_speech_end}, d.t_speech_end);
 
     const bool without_recognizer = !turn_->asr;
@@ -319,6 +361,78 @@ class session_core : public std::enable_shared_from_this<session_core> {
     turn_.reset();
     if (without_recognizer) commit_transcribed_turns();
   }
+
+  // ---- merged turns --------------------------------------------------------------------------
+  // Speech that starts within the merge window of the last endpoint continues that turn, when its
+  // reply has been heard for at most merge_max_heard_ms (or it has none yet): the reply is
+  // withdrawn — nothing more of it plays, history forgets the request and the reply — and the two
+  // utterances are committed as one user turn (commit_transcribed_turn).
+  void consider_merge(const endpoint_decision& d, time_point now) {
+    if (!turn_end_ || !last_end_ || input_ended_) return;
+    const auto& config = turn_end_->config();
+    if (config.merge_window_ms <= 0.0 ||
+        samples_to_ms(d.t_speech_start - last_end_->t_media) > config.merge_window_ms) {
+      return;
+    }
+    const turn_id earlier = last_end_->id;
+    const auto waiting = std::find_if(awaiting_final_.begin(), awaiting_final_.end(),
+                                      [earlier](const user_turn& u) { return u.id == earlier; });
+    if (waiting != awaiting_final_.end()) {  // not committed yet: it waits for this one
+      waiting->held_for_merge = true;
+      continue_turn(earlier, waiting->last_partial);
+      return;
+    }
+    if (!last_committed_ || last_committed_->id != earlier) return;  // it had no words
+    const std::shared_ptr<reply> r = reply_of(earlier);
+    if (!r) return;  // answered, heard and complete
+    const double heard = heard_ms(*r, now);
+    if (heard > config.merge_max_heard_ms || !forget_since(last_committed_->history_seq)) return;
+    withdraw(r, now);
+    merge_prefix_ = merge_prefix{earlier, std::move(last_committed_->text), heard};
+    last_committed_.reset();
+    continue_turn(earlier, merge_prefix_->text);
+  }
+
+  void continue_turn(turn_id earlier, std::string words) {
+    turn_->continues = earlier;
+    turn_->merge_context = std::move(words);
+  }
+
+  // The reply (generating or playing) answering turn `tid`, if its turn is not complete.
+  std::shared_ptr<reply> reply_of(turn_id tid) const {
+    if (reply_ && reply_->turn() == tid) return reply_;
+    for (const auto& p : playing_) {
+      if (p.r->turn() == tid) return p.r;
+    }
+    return nullptr;
+  }
+
+  static double heard_ms(const reply& r, time_point now) {
+    const auto& clock = r.playout();
+    return clock.rate_hz() > 0 ? 1000.0 * static_cast<double>(clock.played(now)) / clock.rate_hz() : 0.0;
+  }
+
+  // Takes a reply back: it stops at once (the sink drops what it holds), its turn does not complete.
+  void withdraw(const std::shared_ptr<reply>& r, time_point now) {
+    fence_->close_all();
+    if (reply_ == r) reply_.reset();
+    std::erase_if(playing_, [&r](const playing_reply& p) { return p.r == r; });
+    reply_continues_.reset();
+    emit(r->turn(), r->id(), r->interrupt("merged", now));
+    on_strand([this] { start_pending_announcement(); });
+  }
+
+  // Whether a generated reply's turn must wait before it completes: speech resuming now would still
+  // withdraw it (consider_merge), so its turn is not over yet.
+  bool may_still_merge(const reply& r, time_point now) const {
+    if (!turn_end_ || input_ended_ || turn_ || !last_end_ || last_end_->id != r.turn()) return false;
+    const auto& config = turn_end_->config();
+    return config.merge_window_ms > 0.0 && heard_ms(r, now) <= config.merge_max_heard_ms &&
+           samples_to_ms(t_media_ - last_end_->t_media) <= config.merge_window_ms &&
+           now <= merge_deadline();
+  }
+
+  time_point merge_deadline() const { return last_end_->t_wall + from_ms(turn_end_->config().merge_window_ms); }
 
   // When the sample at media time `t` reached parley: the arrival of the 20 ms frame holding it
   // (so at most one frame late).
@@ -355,8 +469,20 @@ class session_core : public std::enable_shared_from_this<session_core> {
     while (!awaiting_final_.empty() && awaiting_final_.front().transcribed) {
       user_turn turn = std::move(awaiting_final_.front());
       awaiting_final_.pop_front();
-      commit_transcribed_turn(std::move(turn));
+      if (turn.held_for_merge) {
+        hold_for_merge(std::move(turn));
+      } else {
+        commit_transcribed_turn(std::move(turn));
+      }
     }
+  }
+
+  // A turn a later one continues (merged turns): its words wait for that turn, which commits both.
+  void hold_for_merge(user_turn turn) {
+    std::string words = turn.transcript ? std::move(*turn.transcript) : std::string();
+    if (turn.transcript) emit(turn.id, generation_id{}, transcript_final{words, turn.asr_confidence});
+    if (turn_ && turn_->continues == turn.id) turn_->merge_context = words;
+    merge_prefix_ = merge_prefix{turn.id, std::move(words), 0.0};
   }
 
   void commit_transcribed_turn(user_turn turn) {
@@ -371,17 +497,49 @@ class session_core : public std::enable_shared_from_this<session_core> {
       open_reply(std::move(turn.timeline), "apology").apologize("asr", text.error());
       return;
     }
-    turn.timeline.transcript = text::redact_pii(*text);  // timelines reach traces and logs
+    std::string words = *text;  // what the user turn says: this utterance's, or with the one it continues
+    if (turn.continues && merge_prefix_ && merge_prefix_->of == *turn.continues) {
+      words = join_words(merge_prefix_->text, words);
+      turn.timeline.add_note(obs::note_name::merged_with, static_cast<double>(turn.continues->value));
+      turn.timeline.add_note(obs::note_name::merged_heard_ms, std::round(merge_prefix_->heard_ms));
+      merge_prefix_.reset();
+      n_merged_.fetch_add(1, std::memory_order_relaxed);
+    }
+    turn.timeline.transcript = text::redact_pii(words);  // timelines reach traces and logs
     if (turn.asr_confidence) {
       turn.timeline.add_note(obs::note_name::asr_confidence, std::round(*turn.asr_confidence * 1000.0) / 1000.0);
     }
     emit(tid, generation_id{}, transcript_final{*text, turn.asr_confidence});
-    if (text->empty()) {
+    if (resumable_ && resumable_->by == tid) {
+      auto cut = std::move(*resumable_);
+      resumable_.reset();
+      const bool in_time = clock_.now() - cut.t_cut <= from_ms(options_.barge_in.resume_within_ms);
+      if (in_time && words == *text && (words.empty() || is_backchannel(words))) {
+        resume(std::move(cut), std::move(turn.timeline));
+        return;
+      }
+    }
+    if (words.empty()) {
       turn.timeline.route = "none";  // nothing recognisable: no reply
       complete_turn(turn.timeline);
       return;
     }
-    commit_user_turn(std::move(*text), std::move(turn.timeline), turn.asr_confidence);
+    commit_user_turn(std::move(words), std::move(turn.timeline), turn.asr_confidence);
+  }
+
+  // A false interruption: the speech that cut a reply held no request. The reply goes on from its
+  // first word not heard, as the same assistant message in history.
+  void resume(resumable_reply cut, obs::turn_timeline timeline) {
+    if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
+    const auto now = clock_.now();
+    n_resumed_.fetch_add(1, std::memory_order_relaxed);
+    timeline.add_note(obs::note_name::resumed_after_ms, std::round(to_ms(now - cut.t_cut)));
+    auto& r = open_reply(std::move(timeline), "resume");
+    reply_continues_ = continuation{cut.history_seq, std::move(cut.heard)};
+    r.timeline().mark(obs::stamp::llm_request, now);  // the words are known: no provider to wait for
+    r.timeline().mark(obs::stamp::llm_first_token, now);
+    emit(r.turn(), r.id(), token_chunk{cut.rest});
+    r.speak(std::move(cut.rest));  // may finish the reply
   }
 
   // A typed turn is complete when it arrives, but it still comes after any spoken turn that ended
@@ -426,8 +584,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void commit_user_turn(std::string text, obs::turn_timeline timeline, std::optional<double> asr_confidence = {}) {
     if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
     query_asr_confidence_ = asr_confidence;
+    resumable_.reset();  // a request: whatever was cut stays cut
     emit(timeline.turn, generation_id{}, user_turn_committed{text});
-    remember({engine::chat_role::user, text, false});
+    last_committed_ = committed_turn{timeline.turn, text, remember({engine::chat_role::user, text, false})};
     if (!options_.router) {
       open_reply(std::move(timeline), "llm").stream_from(engines_.llm, chat_request());
       return;
@@ -487,6 +646,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   reply& open_reply(obs::turn_timeline timeline, std::string route) {
     timeline.route = std::move(route);
+    reply_continues_.reset();
     reply_ = reply::create(reply_env_, fence_->open_next(), std::move(timeline),
                            {.on_event = [this](reply& r, event_body body) { emit(r.turn(), r.id(), std::move(body)); },
                             .on_generated = [this](reply& r) { on_reply_generated(r); }});
@@ -519,13 +679,23 @@ class session_core : public std::enable_shared_from_this<session_core> {
     if (reply_.get() != &r) return;
     auto self_reply = std::move(reply_);  // r is *self_reply: kept alive to the end of this call
     const auto now = clock_.now();
-    const std::uint64_t seq = remember({engine::chat_role::assistant, r.text(), false});
+    std::uint64_t seq = 0;
+    std::string heard_before;  // a resumed reply: the words of its message heard before the cut
+    if (reply_continues_) {
+      seq = reply_continues_->history_seq;
+      heard_before = std::move(reply_continues_->heard_before);
+      reply_continues_.reset();
+      amend(seq, join_words(heard_before, r.text()), false);
+    } else {
+      seq = remember({engine::chat_role::assistant, r.text(), false});
+    }
     if (r.cacheable() && options_.router && !r.text().empty()) {
       options_.router->remember(std::move(query_), r.text(), r.take_cache_audio());
     }
     // Once the input has ended nobody can talk over a reply: its turn completes when generated.
-    if (options_.barge_in.enabled && !input_ended_ && r.playing(now)) {
-      playing_.push_back({std::move(self_reply), seq});
+    const bool followed = options_.barge_in.enabled && !input_ended_ && r.playing(now);
+    if (followed || may_still_merge(r, now)) {
+      playing_.push_back({std::move(self_reply), seq, std::move(heard_before)});
       arm_playout_timer();
     } else {
       complete_turn(r.timeline());
@@ -549,7 +719,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     for (auto it = playing_.begin(); it != playing_.end();) {
       const auto end = it->r->playout().estimated_end();
       const bool overdue = end && now >= *end + k_playout_grace;
-      if (it->r->playing(now) && !overdue) {
+      const bool followed = options_.barge_in.enabled && it->r->playing(now) && !overdue;
+      if (followed || may_still_merge(*it->r, now)) {
         ++it;
         continue;
       }
@@ -567,6 +738,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
         const auto at = p.r->playout().reports_seen() ? *end + k_playout_grace : *end;
         due = due ? std::min(*due, at) : at;
       }
+      if (may_still_merge(*p.r, clock_.now())) due = due ? std::min(*due, merge_deadline()) : merge_deadline();
     }
     if (!due) return;
     playout_timer_.expires_after(std::max(duration::zero(), *due - clock_.now()) + std::chrono::milliseconds(1));
@@ -598,19 +770,45 @@ class session_core : public std::enable_shared_from_this<session_core> {
     fence_->close_all();
     n_interrupts_.fetch_add(1, std::memory_order_relaxed);
     const time_point now = clock_.now();
+    resumable_.reset();
+    // A barge-in may turn out to be no words (a cough, "uh-huh"): the reply that was playing is
+    // kept resumable until the interrupting turn's transcript says (commit_transcribed_turn).
+    const auto offer_resume = [&](const reply& r, bool was_playing, const interrupt_event& e, std::uint64_t seq,
+                                  const std::string& heard_before) {
+      if (reason != "barge_in" || options_.barge_in.resume_within_ms <= 0.0 || !turn_ || !was_playing ||
+          !r.text_complete()) {
+        return;
+      }
+      if (auto rest = words_after(r.text(), e.heard_text); !rest.empty()) {
+        resumable_ = resumable_reply{turn_->id, std::move(rest), join_words(heard_before, e.heard_text), seq, now};
+      }
+    };
     for (auto& p : playing_) {
+      const bool was_playing = p.r->playing(now);
       auto e = p.r->interrupt(reason, now);
       e.t_speech_start = t_speech_start;
-      amend(p.history_seq, e.heard_text);
+      amend(p.history_seq, join_words(p.heard_before, e.heard_text));
+      offer_resume(*p.r, was_playing, e, p.history_seq, p.heard_before);
       emit(p.r->turn(), p.r->id(), std::move(e));
       complete_turn(p.r->timeline());
     }
     playing_.clear();
     if (reply_) {
       auto r = std::move(reply_);
+      const bool was_playing = r->playing(now);
       auto e = r->interrupt(reason, now);
       e.t_speech_start = t_speech_start;
-      remember({engine::chat_role::assistant, e.heard_text, true});
+      std::uint64_t seq = 0;
+      std::string heard_before;
+      if (reply_continues_) {  // a resumed reply cut again: its message keeps what was heard of both
+        seq = reply_continues_->history_seq;
+        heard_before = std::move(reply_continues_->heard_before);
+        reply_continues_.reset();
+        amend(seq, join_words(heard_before, e.heard_text));
+      } else {
+        seq = remember({engine::chat_role::assistant, e.heard_text, true});
+      }
+      offer_resume(*r, was_playing, e, seq, heard_before);
       emit(r->turn(), r->id(), std::move(e));
       complete_turn(r->timeline());
     }
@@ -628,13 +826,23 @@ class session_core : public std::enable_shared_from_this<session_core> {
     return n_remembered_++;
   }
 
-  // A reply remembered in full turned out to be cut short: it keeps only what was heard.
-  void amend(std::uint64_t seq, std::string heard) {
+  // A message remembered earlier says something else now: a reply cut short keeps only what was
+  // heard (interrupted), a resumed one grows by what followed.
+  void amend(std::uint64_t seq, std::string content, bool interrupted = true) {
     if (seq < n_forgotten_) return;  // already forgotten
     const auto index = static_cast<std::size_t>(seq - n_forgotten_) + 1;  // after the system prompt
     if (index >= history_.size()) return;
-    history_[index].content = std::move(heard);
-    history_[index].interrupted = true;
+    history_[index].content = std::move(content);
+    history_[index].interrupted = interrupted;
+  }
+
+  // Forgets message `seq` and the one after it (a user turn and its reply, merged into the next
+  // turn). False, forgetting nothing, when anything else was remembered since or it is gone already.
+  bool forget_since(std::uint64_t seq) {
+    if (seq < n_forgotten_ || seq >= n_remembered_ || n_remembered_ - seq > 2) return false;
+    history_.resize(static_cast<std::size_t>(seq - n_forgotten_) + 1);
+    n_remembered_ = seq;
+    return true;
   }
 
   void complete_turn(const obs::turn_timeline& timeline) {
@@ -724,7 +932,36 @@ class session_core : public std::enable_shared_from_this<session_core> {
   struct playing_reply {
     std::shared_ptr<reply> r;
     std::uint64_t history_seq = 0;  // its message in history_ (remember()'s number)
+    std::string heard_before;       // a resumed reply: the words of that message heard before the cut
   };
+  // Merged turns (turn_end_config::merge_window_ms).
+  struct turn_end_mark {
+    turn_id id;
+    media_time t_media = 0;  // the endpoint, on the input timeline
+    time_point t_wall;
+  };
+  std::optional<turn_end_mark> last_end_;  // the last spoken turn's endpoint
+  struct committed_turn {
+    turn_id id;
+    std::string text;
+    std::uint64_t history_seq = 0;  // its request in history_
+  };
+  std::optional<committed_turn> last_committed_;
+  struct merge_prefix {
+    turn_id of;        // the turn continued
+    std::string text;  // its words
+    double heard_ms = 0.0;  // of its withdrawn reply
+  };
+  std::optional<merge_prefix> merge_prefix_;  // waiting for the turn that continues it
+  // False interruptions (barge_in_config::resume_within_ms).
+  std::optional<resumable_reply> resumable_;
+  struct continuation {
+    std::uint64_t history_seq;  // the cut reply's message, which reply_ continues
+    std::string heard_before;
+  };
+  std::optional<continuation> reply_continues_;  // reply_ is a resumed reply
+  std::atomic<std::uint64_t> n_merged_{0};
+  std::atomic<std::uint64_t> n_resumed_{0};
   std::deque<playing_reply> playing_;  // generated, still playing (barge-in on), oldest first
   std::string query_;                  // the routed query of reply_, handed to the cache with it
   std::optional<double> query_asr_confidence_;  // the recognizer's confidence in it (responder_context)

@@ -19,6 +19,17 @@
 // Cancellation: interrupt() fences the active generation (nothing stamped with its id is emitted
 // afterwards), requests stop from every engine working on it, and emits an `interrupt_event` per
 // interrupted reply (also one that was generated but is still playing).
+// Merged turns (with content-aware endpointing): speech that resumes within
+// turn_end_config::merge_window_ms of a turn's endpoint, while that turn's reply has been heard
+// for at most merge_max_heard_ms, continues the turn: the reply is withdrawn (an interrupt_event
+// with reason "merged"; history forgets the request and the reply) and the two utterances are
+// committed as one user turn, their words joined. The withdrawn turn completes as part of the
+// merged one (on_turn runs once, for the merged turn, noted `merged_with`); a turn whose reply might
+// still be withdrawn completes once the window has passed.
+// False interruptions (with barge-in): when the speech that cut a reply turns out to hold no words
+// or only a backchannel ("uh-huh", "okay") and its transcript arrives within
+// barge_in_config::resume_within_ms of the cut, the reply resumes from its first word not heard
+// (route "resume"); history keeps one assistant message, the words heard before and after.
 // Fillers: when the LLM's first token is over its budget (or a tool call over its own) and no
 // reply audio has left, a pre-synthesized filler ("One moment.") is sent word by word at playout
 // pace as output audio of the same generation (first = false; it is not reply audio: no
@@ -135,6 +146,8 @@ struct session_stats {
   std::uint64_t n_turns = 0;           // turns completed (answered, empty, or interrupted)
   std::uint64_t n_interrupts = 0;
   std::uint64_t n_barge_ins = 0;       // of those, by the user's speech over a playing reply
+  std::uint64_t n_merged = 0;          // turns that continued the one before (merged turns)
+  std::uint64_t n_resumed = 0;         // replies resumed after a false interruption
 };
 
 class session_core;

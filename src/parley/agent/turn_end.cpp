@@ -164,6 +164,12 @@ constexpr std::array<std::string_view, 26> k_control_utterances = {
     "that is all", "no thanks",  "yes please",     "no thank you", "goodbye",   "bye",
     "stop it",    "cancel that"};
 
+// Said over a reply, these only show that the listener follows (is_backchannel); repeats allowed.
+constexpr std::array<std::string_view, 19> k_backchannel_words = {
+    "uh", "huh", "uhhuh", "mm", "hmm", "mhm", "mmhmm", "um", "uhm", "er", "ah", "oh", "okay", "ok", "yeah",
+    "yep", "right", "sure", "alright"};
+constexpr std::array<std::string_view, 4> k_backchannel_phrases = {"i see", "got it", "go on", "all right"};
+
 template <class A>
 bool contains(const A& list, std::string_view w) {
   return std::find(list.begin(), list.end(), w) != list.end();
@@ -294,7 +300,8 @@ turn_end_config turn_end_config::preset(turn_taking preset) {
   // of the turn-taking corpus (bench/turns/README.md): the lowest mean endpoint delay such that at
   // most 10% / 10% / 5% of the utterances paused before the request is complete are cut in a
   // pause of up to 500 / 900 / 1200 ms. max_silence_ms is a backstop no rule reaches (every rule
-  // asks for at most unfinished_silence_ms), so the corpus does not measure it.
+  // asks for at most unfinished_silence_ms), so the corpus does not measure it. Every preset keeps
+  // the default merge settings (merged turns, bench/turns/README.md).
   switch (preset) {
     case turn_taking::quick:
       return {.complete_silence_ms = 150.0, .default_silence_ms = 350.0, .unfinished_silence_ms = 600.0,
@@ -320,6 +327,10 @@ status validate(const turn_end_config& c) {
       return make_error(errc::invalid_argument, std::string("turn_end.") + name + " must be a positive number");
   if (!(c.p_complete_threshold >= 0.0 && c.p_complete_threshold <= 1.0))
     return make_error(errc::invalid_argument, "turn_end.p_complete_threshold must be in [0, 1]");
+  for (const auto& [name, value] : {std::pair{"merge_window_ms", c.merge_window_ms},
+                                    std::pair{"merge_max_heard_ms", c.merge_max_heard_ms}})
+    if (!(std::isfinite(value) && value >= 0.0))
+      return make_error(errc::invalid_argument, std::string("turn_end.") + name + " must be a number >= 0");
   if (!(c.complete_silence_ms <= c.default_silence_ms && c.default_silence_ms <= c.unfinished_silence_ms &&
         c.unfinished_silence_ms <= c.max_silence_ms))
     return make_error(errc::invalid_argument,
@@ -335,6 +346,21 @@ std::string_view to_string(text_ending ending) {
     case text_ending::unfinished: return "unfinished";
   }
   return "neutral";
+}
+
+bool is_backchannel(std::string_view text) {
+  const std::vector<std::string> w = words_of(text);
+  if (w.empty()) return false;
+  for (std::size_t i = 0; i < w.size();) {
+    if (contains(k_backchannel_words, w[i])) {
+      ++i;
+    } else if (i + 1 < w.size() && contains(k_backchannel_phrases, w[i] + " " + w[i + 1])) {
+      i += 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 ending_analysis classify_ending(std::string_view text) {

@@ -57,13 +57,19 @@ struct turn_end_config {
   double max_silence_ms = 2000.0;        // hard cap: no text makes a turn wait longer than this
   /// Responder confidence at or above which the text counts as a complete request.
   double p_complete_threshold = 0.8;
+  /// Merged turns (used by the session, agent/session.hpp): speech that resumes within this long
+  /// after a turn's endpoint (media time, endpoint → the new speech onset) continues that turn, as
+  /// long as its reply has been heard for at most merge_max_heard_ms: the reply is withdrawn and the
+  /// two utterances are answered as one. 0: never merged.
+  double merge_window_ms = 1000.0;
+  double merge_max_heard_ms = 600.0;
 
   /// The measured settings of a preset (bench/turns/README.md); the defaults above are
   /// `conversational`'s.
   static turn_end_config preset(turn_taking preset);
 };
 
-/// Every value finite and > 0 (the threshold in [0, 1]) and
+/// Every silence finite and > 0, the threshold in [0, 1], the merge settings finite and >= 0, and
 /// complete <= default <= unfinished <= max; errc::invalid_argument naming the field otherwise.
 status validate(const turn_end_config& config);
 
@@ -74,6 +80,12 @@ enum class text_ending {
   complete,    // a complete request
   unfinished,  // ends on a word that needs more
 };
+
+/// Whether `text` (a final transcript) is only a backchannel or a filler — "uh-huh", "mm hmm",
+/// "yeah", "okay", "right", "i see", "um" (repeats allowed) — and not a request: said over a reply,
+/// it does not stop it for good (the session resumes the reply, barge_in_config::resume_within_ms).
+/// "yes", "no", "stop" and "wait" are answers or commands, never backchannels.
+bool is_backchannel(std::string_view text);
 
 std::string_view to_string(text_ending ending);
 

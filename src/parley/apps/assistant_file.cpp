@@ -317,6 +317,17 @@ const std::vector<key_spec>& keys() {
                                       /*commented=*/true));
     k.push_back(number<&p::barge_in_min_ms>("turn_taking", "barge_in_min_ms", "speech must last this long before it cuts (ms)",
                                             0.0, 10000.0));
+    k.push_back(number<&p::merge_window_ms>("turn_taking", "merge_window_ms",
+                                            "speech resuming within this long after a turn ended continues it: the "
+                                            "reply is withdrawn, the whole is answered (ms; 0: off)",
+                                            0.0, 10000.0));
+    k.push_back(number<&p::merge_max_heard_ms>("turn_taking", "merge_max_heard_ms",
+                                               "... unless that reply was already heard for longer than this (ms)", 0.0,
+                                               10000.0));
+    k.push_back(number<&p::resume_within_ms>("turn_taking", "resume_within_ms",
+                                             "with barge-in: speech that cut a reply but held no words (or only "
+                                             "\"uh-huh\") resumes it if known within this long (ms; 0: off)",
+                                             0.0, 60000.0));
     // [latency]
     k.push_back(boolean<&e::fillers>("latency", "fillers",
                                      "play a filler phrase (\"One moment.\") when a budget runs out; breaches are noted either way"));

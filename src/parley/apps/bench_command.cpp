@@ -41,6 +41,7 @@ struct job {
 
   // Filled while the job runs (on the session strand or the feeder thread; read after the end).
   std::atomic<std::int64_t> t_true_speech_end_ns{0};
+  std::atomic<std::int64_t> t_first_audio_ns{0};  // the first reply audio the session sent
   std::optional<obs::turn_timeline> answer;  // the last turn that produced reply audio (the first, with an interruption)
   int n_turns = 0;
   std::unique_ptr<agent::session> session;
@@ -191,6 +192,7 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
   std::condition_variable done_cv;
   std::deque<job*> finished;
   std::uint64_t n_dropped = 0, n_unanswered = 0, n_split = 0, n_late_speech_end = 0;
+  std::uint64_t n_early_audio = 0, n_merged = 0;  // reply audio sent before the speech ended; merged turns
   std::uint64_t n_interrupting = 0, n_cut = 0;  // --barge-in: entries with a second utterance, replies cut
   obs::metric_set barge_in_metrics;              // barge_in_detect, barge_in_silence (ms)
   std::optional<loudspeakers> speakers;
@@ -229,6 +231,10 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
         {.on_event =
              [&, jp = &j](const event& e) {
                if (jp->player) jp->player->on_event(e);
+               if (std::holds_alternative<output_audio_chunk>(e.body)) {
+                 std::int64_t none = 0;
+                 jp->t_first_audio_ns.compare_exchange_strong(none, e.env.t_wall.time_since_epoch().count());
+               }
                if (const auto* cut = std::get_if<interrupt_event>(&e.body); cut && cut->t_speech_start) {
                  jp->barge_in_detect_ms.push_back(to_ms(e.env.t_wall - *cut->t_speech_start));
                }
@@ -276,9 +282,14 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
       n_cut += j.session->stats().n_barge_ins;
     }
     j.session->close();
+    n_merged += j.session->stats().n_merged;
     j.session.reset();
     j.player.reset();
     if (j.n_turns > (interrupting ? 2 : 1)) ++n_split;
+    // A reply the person starts to hear before they have finished speaking (a turn cut in a pause,
+    // even when the rest merged into it afterwards).
+    const auto t_audio = j.t_first_audio_ns.load(), t_end = j.t_true_speech_end_ns.load();
+    if (!interrupting && t_audio != 0 && t_end != 0 && t_audio < t_end) ++n_early_audio;
     if (!j.answer) {
       ++n_unanswered;
       return;
@@ -369,7 +380,9 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
   }
   std::cout << "\n"
             << jobs.size() << " sessions · " << n_unanswered << " unanswered · " << n_split
-            << " split into several turns · " << n_dropped << " input chunks dropped\n";
+            << " split into several turns · " << n_early_audio << " replied to before the speech ended · " << n_merged
+            << " merged turns · " << n_dropped << " input chunks dropped\n";
+  report["turn_taking"] = {{"n_split", n_split}, {"n_early_audio", n_early_audio}, {"n_merged", n_merged}};
   if (n_late_speech_end > 0) {
     std::cout << "warning: in " << n_late_speech_end << " answered turn(s) the manifest's speech_end_ms lies more than "
               << std::chrono::duration_cast<std::chrono::milliseconds>(k_speech_end_tolerance).count()

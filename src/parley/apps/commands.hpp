@@ -39,6 +39,11 @@ struct pipeline_flags {
   double asr_denoise_below_snr_db = audio::k_asr_denoise_below_snr_db;  // per turn: cleaned audio for the ASR below this SNR
   bool barge_in = false;           // the user's speech over a playing reply cuts it (serve: on)
   double barge_in_min_ms = 200.0;  // speech must last this long before it does
+  // speech resuming this soon after an endpoint continues the turn (with content-aware endpointing; 0: off)
+  double merge_window_ms = agent::turn_end_config{}.merge_window_ms;
+  double merge_max_heard_ms = agent::turn_end_config{}.merge_max_heard_ms;  // ... if its reply was heard at most this long
+  // a barge-in with no words (or a backchannel) resumes the cut reply, when known this soon (0: off)
+  double resume_within_ms = agent::barge_in_config{}.resume_within_ms;
 
   bool operator==(const pipeline_flags&) const = default;
 };

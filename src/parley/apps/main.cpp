@@ -180,6 +180,20 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
                  "ends sooner, an unfinished one waits); quick | conversational | patient, or off: the fixed --silence-ms")
       ->capture_default_str()
       ->check(CLI::IsMember({"off", "quick", "conversational", "patient"}));
+  cmd.add_option("--merge-window-ms", p.merge_window_ms,
+                 "merged turns: speech that resumes within this long after a turn ended continues that turn (its "
+                 "reply is withdrawn, the whole is answered); with --turn-taking, 0: off")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
+  cmd.add_option("--merge-max-heard-ms", p.merge_max_heard_ms,
+                 "... unless that turn's reply has already been heard for longer than this (ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
+  cmd.add_option("--resume-within-ms", p.resume_within_ms,
+                 "with barge-in: speech that cut a reply but held no words, or only \"uh-huh\"/\"okay\", resumes the "
+                 "reply when its transcript comes within this long of the cut (ms; 0: a cut reply stays cut)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 60000.0));
   if (paced_input) {
     cmd.add_option("--speed", p.speed, "feed the audio at this multiple of real time (TTFA is only meaningful at 1)")
         ->capture_default_str()

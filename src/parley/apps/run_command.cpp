@@ -81,8 +81,13 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
   options.recognizer_denoised_below_snr_db = flags.asr_denoise_below_snr_db;
   options.barge_in.enabled = flags.barge_in;
   options.barge_in.min_speech_ms = flags.barge_in_min_ms;
+  options.barge_in.resume_within_ms = flags.resume_within_ms;
   if (flags.turn_taking != "off") {  // the flag's check admits only the presets' names
-    if (auto preset = agent::parse_turn_taking(flags.turn_taking)) options.turn_end = agent::turn_end_config::preset(*preset);
+    if (auto preset = agent::parse_turn_taking(flags.turn_taking)) {
+      options.turn_end = agent::turn_end_config::preset(*preset);
+      options.turn_end->merge_window_ms = flags.merge_window_ms;
+      options.turn_end->merge_max_heard_ms = flags.merge_max_heard_ms;
+    }
   }
   return options;
 }

@@ -105,6 +105,7 @@ int serve_command(const serve_options& options) {
   config.assistant_name = options.engines.assistant_name;
   config.barge_in.enabled = options.pipeline.barge_in;
   config.barge_in.min_speech_ms = options.pipeline.barge_in_min_ms;
+  config.barge_in.resume_within_ms = options.pipeline.resume_within_ms;
 
   // SIGINT/SIGTERM are taken synchronously by this thread (sigwait), so block them before any
   // other thread starts: every thread inherits the mask.

@@ -7,10 +7,14 @@
 #     MANIFEST  out/turns/manifest.jsonl (make_turn_corpus.py writes it)
 #     OUT       where the subsets, the tables (*.txt) and the JSON reports go (default out/turns-real)
 #   PARLEY=build/release/parley  POLICIES="off conversational"  CONCURRENCY=3
+#   SETS="dev-none test-none dev-mid700 test-mid700"
 #
 # Subsets: {dev,test}-none = the short complete requests, every voice of the split (72 files each);
-# {dev,test}-mid700 = the mid-sentence sentences with a 700 ms pause, one flite and one espeak-ng
-# voice of the split (48 files each). About 15 minutes on 2 cores (the audio is streamed in real time).
+# {dev,test}-midN (N = 300, 500, 700, 900, 1200) = the mid-sentence sentences with an N ms pause,
+# one flite and one espeak-ng voice of the split (48 files each). A policy is a --turn-taking
+# preset, optionally with "-nomerge" (--merge-window-ms 0: merged turns off), e.g.
+# POLICIES="conversational-nomerge conversational". About 15 minutes on 2 cores for the default
+# sets and policies (the audio is streamed in real time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 manifest=${1:-out/turns/manifest.jsonl}
@@ -31,18 +35,21 @@ for r in rows:
 for split in ("dev", "test"):
     subsets = {
         "none": [r for r in rows if r["split"] == split and r["pause_kind"] == "none"],
-        "mid700": [r for r in rows if r["split"] == split and r["pause_kind"] == "mid_sentence"
-                   and r["pause_ms"] == 700 and r["voice"] in first_voice[split].values()],
     }
+    for pause in (300, 500, 700, 900, 1200):
+        subsets[f"mid{pause}"] = [r for r in rows if r["split"] == split and r["pause_kind"] == "mid_sentence"
+                                  and r["pause_ms"] == pause and r["voice"] in first_voice[split].values()]
     for name, subset in subsets.items():
         with open(f"{out}/{split}-{name}.jsonl", "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in subset)
         print(f"{split}-{name}: {len(subset)} files")
 PY
-for set in dev-none test-none dev-mid700 test-mid700; do
+for set in ${SETS:-dev-none test-none dev-mid700 test-mid700}; do
   for policy in ${POLICIES:-off conversational}; do
+    flags=(--turn-taking "${policy%-nomerge}")
+    [ "$policy" = "${policy%-nomerge}" ] || flags+=(--merge-window-ms 0)
     "$parley" bench --manifest "$out/$set.jsonl" --concurrency "${CONCURRENCY:-3}" --no-progress \
-      --turn-taking "$policy" --json "$out/$set-$policy.json" > "$out/$set-$policy.txt" 2>&1
+      "${flags[@]}" --json "$out/$set-$policy.json" > "$out/$set-$policy.txt" 2>&1
     echo "== $set · $policy"
     grep -E '^(endpoint_delay|ttfa) |sessions ·' "$out/$set-$policy.txt" | head -3
   done

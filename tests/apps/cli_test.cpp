@@ -604,6 +604,42 @@ TEST_F(cli, run_answers_a_spoken_question_with_the_embedded_stack) {
   EXPECT_GT(reply->duration_ms(), 500.0);
 }
 
+// A sentence with a 700 ms pause in the middle, through the real recognizer and endpointer: the
+// first half ends a turn (or the rules keep it open); either way the person gets one answer to the
+// whole sentence, and with merging off the pause splits it in two.
+TEST_F(cli, a_sentence_paused_in_the_middle_is_answered_as_one_turn_with_the_embedded_stack) {
+  ASSERT_EQ(parley("say \"What is the weather\" -o " + path("a.wav")).exit_code, 0);
+  ASSERT_EQ(parley("say \"in Paris tomorrow?\" -o " + path("b.wav")).exit_code, 0);
+  auto a = parley::audio::read_audio_file(path("a.wav"));
+  auto b = parley::audio::read_audio_file(path("b.wav"));
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(a->rate_hz, 16000);
+  std::vector<std::int16_t> pcm(8000);  // 0.5 s lead
+  pcm.insert(pcm.end(), a->samples.begin(), a->samples.end());
+  pcm.insert(pcm.end(), 11200, 0);  // the pause: 700 ms
+  pcm.insert(pcm.end(), b->samples.begin(), b->samples.end());
+  pcm.insert(pcm.end(), 32000, 0);
+  ASSERT_TRUE(parley::audio::write_wav(path("mic.wav"), pcm, 16000));
+  const auto count = [](const std::string& out, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = out.find(what); at != std::string::npos; at = out.find(what, at + 1)) ++n;
+    return n;
+  };
+  const auto whole = parley("run " + path("mic.wav") + " --speed 2 --no-color");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(count(whole.output, "  you: "), 1u) << whole.output;
+  EXPECT_NE(whole.output.find("tomorrow"), std::string::npos) << "the one turn holds the second half: " << whole.output;
+  // The fixed 400 ms silence without merging: two turns, the second half on its own.
+  const auto split = parley("run " + path("mic.wav") + " --speed 2 --no-color --turn-taking off --merge-window-ms 0");
+  ASSERT_EQ(split.exit_code, 0) << split.output;
+  EXPECT_EQ(count(split.output, "  you: "), 2u) << split.output;
+  // The same endpoint, merging on: one turn again.
+  const auto merged = parley("run " + path("mic.wav") + " --speed 2 --no-color --turn-taking quick");
+  ASSERT_EQ(merged.exit_code, 0) << merged.output;
+  EXPECT_EQ(count(merged.output, "  you: "), 1u) << merged.output;
+  EXPECT_NE(merged.output.find("you went on after a pause"), std::string::npos) << merged.output;
+}
+
 TEST_F(cli, bench_rejects_a_bad_manifest_with_its_line) {
   write_text("m.jsonl", "{\"file\": \"q.wav\", \"text\": \"hi\", \"speech_end_ms\": 100}\nnot json\n");
   const auto r = parley("bench --manifest " + path("m.jsonl") + " --no-progress");

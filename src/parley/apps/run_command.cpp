@@ -204,6 +204,16 @@ int run_command(const run_options& options) {
                const auto* why = t.note_text(obs::note_name::failure);
                std::cout << "  (failed: " << (why ? *why : std::string("a provider failed")) << ")\n";
              }
+             if (const auto first = t.note_number(obs::note_name::merged_with)) {
+               std::cout << "  (you went on after a pause: one turn with turn " << *first << "'s words";
+               if (const auto heard = t.note_number(obs::note_name::merged_heard_ms); heard && *heard > 0.0) {
+                 std::cout << "; its reply was withdrawn after " << std::round(*heard / 100.0) / 10.0 << " s";
+               }
+               std::cout << ")\n";
+             }
+             if (const auto after = t.note_number(obs::note_name::resumed_after_ms)) {
+               std::cout << "  (no request in what you said over the reply: it went on, " << *after << " ms after the cut)\n";
+             }
              if (t.has_note(obs::note_name::interrupt_reason, std::string("barge_in"))) {
                ++n_barge_ins;
                const auto heard = t.note_number(obs::note_name::heard_ms);
@@ -280,6 +290,7 @@ int run_command(const run_options& options) {
   if (n_turns > 1) std::cout << obs::render_summary_table(metrics);
   std::cout << n_turns << " turn" << (n_turns == 1 ? "" : "s");
   if (n_failed) std::cout << " · " << n_failed << " failed";
+  if (stats.n_merged) std::cout << " · " << stats.n_merged << " merged after a pause";
   if (stats.n_dropped_chunks) std::cout << " · " << stats.n_dropped_chunks << " input chunks dropped";
   if (replies && replies->written()) std::cout << " · reply audio: " << options.output << " (" << replies->seconds() << " s)";
   if (trace) std::cout << " · trace: " << options.trace;

@@ -114,6 +114,43 @@ inline void push_in_frames(session& s, const std::vector<std::int16_t>& pcm) {
   }
 }
 
+// A recognizer with one scripted partial per utterance: `partial` once `after_ms` of audio was
+// fed, and `final_text` at finish(). The test waits for that partial before it sends the silence,
+// so the policy has the words when the silence comes, however fast the audio is pushed.
+class scripted_asr final : public engine::recognizer {
+ public:
+  scripted_asr(std::string partial, std::string final_text, double after_ms)
+      : partial_(std::move(partial)), final_(std::move(final_text)), after_(ms_to_samples(after_ms)) {}
+  std::string name() const override { return "scripted"; }
+  engine::recognizer_caps caps() const override { return {.sample_rate_hz = 16000, .streaming = true, .partials = true}; }
+  result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override {
+    return std::unique_ptr<engine::recognizer_stream>(new stream(*this, std::move(events)));
+  }
+
+ private:
+  class stream final : public engine::recognizer_stream {
+   public:
+    stream(const scripted_asr& asr, engine::recognizer_events events) : asr_(asr), events_(std::move(events)) {}
+    void feed(std::span<const std::int16_t> samples) override {
+      fed_ += static_cast<media_time>(samples.size());
+      if (!said_ && fed_ >= asr_.after_) {
+        said_ = true;
+        events_.on_partial(asr_.partial_, 0.9);
+      }
+    }
+    void finish() override { events_.on_final(engine::recognized{asr_.final_, std::nullopt}); }
+    void cancel() override {}
+
+   private:
+    const scripted_asr& asr_;
+    engine::recognizer_events events_;
+    media_time fed_ = 0;
+    bool said_ = false;
+  };
+  std::string partial_, final_;
+  media_time after_;
+};
+
 inline const auto k_one_question = {std::pair{'.', 500.0}, std::pair{'S', 1200.0}, std::pair{'.', 1000.0}};
 // Two utterances 600 ms apart: the second ends its turn while the first one's reply streams.
 inline const auto k_two_quick_utterances = {std::pair{'.', 300.0}, std::pair{'S', 800.0}, std::pair{'.', 600.0},

@@ -30,43 +30,6 @@ class confident_router final : public reply_router {
   double p_;
 };
 
-// A recognizer with one scripted partial per utterance: `partial` once `after_ms` of audio was
-// fed, and `final_text` at finish(). The test waits for that partial before it sends the silence,
-// so the policy has the words when the silence comes, however fast the audio is pushed.
-class scripted_asr final : public engine::recognizer {
- public:
-  scripted_asr(std::string partial, std::string final_text, double after_ms)
-      : partial_(std::move(partial)), final_(std::move(final_text)), after_(ms_to_samples(after_ms)) {}
-  std::string name() const override { return "scripted"; }
-  engine::recognizer_caps caps() const override { return {.sample_rate_hz = 16000, .streaming = true, .partials = true}; }
-  result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override {
-    return std::unique_ptr<engine::recognizer_stream>(new stream(*this, std::move(events)));
-  }
-
- private:
-  class stream final : public engine::recognizer_stream {
-   public:
-    stream(const scripted_asr& asr, engine::recognizer_events events) : asr_(asr), events_(std::move(events)) {}
-    void feed(std::span<const std::int16_t> samples) override {
-      fed_ += static_cast<media_time>(samples.size());
-      if (!said_ && fed_ >= asr_.after_) {
-        said_ = true;
-        events_.on_partial(asr_.partial_, 0.9);
-      }
-    }
-    void finish() override { events_.on_final(engine::recognized{asr_.final_, std::nullopt}); }
-    void cancel() override {}
-
-   private:
-    const scripted_asr& asr_;
-    engine::recognizer_events events_;
-    media_time fed_ = 0;
-    bool said_ = false;
-  };
-  std::string partial_, final_;
-  media_time after_;
-};
-
 struct outcome {
   std::vector<std::string> committed;
   std::vector<obs::turn_timeline> turns;

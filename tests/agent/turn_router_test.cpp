@@ -271,3 +271,66 @@ TEST(turn_router, rejects_a_missing_worker_or_a_bad_policy_at_start_up) {
 
 }  // namespace
 }  // namespace parley::agent
+
+namespace parley::agent {
+namespace {
+
+// A quick responder that says how sure it is without answering, and counts its answers.
+class sure_responder final : public engine::responder {
+ public:
+  std::string name() const override { return "sure"; }
+  engine::responder_answer answer(std::string_view text, const engine::responder_context&) override {
+    ++n_answers;
+    if (text == "what time is it") return {"time.now", 0.95, "It is noon."};
+    return {"", 0.0, ""};
+  }
+  std::vector<std::string> domain_phrases() const override { return {}; }
+  bool quick() const override { return true; }
+  std::optional<double> confidence(std::string_view text, session_id) const override {
+    return text == "what time is it" ? 0.95 : 0.0;
+  }
+  std::atomic<int> n_answers{0};
+};
+
+// A model that may call tools (an OpenAI-compatible server with tools declared).
+class tool_calling_model final : public engine::chat_model {
+ public:
+  explicit tool_calling_model(std::shared_ptr<engine::chat_model> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "with-tools"; }
+  engine::chat_caps caps() const override { return {true, "with-tools", true}; }
+  void stream(engine::chat_request r, engine::chat_events e, std::stop_token stop) override {
+    inner_->stream(std::move(r), std::move(e), std::move(stop));
+  }
+
+ private:
+  std::shared_ptr<engine::chat_model> inner_;
+};
+
+routed_reply route_preemptive(turn_router& router, std::string query) {
+  route_request request{std::move(query), {}, /*preemptive=*/true};
+  auto r = router.route_inline(request);
+  EXPECT_TRUE(r.has_value()) << "quick parts: decided inline";
+  return r ? *r : routed_reply{};
+}
+
+TEST(turn_router_preemptive, nothing_acts_and_nothing_is_counted) {
+  fixture f;
+  auto responder = std::make_shared<sure_responder>();
+  auto router = f.make({.responder = responder, .cache = f.cache, .cloud_llm = f.cloud});
+  EXPECT_EQ(route_preemptive(*router, "what time is it").route, "") << "the intent would act: declined";
+  const auto open = route_preemptive(*router, "what is the capital of france");
+  EXPECT_EQ(open.route, "cloud_llm");
+  EXPECT_TRUE(open.model);
+  EXPECT_EQ(responder->n_answers.load(), 0) << "the responder is only asked how sure it is";
+  EXPECT_EQ(router->stats().n_turns, 0u);
+  // A model that may call tools never runs preemptively.
+  auto with_tools = f.make({.responder = responder, .cloud_llm = std::make_shared<tool_calling_model>(f.cloud)});
+  EXPECT_EQ(route_preemptive(*with_tools, "what is the capital of france").route, "");
+  // A responder that cannot say how sure it is without answering: declined too.
+  auto slow = f.make({.cloud_llm = f.cloud});  // fake_responder: not quick
+  route_request request{"what is the capital of france", {}, true};
+  EXPECT_EQ(slow->route_now(request).route, "");
+}
+
+}  // namespace
+}  // namespace parley::agent

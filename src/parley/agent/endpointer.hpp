@@ -11,6 +11,8 @@
 //   for (frame : frames) switch (auto d = ep.on_frame(t, n, vad.is_speech(frame)); d.kind) { ... }
 #pragma once
 
+#include <algorithm>
+
 #include "parley/core/clock.hpp"
 
 namespace parley::agent {
@@ -42,6 +44,11 @@ class endpointer {
   endpoint_decision on_end_of_input(media_time t_end);
 
   bool in_speech() const { return state_ == state::speech; }
+  /// In a turn, the silence since its (estimated) end of speech up to media time `t_now` (ms): what
+  /// the turn-ending threshold is compared with. 0 outside speech.
+  double trailing_silence_ms(media_time t_now) const {
+    return in_speech() ? std::max(0.0, samples_to_ms(t_now - speech_end())) : 0.0;
+  }
   /// Voiced audio so far in the current turn (ms), 0 outside speech.
   double voiced_ms() const { return in_speech() ? samples_to_ms(n_voiced_) : 0.0; }
   /// The trailing silence that ends the current turn from the next frame on (content-aware

@@ -1,5 +1,7 @@
 #include "parley/agent/reply.hpp"
 
+#include <utility>
+
 #include <boost/asio/post.hpp>
 #include <algorithm>
 
@@ -134,6 +136,7 @@ void reply::apologize(std::string_view what, const error& why) {
 
 void reply::on_token(std::string token, time_point t) {
   if (llm_done_) return;  // the length cap ended the stream; a token already in flight
+  ++n_tokens_;
   if (budget_ && budget_->waiting_for_first_token()) {
     check_budgets(t);  // a token after the deadline is a breach, even if its timer is late
     budget_->first_token();
@@ -257,6 +260,10 @@ void reply::on_tts_done(status done) {
 }
 
 void reply::send_audio(std::vector<std::int16_t> pcm) {
+  if (held_) {
+    held_items_.emplace_back(std::move(pcm));
+    return;
+  }
   const time_point now = clock_.now();
   const bool first = timeline_.mark(obs::stamp::first_audio_out, now);
   if (first) {
@@ -339,8 +346,26 @@ void reply::finish() {
   timeline_.mark(obs::stamp::reply_done, clock_.now());
   timeline_.reply = text::redact_pii(text_);
   emit(reply_done{text_, false});
+  if (held_) {
+    finish_held_ = true;
+    return;
+  }
   auto self = shared_from_this();  // the session may drop it in the callback
   callbacks_.on_generated(*this);
+}
+
+void reply::release() {
+  if (!held_) return;
+  held_ = false;
+  auto self = shared_from_this();  // the session may drop it in a callback
+  for (auto& item : std::exchange(held_items_, {})) {
+    if (auto* pcm = std::get_if<std::vector<std::int16_t>>(&item)) {
+      send_audio(std::move(*pcm));
+    } else {
+      callbacks_.on_event(*this, std::move(std::get<event_body>(item)));
+    }
+  }
+  if (std::exchange(finish_held_, false)) callbacks_.on_generated(*this);
 }
 
 // ---- interruption and what was heard ----------------------------------------------------------
@@ -424,7 +449,7 @@ void reply::check_budgets(time_point now) {
 }
 
 void reply::start_filler(filler_kind kind) {
-  if (!env_.fillers || filler_) return;
+  if (!env_.fillers || filler_ || held_) return;  // a held reply is not late for anybody yet
   filler_.emplace(env_.fillers, kind, env_.filler.lead_ms);
   const time_point now = clock_.now();
   filler_->start(now);

@@ -40,6 +40,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "parley/agent/barge_in.hpp"
@@ -104,11 +105,28 @@ class reply : public std::enable_shared_from_this<reply> {
   void stream_from(const std::shared_ptr<engine::chat_model>& model, engine::chat_request request);
   /// A reply known in full (an intent, the fallback, an announcement): chunked and synthesized.
   void speak(std::string text);
+  /// The same for a routed answer: its text also goes out as one token chunk, as a model's would.
+  void write(std::string text) {
+    emit(token_chunk{text});
+    speak(std::move(text));
+  }
   /// A cached reply: its audio goes out as is, no LLM and no TTS.
   void play_cached(std::string text, const reply_audio& audio);
   /// A reply that is only the apology: the turn failed before there was anything to answer
   /// (`what` failed with `why`, e.g. the recognizer).
   void apologize(std::string_view what, const error& why);
+
+  // ---- preemptive generation ----
+  /// Until release(), nothing of the reply leaves: its events wait in order, its audio is not
+  /// counted as sent, its "generated" callback waits, and no filler starts. Call before saying
+  /// anything. The reply works as usual meanwhile (model stream, synthesis).
+  void hold() { held_ = true; }
+  /// Sends what waited, in order (the first audio is stamped now), then streams as usual; runs the
+  /// "generated" callback if it had finished. No-op unless held.
+  void release();
+  bool held() const { return held_; }
+  /// Tokens the model streamed into this reply (the work a discarded preemptive reply wasted).
+  std::size_t n_tokens() const { return n_tokens_; }
 
   // ---- what happened to it ----
   /// The sink played `n_played` samples of this reply's audio in all (fillers included).
@@ -150,7 +168,13 @@ class reply : public std::enable_shared_from_this<reply> {
   auto to_strand(Handler handler);
   /// Still at work: not interrupted, and not fenced by the session.
   bool live() const { return !interrupted_ && (!env_.fence || env_.fence->is_current(id_)); }
-  void emit(event_body body) { callbacks_.on_event(*this, std::move(body)); }
+  void emit(event_body body) {
+    if (held_) {
+      held_items_.emplace_back(std::move(body));
+    } else {
+      callbacks_.on_event(*this, std::move(body));
+    }
+  }
 
   void on_token(std::string token, time_point t);
   void on_llm_done(status done, time_point t);
@@ -202,6 +226,10 @@ class reply : public std::enable_shared_from_this<reply> {
   std::optional<budget_watch> budget_;
   std::optional<time_point> tool_started_at_;  // a round of tool calls is running since
   std::optional<filler_player> filler_;
+  bool held_ = false;                // preemptive: nothing leaves until release()
+  bool finish_held_ = false;         // it finished while held: "generated" runs at release()
+  std::vector<std::variant<event_body, std::vector<std::int16_t>>> held_items_;  // events and audio, in order
+  std::size_t n_tokens_ = 0;
   bool filler_recorded_ = false;
   std::unique_ptr<boost::asio::steady_timer> budget_timer_;
   std::unique_ptr<boost::asio::steady_timer> filler_timer_;

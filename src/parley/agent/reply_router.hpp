@@ -36,10 +36,14 @@ using reply_audio = cache::reply_audio;
 struct route_request {
   std::string query;                  // the user's turn (final transcript or typed text)
   engine::responder_context context;  // the asking session (timers announce through it)
+  /// A preemptive reply (the user may not have finished): nothing may act on it. A router answers
+  /// only a route that runs no action (the cache, an LLM without tools, the fallback) and
+  /// otherwise declines with an empty `route`; it counts nothing.
+  bool preemptive = false;
 };
 
 struct routed_reply {
-  std::string route;   // "intent", "cache", "local_llm", "cloud_llm", "fallback"
+  std::string route;   // "intent", "cache", "local_llm", "cloud_llm", "fallback"; "" = declined (preemptive)
   std::string reason;  // one line with the scores that decided, for the turn timeline
   /// A whole reply to speak (intent, fallback, cache). Empty for the LLM routes.
   std::string text;

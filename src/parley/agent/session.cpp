@@ -16,6 +16,7 @@
 #include "parley/core/cancel.hpp"
 #include "parley/core/log.hpp"
 #include "parley/core/ring.hpp"
+#include "parley/obs/wer.hpp"
 #include "parley/text/pii.hpp"
 
 namespace parley::agent {
@@ -81,6 +82,8 @@ struct user_turn {
   std::string_view end_rule;
   double end_silence_ms = 0.0;
   std::string last_partial;  // the latest partial transcript
+  text_ending ending = text_ending::empty;  // how the words so far end (turn_end_policy)
+  bool partial_is_fresh = true;  // false from when the speech resumed after a preemption to the next partial
   // Merged turns: this turn's speech resumed soon after turn `continues` ended, and continues it.
   std::optional<turn_id> continues;
   std::string merge_context;    // the continued turn's words (endpointing judges the whole utterance)
@@ -196,10 +199,20 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   session_stats stats() const {
     return {n_input_chunks_.load(), input_.n_dropped(), n_turns_.load(),  n_interrupts_.load(),
-            n_barge_ins_.load(),    n_merged_.load(),   n_resumed_.load()};
+            n_barge_ins_.load(),    n_merged_.load(),   n_resumed_.load(),
+            n_preempted_.load(),    n_preempt_hits_.load(), n_preempt_discarded_.load(),
+            n_preempt_wasted_tokens_.load()};
   }
 
  private:
+  // A preemptive reply, held until its turn ends (maybe_preempt()).
+  struct preemption {
+    std::shared_ptr<reply> r;  // null once the router declined
+    turn_id turn;
+    std::string words;         // the words it answers, normalised (obs::normalize_for_wer)
+    time_point t_start;
+    bool routed = false;       // the router gave it a route: it is at work
+  };
   // False interruptions (barge_in_config::resume_within_ms).
   struct resumable_reply {
     turn_id by;                 // the turn whose speech cut it
@@ -266,6 +279,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
     const time_point now = clock_.now();
     handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), now);
+    maybe_preempt(now);
     gate_.on_frame(t_media_, static_cast<media_time>(frame.size()), voiced);
     check_barge_in(now);
   }
@@ -333,12 +347,14 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void follow_partial(const std::string& partial) {
     if (!turn_end_ || !turn_) return;
     turn_->last_partial = partial;
+    turn_->partial_is_fresh = true;
     // A turn that continues an earlier one is judged on the whole utterance.
     const std::string text = join_words(turn_->merge_context, partial);
     const auto p = options_.router ? options_.router->request_confidence(text, id_) : std::nullopt;
     const auto d = turn_end_->decide(text, p, 0.0);
     endpointer_.set_silence_ms(d.required_silence_ms);
     turn_->end_rule = d.reason.empty() ? to_string(d.ending) : d.reason;
+    turn_->ending = d.ending;
     turn_->end_silence_ms = d.required_silence_ms;
   }
 
@@ -444,6 +460,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void abandon_user_turn() {
+    if (turn_ && pre_ && pre_->turn == turn_->id) discard_preemption();
     if (turn_ && turn_->asr) turn_->asr->cancel();
     turn_.reset();
   }
@@ -479,6 +496,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   // A turn a later one continues (merged turns): its words wait for that turn, which commits both.
   void hold_for_merge(user_turn turn) {
+    if (pre_ && pre_->turn == turn.id) discard_preemption();  // its words will not be the turn's
     std::string words = turn.transcript ? std::move(*turn.transcript) : std::string();
     if (turn.transcript) emit(turn.id, generation_id{}, transcript_final{words, turn.asr_confidence});
     if (turn_ && turn_->continues == turn.id) turn_->merge_context = words;
@@ -510,15 +528,24 @@ class session_core : public std::enable_shared_from_this<session_core> {
       turn.timeline.add_note(obs::note_name::asr_confidence, std::round(*turn.asr_confidence * 1000.0) / 1000.0);
     }
     emit(tid, generation_id{}, transcript_final{*text, turn.asr_confidence});
+    std::optional<preemption> preempted;
+    if (pre_ && pre_->turn == tid) preempted = std::exchange(pre_, std::nullopt);
     if (resumable_ && resumable_->by == tid) {
       auto cut = std::move(*resumable_);
       resumable_.reset();
       const bool in_time = clock_.now() - cut.t_cut <= from_ms(options_.barge_in.resume_within_ms);
       if (in_time && words == *text && (words.empty() || is_backchannel(words))) {
+        discard(std::move(preempted));
         resume(std::move(cut), std::move(turn.timeline));
         return;
       }
     }
+    if (preempted && preempted->r && preempted->routed && !words.empty() && !reply_ &&
+        obs::normalize_for_wer(words) == preempted->words && fence_->is_current(preempted->r->id())) {
+      adopt(std::move(*preempted), std::move(words), std::move(turn.timeline), turn.asr_confidence);
+      return;
+    }
+    discard(std::move(preempted));
     if (words.empty()) {
       turn.timeline.route = "none";  // nothing recognisable: no reply
       complete_turn(turn.timeline);
@@ -538,8 +565,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     reply_continues_ = continuation{cut.history_seq, std::move(cut.heard)};
     r.timeline().mark(obs::stamp::llm_request, now);  // the words are known: no provider to wait for
     r.timeline().mark(obs::stamp::llm_first_token, now);
-    emit(r.turn(), r.id(), token_chunk{cut.rest});
-    r.speak(std::move(cut.rest));  // may finish the reply
+    r.write(std::move(cut.rest));  // may finish the reply
   }
 
   // A typed turn is complete when it arrives, but it still comes after any spoken turn that ended
@@ -583,10 +609,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // recognizer gives none); the local tier asks before acting on words it is unsure of.
   void commit_user_turn(std::string text, obs::turn_timeline timeline, std::optional<double> asr_confidence = {}) {
     if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
-    query_asr_confidence_ = asr_confidence;
-    resumable_.reset();  // a request: whatever was cut stays cut
-    emit(timeline.turn, generation_id{}, user_turn_committed{text});
-    last_committed_ = committed_turn{timeline.turn, text, remember({engine::chat_role::user, text, false})};
+    record_user_turn(text, timeline.turn, asr_confidence);
     if (!options_.router) {
       open_reply(std::move(timeline), "llm").stream_from(engines_.llm, chat_request());
       return;
@@ -604,9 +627,19 @@ class session_core : public std::enable_shared_from_this<session_core> {
                            }));
   }
 
-  engine::chat_request chat_request() {
+  // The user turn is committed: the event, history, and what answering it needs to know.
+  void record_user_turn(const std::string& text, turn_id turn, std::optional<double> asr_confidence) {
+    query_asr_confidence_ = asr_confidence;
+    resumable_.reset();  // a request: whatever was cut stays cut
+    emit(turn, generation_id{}, user_turn_committed{text});
+    last_committed_ = committed_turn{turn, text, remember({engine::chat_role::user, text, false})};
+  }
+
+  // The model's request: the history, and (preemptive) the words not committed yet as the user's.
+  engine::chat_request chat_request(std::optional<std::string> pending_user_text = std::nullopt) {
     engine::chat_request request;
     request.messages = history_;
+    if (pending_user_text) request.messages.push_back({engine::chat_role::user, std::move(*pending_user_text), false});
     request.context = responder_context();
     return request;
   }
@@ -622,7 +655,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // The router answered: follow its route. Routing time (t_asr_final → here) counts as overhead.
   void on_routed(generation_id gid, routed_reply routed) {
     if (!reply_ || reply_->id() != gid || !fence_->is_current(gid)) return;
-    auto& r = *reply_;
+    follow_route(*reply_, std::move(routed), std::nullopt);
+  }
+
+  // The reply says what the route gives: cached audio, a model's stream, or a local handler's
+  // whole text. `pending_user_text`: a preemptive reply's words, not in history yet.
+  void follow_route(reply& r, routed_reply routed, std::optional<std::string> pending_user_text) {
     auto& tl = r.timeline();
     tl.route = routed.route;
     tl.flags.cache_hit = routed.cache_hit;
@@ -633,25 +671,115 @@ class session_core : public std::enable_shared_from_this<session_core> {
     if (routed.audio) {
       r.play_cached(std::move(routed.text), *routed.audio);
     } else if (routed.model) {
-      r.stream_from(routed.model, chat_request());
+      r.stream_from(routed.model, chat_request(std::move(pending_user_text)));
     } else {
       // A whole reply from a local handler: it is the "provider", answering at once.
       const auto now = clock_.now();
       tl.mark(obs::stamp::llm_request, now);
       tl.mark(obs::stamp::llm_first_token, now);
-      emit(tl.turn, gid, token_chunk{routed.text});
-      r.speak(std::move(routed.text));  // may finish the reply
+      r.write(std::move(routed.text));  // may finish the reply
     }
+  }
+
+  std::shared_ptr<reply> make_reply(obs::turn_timeline timeline) {
+    return reply::create(reply_env_, fence_->open_next(), std::move(timeline),
+                         {.on_event = [this](reply& r, event_body body) { emit(r.turn(), r.id(), std::move(body)); },
+                          .on_generated = [this](reply& r) { on_reply_generated(r); }});
   }
 
   reply& open_reply(obs::turn_timeline timeline, std::string route) {
     timeline.route = std::move(route);
     reply_continues_.reset();
-    reply_ = reply::create(reply_env_, fence_->open_next(), std::move(timeline),
-                           {.on_event = [this](reply& r, event_body body) { emit(r.turn(), r.id(), std::move(body)); },
-                            .on_generated = [this](reply& r) { on_reply_generated(r); }});
+    reply_ = make_reply(std::move(timeline));
     return *reply_;
   }
+
+  // ---- preemptive replies (turn_end_config::preempt_after_ms) ---------------------------------
+  // Once the speech has been followed by preempt_after_ms of silence and the words so far do not
+  // end unfinished, the reply to them starts, held (reply::hold): routed with nothing acting
+  // (route_request::preemptive), the model asked, the text synthesized. The turn's final words
+  // decide: the same (normalised) → adopt() releases it at once; else, or if the speech goes on,
+  // it is discarded and its work cancelled.
+  void maybe_preempt(time_point now) {
+    if (!turn_ || !turn_end_ || !options_.router || turn_end_->config().preempt_after_ms <= 0.0) return;
+    const double silence = endpointer_.trailing_silence_ms(t_media_);
+    if (silence < turn_end_->config().preempt_after_ms) {
+      if (pre_ && pre_->turn == turn_->id) {  // speaking again: those words were not all
+        discard_preemption();
+        turn_->partial_is_fresh = false;  // nor is the partial until the recognizer has heard more
+      }
+      return;
+    }
+    if (!turn_->partial_is_fresh || turn_->ending == text_ending::empty || turn_->ending == text_ending::unfinished) {
+      return;
+    }
+    if (reply_) return;  // one generation at a time: a reply still being generated keeps the fence
+    std::string query = join_words(turn_->merge_context, turn_->last_partial);
+    std::string words = obs::normalize_for_wer(query);
+    if (words.empty() || (pre_ && pre_->turn == turn_->id && pre_->words == words)) return;
+    discard_preemption();  // on other words
+    obs::turn_timeline timeline;
+    timeline.session = id_;
+    timeline.turn = turn_->id;
+    timeline.mode = std::string(to_string(options_.mode));
+    auto r = make_reply(std::move(timeline));
+    r->hold();
+    const generation_id gid = r->id();
+    pre_ = preemption{std::move(r), turn_->id, std::move(words), now};
+    route_request request{query, responder_context(), /*preemptive=*/true};
+    if (auto routed = options_.router->route_inline(request)) {
+      on_preempt_routed(gid, std::move(query), std::move(*routed));
+      return;
+    }
+    options_.router->route(std::move(request), to_strand<routed_reply>([gid, query](session_core& s, time_point,
+                                                                                 routed_reply routed) {
+                             s.on_preempt_routed(gid, query, std::move(routed));
+                           }));
+  }
+
+  void on_preempt_routed(generation_id gid, std::string query, routed_reply routed) {
+    if (!pre_ || !pre_->r || pre_->r->id() != gid) return;
+    if (routed.route.empty()) {  // declined (the local tier would act, a tool could run): the turn routes at its end
+      pre_->r.reset();
+      return;
+    }
+    pre_->routed = true;
+    n_preempted_.fetch_add(1, std::memory_order_relaxed);
+    follow_route(*pre_->r, std::move(routed), std::move(query));
+  }
+
+  // The turn ended with the words the preemptive reply answers: it is the turn's reply, and what it
+  // has ready leaves now.
+  void adopt(preemption p, std::string text, obs::turn_timeline user, std::optional<double> asr_confidence) {
+    if (!playing_.empty()) handle_interrupt("new_turn", std::nullopt, /*close_fence=*/false);
+    record_user_turn(text, user.turn, asr_confidence);
+    query_ = std::move(text);
+    // One timeline: the user turn's stamps (speech end, turn end, final transcript) and notes,
+    // with the reply's.
+    auto& tl = p.r->timeline();
+    for (const auto s : obs::all_stamps) {
+      if (const auto t = user.at(s); t && !tl.has(s)) tl.set(s, *t);
+    }
+    tl.transcript = std::move(user.transcript);
+    tl.notes.insert(tl.notes.begin(), user.notes.begin(), user.notes.end());
+    if (const auto t_final = tl.at(obs::stamp::asr_final)) {
+      tl.add_note(obs::note_name::preempted_ms, std::round(to_ms(*t_final - p.t_start)));
+    }
+    n_preempt_hits_.fetch_add(1, std::memory_order_relaxed);
+    reply_ = std::move(p.r);
+    reply_->release();  // may complete it
+  }
+
+  void discard(std::optional<preemption> p) {
+    if (!p || !p->r) return;
+    if (p->routed) {
+      n_preempt_discarded_.fetch_add(1, std::memory_order_relaxed);
+      n_preempt_wasted_tokens_.fetch_add(p->r->n_tokens(), std::memory_order_relaxed);
+    }
+    p->r->interrupt("preempt_discarded", clock_.now());  // its engines stop; nothing of it left
+  }
+
+  void discard_preemption() { discard(std::exchange(pre_, std::nullopt)); }
 
   // Something to say unprompted (a timer firing): spoken when no reply is being generated, in order.
   void handle_announce(std::string text) {
@@ -765,9 +893,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // Interrupts every reply still generating or playing (DESIGN §4): (1) fence, (2) cancel, (3)
   // tell the sink to drop what it holds (an interrupt event per reply, oldest first), (4) history
   // keeps only what the listener heard, marked interrupted.
-  void handle_interrupt(std::string reason, std::optional<time_point> t_speech_start = std::nullopt) {
+  // `close_fence` false: the replies interrupted are of older generations than the current one
+  // (an adopted preemptive reply's), which must stay current.
+  void handle_interrupt(std::string reason, std::optional<time_point> t_speech_start = std::nullopt,
+                        bool close_fence = true) {
     if (!reply_ && playing_.empty()) return;  // nothing to interrupt: idempotent
-    fence_->close_all();
+    if (close_fence) fence_->close_all();
     n_interrupts_.fetch_add(1, std::memory_order_relaxed);
     const time_point now = clock_.now();
     resumable_.reset();
@@ -874,6 +1005,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     shut_down_ = true;
     fence_->close_all();
     reply_.reset();  // a reply's destructor asks its engines to stop
+    pre_.reset();
     playing_.clear();
     playout_timer_.cancel();
     abandon_user_turn();
@@ -960,6 +1092,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     std::string heard_before;
   };
   std::optional<continuation> reply_continues_;  // reply_ is a resumed reply
+  std::optional<preemption> pre_;
+  std::atomic<std::uint64_t> n_preempted_{0}, n_preempt_hits_{0}, n_preempt_discarded_{0}, n_preempt_wasted_tokens_{0};
   std::atomic<std::uint64_t> n_merged_{0};
   std::atomic<std::uint64_t> n_resumed_{0};
   std::deque<playing_reply> playing_;  // generated, still playing (barge-in on), oldest first

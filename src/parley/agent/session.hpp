@@ -30,6 +30,11 @@
 // or only a backchannel ("uh-huh", "okay") and its transcript arrives within
 // barge_in_config::resume_within_ms of the cut, the reply resumes from its first word not heard
 // (route "resume"); history keeps one assistant message, the words heard before and after.
+// Preemptive replies (with content-aware endpointing, turn_end_config::preempt_after_ms): in the
+// silence after the speech, before the turn has ended, the reply to the words so far starts and
+// is held (nothing leaves). If the turn ends with the same words it is released at once (note
+// `preempted_ms`); otherwise, or when the speech goes on, it is discarded and its engines stopped.
+// Nothing acts preemptively: the router declines intents and models that may call tools.
 // Fillers: when the LLM's first token is over its budget (or a tool call over its own) and no
 // reply audio has left, a pre-synthesized filler ("One moment.") is sent word by word at playout
 // pace as output audio of the same generation (first = false; it is not reply audio: no
@@ -148,6 +153,10 @@ struct session_stats {
   std::uint64_t n_barge_ins = 0;       // of those, by the user's speech over a playing reply
   std::uint64_t n_merged = 0;          // turns that continued the one before (merged turns)
   std::uint64_t n_resumed = 0;         // replies resumed after a false interruption
+  std::uint64_t n_preempted = 0;       // preemptive replies started (routed before the turn ended)
+  std::uint64_t n_preempt_hits = 0;    // of those, released as the turn's reply
+  std::uint64_t n_preempt_discarded = 0;  // ... and thrown away (other words, or the speech went on)
+  std::uint64_t n_preempt_wasted_tokens = 0;  // model tokens streamed into discarded ones
 };
 
 class session_core;

@@ -328,7 +328,8 @@ status validate(const turn_end_config& c) {
   if (!(c.p_complete_threshold >= 0.0 && c.p_complete_threshold <= 1.0))
     return make_error(errc::invalid_argument, "turn_end.p_complete_threshold must be in [0, 1]");
   for (const auto& [name, value] : {std::pair{"merge_window_ms", c.merge_window_ms},
-                                    std::pair{"merge_max_heard_ms", c.merge_max_heard_ms}})
+                                    std::pair{"merge_max_heard_ms", c.merge_max_heard_ms},
+                                    std::pair{"preempt_after_ms", c.preempt_after_ms}})
     if (!(std::isfinite(value) && value >= 0.0))
       return make_error(errc::invalid_argument, std::string("turn_end.") + name + " must be a number >= 0");
   if (!(c.complete_silence_ms <= c.default_silence_ms && c.default_silence_ms <= c.unfinished_silence_ms &&

@@ -63,6 +63,11 @@ struct turn_end_config {
   /// two utterances are answered as one. 0: never merged.
   double merge_window_ms = 1000.0;
   double merge_max_heard_ms = 600.0;
+  /// Preemptive replies (used by the session): once the speech has been followed by this much
+  /// silence and the words so far do not end unfinished, the reply to them is started (route, LLM,
+  /// synthesis) and held; when the turn ends with the same words it is released at once, otherwise
+  /// discarded. Only where no action runs (no intent with side effects, no tool). 0: never.
+  double preempt_after_ms = 150.0;
 
   /// The measured settings of a preset (bench/turns/README.md); the defaults above are
   /// `conversational`'s.

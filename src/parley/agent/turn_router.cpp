@@ -76,16 +76,14 @@ routing::llm_tier_state turn_router::tier_state(const std::shared_ptr<engine::ch
           .p95_ttft_ms = health->p95_ttft_ms()};
 }
 
-routed_reply turn_router::route_now(const route_request& request) {
-  const auto answer = parts_.responder ? parts_.responder->answer(request.query, request.context)
-                                       : engine::responder_answer{};
-  const bool pii = text::contains_pii(request.query);
-  const auto pre = routing::pre_route(answer.intent, answer.confidence, pii, config_.policy);
-
-  routing::route_inputs in{.intent = answer.intent, .intent_confidence = answer.confidence, .pii = pii};
-  std::optional<cache::cached_reply> cached;
-  if (pre.cache_lookup_allowed && parts_.cache) {
-    auto found = parts_.cache->lookup(request.query, config_.scope);
+// The cache (when allowed) and the LLM tiers' state, then the policy's decision; fills the reply's
+// reason, privacy, cacheability and similarity, and hands back the cached entry found.
+routing::route_decision turn_router::decide(const std::string& query, std::string intent, double intent_confidence,
+                                            bool pii, bool cache_lookup_allowed,
+                                            std::optional<cache::cached_reply>& cached, routed_reply& out) {
+  routing::route_inputs in{.intent = std::move(intent), .intent_confidence = intent_confidence, .pii = pii};
+  if (cache_lookup_allowed && parts_.cache) {
+    auto found = parts_.cache->lookup(query, config_.scope);
     if (found.kind != cache::match_kind::miss || found.similarity > 0.0) {
       in.cache = routing::cache_candidate{found.kind == cache::match_kind::exact, found.similarity, found.threshold};
     }
@@ -93,14 +91,25 @@ routed_reply turn_router::route_now(const route_request& request) {
   }
   in.local_llm = tier_state(local_measured_, local_health_.get());
   in.cloud_llm = tier_state(cloud_measured_, cloud_health_.get());
-  const auto decision = routing::decide(in, config_.policy);
-
-  routed_reply out;
-  out.route = std::string(routing::to_string(decision.chosen));
+  auto decision = routing::decide(in, config_.policy);
   out.reason = decision.reason;
   out.pii = pii;
   out.cacheable = decision.cacheable && parts_.cache != nullptr;
   if (in.cache) out.cache_similarity = in.cache->exact ? 1.0 : in.cache->similarity;
+  return decision;
+}
+
+routed_reply turn_router::route_now(const route_request& request) {
+  if (request.preemptive) return route_preemptive(request);
+  const auto answer = parts_.responder ? parts_.responder->answer(request.query, request.context)
+                                       : engine::responder_answer{};
+  const bool pii = text::contains_pii(request.query);
+  const auto pre = routing::pre_route(answer.intent, answer.confidence, pii, config_.policy);
+  std::optional<cache::cached_reply> cached;
+  routed_reply out;
+  const auto decision = decide(request.query, answer.intent, answer.confidence, pii, pre.cache_lookup_allowed,
+                               cached, out);
+  out.route = std::string(routing::to_string(decision.chosen));
 
   auto& c = *counters_;
   c.n_turns.fetch_add(1, std::memory_order_relaxed);
@@ -135,6 +144,37 @@ routed_reply turn_router::route_now(const route_request& request) {
       out.text = config_.fallback_reply;
       break;
   }
+  return out;
+}
+
+// Before the user has finished: the same decision where nothing acts. The responder is only asked
+// how sure it is (an intent may set a timer; and it answers in microseconds anyway), so a text it
+// would answer is declined, as is a model that may call tools. Nothing is counted.
+routed_reply turn_router::route_preemptive(const route_request& request) {
+  routed_reply out;
+  double intent_confidence = 0.0;
+  if (parts_.responder) {
+    const auto p = request_confidence(request.query, request.context.session);
+    if (!p || *p >= config_.policy.intent_threshold) return out;  // the local tier would act, or cannot say
+    intent_confidence = *p;
+  }
+  const bool pii = text::contains_pii(request.query);
+  std::optional<cache::cached_reply> cached;
+  const auto decision = decide(request.query, "", intent_confidence, pii, !pii, cached, out);
+  switch (decision.chosen) {
+    case routing::route::intent: return {};
+    case routing::route::local_llm: out.model = local_measured_; break;
+    case routing::route::cloud_llm: out.model = cloud_measured_; break;
+    case routing::route::cache:
+      if (!cached || cached->text.empty()) return {};
+      out.cache_hit = true;
+      out.text = cached->text;
+      out.audio = cached->audio;
+      break;
+    case routing::route::fallback: out.text = config_.fallback_reply; break;
+  }
+  if (out.model && out.model->caps().calls_tools) return {};
+  out.route = std::string(routing::to_string(decision.chosen));
   return out;
 }
 

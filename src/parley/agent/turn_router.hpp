@@ -78,7 +78,8 @@ class turn_router final : public reply_router, public std::enable_shared_from_th
   void session_ended(session_id session) override;
   std::optional<double> request_confidence(std::string_view text, session_id session) const override;
 
-  /// Decides synchronously on the calling thread (what route() does on the worker).
+  /// Decides synchronously on the calling thread (what route() does on the worker). A preemptive
+  /// request asks the responder only for its confidence and declines what it would answer.
   routed_reply route_now(const route_request& request);
 
   turn_router_stats stats() const;
@@ -86,6 +87,10 @@ class turn_router final : public reply_router, public std::enable_shared_from_th
   const routing::provider_health* cloud_health() const { return cloud_health_.get(); }
 
  private:
+  routed_reply route_preemptive(const route_request& request);
+  routing::route_decision decide(const std::string& query, std::string intent, double intent_confidence, bool pii,
+                                 bool cache_lookup_allowed, std::optional<cache::cached_reply>& cached,
+                                 routed_reply& out);
   routing::llm_tier_state tier_state(const std::shared_ptr<engine::chat_model>& model,
                                      routing::provider_health* health);
 

@@ -324,6 +324,10 @@ const std::vector<key_spec>& keys() {
     k.push_back(number<&p::merge_max_heard_ms>("turn_taking", "merge_max_heard_ms",
                                                "... unless that reply was already heard for longer than this (ms)", 0.0,
                                                10000.0));
+    k.push_back(number<&p::preempt_after_ms>("turn_taking", "preempt_after_ms",
+                                             "after this much silence a reply to the words so far starts, held until "
+                                             "the turn ends with the same words (ms; 0: off)",
+                                             0.0, 10000.0));
     k.push_back(number<&p::resume_within_ms>("turn_taking", "resume_within_ms",
                                              "with barge-in: speech that cut a reply but held no words (or only "
                                              "\"uh-huh\") resumes it if known within this long (ms; 0: off)",

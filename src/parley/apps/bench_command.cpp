@@ -193,6 +193,7 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
   std::deque<job*> finished;
   std::uint64_t n_dropped = 0, n_unanswered = 0, n_split = 0, n_late_speech_end = 0;
   std::uint64_t n_early_audio = 0, n_merged = 0;  // reply audio sent before the speech ended; merged turns
+  agent::session_stats preempt;                   // preemptive replies, summed over the sessions
   std::uint64_t n_interrupting = 0, n_cut = 0;  // --barge-in: entries with a second utterance, replies cut
   obs::metric_set barge_in_metrics;              // barge_in_detect, barge_in_silence (ms)
   std::optional<loudspeakers> speakers;
@@ -282,7 +283,12 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
       n_cut += j.session->stats().n_barge_ins;
     }
     j.session->close();
-    n_merged += j.session->stats().n_merged;
+    const auto stats = j.session->stats();
+    n_merged += stats.n_merged;
+    preempt.n_preempted += stats.n_preempted;
+    preempt.n_preempt_hits += stats.n_preempt_hits;
+    preempt.n_preempt_discarded += stats.n_preempt_discarded;
+    preempt.n_preempt_wasted_tokens += stats.n_preempt_wasted_tokens;
     j.session.reset();
     j.player.reset();
     if (j.n_turns > (interrupting ? 2 : 1)) ++n_split;
@@ -382,7 +388,18 @@ int run_bench(const bench_options& options, nlohmann::json& report) {
             << jobs.size() << " sessions · " << n_unanswered << " unanswered · " << n_split
             << " split into several turns · " << n_early_audio << " replied to before the speech ended · " << n_merged
             << " merged turns · " << n_dropped << " input chunks dropped\n";
-  report["turn_taking"] = {{"n_split", n_split}, {"n_early_audio", n_early_audio}, {"n_merged", n_merged}};
+  report["turn_taking"] = {{"n_split", n_split},
+                           {"n_early_audio", n_early_audio},
+                           {"n_merged", n_merged},
+                           {"n_preempted", preempt.n_preempted},
+                           {"n_preempt_hits", preempt.n_preempt_hits},
+                           {"n_preempt_discarded", preempt.n_preempt_discarded},
+                           {"n_preempt_wasted_tokens", preempt.n_preempt_wasted_tokens}};
+  if (preempt.n_preempted > 0) {
+    std::cout << "preemptive replies: " << preempt.n_preempted << " started · " << preempt.n_preempt_hits
+              << " released · " << preempt.n_preempt_discarded << " discarded ("
+              << preempt.n_preempt_wasted_tokens << " model tokens wasted)\n";
+  }
   if (n_late_speech_end > 0) {
     std::cout << "warning: in " << n_late_speech_end << " answered turn(s) the manifest's speech_end_ms lies more than "
               << std::chrono::duration_cast<std::chrono::milliseconds>(k_speech_end_tolerance).count()

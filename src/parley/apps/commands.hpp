@@ -42,6 +42,8 @@ struct pipeline_flags {
   // speech resuming this soon after an endpoint continues the turn (with content-aware endpointing; 0: off)
   double merge_window_ms = agent::turn_end_config{}.merge_window_ms;
   double merge_max_heard_ms = agent::turn_end_config{}.merge_max_heard_ms;  // ... if its reply was heard at most this long
+  // a reply starts (held) on the words so far after this much silence (with content-aware endpointing; 0: off)
+  double preempt_after_ms = agent::turn_end_config{}.preempt_after_ms;
   // a barge-in with no words (or a backchannel) resumes the cut reply, when known this soon (0: off)
   double resume_within_ms = agent::barge_in_config{}.resume_within_ms;
 

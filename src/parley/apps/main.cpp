@@ -189,6 +189,12 @@ void add_pipeline_flags(CLI::App& cmd, pipeline_flags& p, const std::string& mod
                  "... unless that turn's reply has already been heard for longer than this (ms)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10000.0));
+  cmd.add_option("--preempt-after-ms", p.preempt_after_ms,
+                 "preemptive replies: after this much silence the reply to the words so far starts, held, and is "
+                 "released at the endpoint if the final words match (else discarded); intents that act and tools "
+                 "never run early; with --turn-taking, 0: off")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
   cmd.add_option("--resume-within-ms", p.resume_within_ms,
                  "with barge-in: speech that cut a reply but held no words, or only \"uh-huh\"/\"okay\", resumes the "
                  "reply when its transcript comes within this long of the cut (ms; 0: a cut reply stays cut)")

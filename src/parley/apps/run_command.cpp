@@ -87,6 +87,7 @@ agent::session_options session_options_from(const pipeline_flags& flags, agent::
       options.turn_end = agent::turn_end_config::preset(*preset);
       options.turn_end->merge_window_ms = flags.merge_window_ms;
       options.turn_end->merge_max_heard_ms = flags.merge_max_heard_ms;
+      options.turn_end->preempt_after_ms = flags.preempt_after_ms;
     }
   }
   return options;

@@ -54,6 +54,7 @@ struct chat_request {
 struct chat_caps {
   bool streaming = true;   // tokens arrive as generated (false: the whole reply comes as one piece)
   std::string model;       // model name as the provider knows it
+  bool calls_tools = false;  // a reply may run tools (never preemptively: agent/reply_router.hpp)
 };
 
 /// How a request is being served (see the header comment). Same threading as the other events.

@@ -86,13 +86,15 @@ std::optional<duration> turn_timeline::overhead() const {
   if (!has(stamp::speech_end) || !has(stamp::turn_end)) return std::nullopt;
   auto total = span(stamp::asr_final, stamp::first_audio_out);
   if (!total) return std::nullopt;
-  // A provider stage is either skipped (neither stamp: counts 0) or measured (both stamps).
+  // A provider stage is either skipped (neither stamp: counts 0) or measured (both stamps). Only
+  // its part after t_asr_final is inside the span: a preemptive reply's provider work may have
+  // begun (or ended) before the final transcript.
   for (const metric m : {metric::llm_ttfs, metric::tts_ttfb}) {
     const auto& stage = info(m);
     if (!has(stage.from) && !has(stage.to)) continue;
-    const auto provider = span(stage.from, stage.to);
-    if (!provider) return std::nullopt;
-    *total -= *provider;
+    if (!span(stage.from, stage.to)) return std::nullopt;
+    const time_point from = std::max(*at(stage.from), *at(stamp::asr_final));
+    if (*at(stage.to) > from) *total -= *at(stage.to) - from;
   }
   return total;
 }

@@ -128,6 +128,7 @@ inline constexpr std::string_view turn_end_rule = "turn_end_rule";  // content-a
 inline constexpr std::string_view turn_end_silence_ms = "turn_end_silence_ms";  // ... and that silence (ms)
 inline constexpr std::string_view merged_with = "merged_with";      // this turn continues turn N (merged turns): N
 inline constexpr std::string_view merged_heard_ms = "merged_heard_ms";  // ... whose withdrawn reply had been heard this long (ms)
+inline constexpr std::string_view preempted_ms = "preempted_ms";  // a preemptive reply was released: it started this long before the final transcript (ms)
 inline constexpr std::string_view resumed_after_ms = "resumed_after_ms";  // a false interruption: the cut reply resumed this long after the cut (ms)
 inline constexpr std::string_view reply_capped = "reply_capped";    // the model's stream was stopped at the reply length cap: the text's length
 inline constexpr std::string_view failure = "failure";              // failed: the first error, "<what>: <message>"

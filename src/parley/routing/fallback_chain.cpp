@@ -447,7 +447,11 @@ void fallback_chain::forget_session(session_id session) {
 
 engine::chat_caps fallback_chain::caps() const {
   engine::chat_caps caps = shared_->providers.front().model->caps();
-  for (const auto& p : shared_->providers) caps.streaming = caps.streaming && p.model->caps().streaming;
+  for (const auto& p : shared_->providers) {
+    const auto c = p.model->caps();
+    caps.streaming = caps.streaming && c.streaming;
+    caps.calls_tools = caps.calls_tools || c.calls_tools;
+  }
   return caps;
 }
 

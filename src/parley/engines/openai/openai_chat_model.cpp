@@ -470,7 +470,10 @@ std::string openai_chat_model::name() const {
   return "openai:" + impl_->config.model + "@" + impl_->client.where().host;
 }
 
-engine::chat_caps openai_chat_model::caps() const { return {true, impl_->config.model}; }
+engine::chat_caps openai_chat_model::caps() const {
+  std::lock_guard lock(impl_->tools_mutex);
+  return {true, impl_->config.model, impl_->tools && !impl_->tools->empty()};
+}
 
 std::size_t openai_chat_model::n_connects() const { return impl_->client.n_connects(); }
 

@@ -510,7 +510,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
       commit_user_turn(std::move(*text), std::move(turn.timeline));
       return;
     }
+    std::optional<preemption> preempted;  // a reply started on this turn's words before it ended
+    if (pre_ && pre_->turn == tid) preempted = std::exchange(pre_, std::nullopt);
     if (!text) {  // the recognizer failed: the person hears the apology, not silence
+      discard(std::move(preempted));
       if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
       open_reply(std::move(turn.timeline), "apology").apologize("asr", text.error());
       return;
@@ -528,8 +531,6 @@ class session_core : public std::enable_shared_from_this<session_core> {
       turn.timeline.add_note(obs::note_name::asr_confidence, std::round(*turn.asr_confidence * 1000.0) / 1000.0);
     }
     emit(tid, generation_id{}, transcript_final{*text, turn.asr_confidence});
-    std::optional<preemption> preempted;
-    if (pre_ && pre_->turn == tid) preempted = std::exchange(pre_, std::nullopt);
     if (resumable_ && resumable_->by == tid) {
       auto cut = std::move(*resumable_);
       resumable_.reset();

@@ -1,9 +1,8 @@
 #include "parley/agent/reply.hpp"
 
-#include <utility>
-
 #include <boost/asio/post.hpp>
 #include <algorithm>
+#include <utility>
 
 #include "parley/text/pii.hpp"
 

@@ -133,6 +133,7 @@ TEST(media_stream_call, barge_in_sends_clear_and_no_audio_of_the_cut_reply_follo
   knobs.transcripts = {"tell me a story", ""};  // the barge-in itself is heard as nothing
   server_config config;
   config.barge_in.min_speech_ms = 150;
+  config.barge_in.resume_within_ms = 0;  // a barge-in with no words would resume the reply (tests/agent)
   test_server ts(config, knobs);
   call_simulator call(ts.port());
   ASSERT_EQ(call.status, 0);

@@ -57,7 +57,7 @@ void media_stream_bridge::on_closed() {
   drain_timer_.cancel();
   dtmf_timer_.cancel();
   if (session_) {
-    server_->metrics().n_input_chunks_dropped.fetch_add(session_->stats().n_dropped_chunks);
+    server_->metrics().count_session(session_->stats());
     server_->retire(std::move(session_));
   }
 }

@@ -142,6 +142,21 @@ struct server_metrics::impl {
   prometheus::Counter& barge_ins = counter("parley_barge_ins_total", "Replies interrupted because the user started speaking");
   prometheus::Family<prometheus::Counter>& interrupts =
       counter_family("parley_interrupts_total", "Replies interrupted, by reason");
+  prometheus::Counter& turns_merged = counter(
+      "parley_turns_merged_total",
+      "User turns that continued the one before it after a pause (merged turns): that turn's reply was withdrawn");
+  prometheus::Counter& replies_resumed = counter(
+      "parley_replies_resumed_total",
+      "Replies that went on after a false interruption (the speech over them held no words, or a backchannel)");
+  prometheus::Family<prometheus::Counter>& preemptive_family = counter_family(
+      "parley_preemptive_replies_total",
+      "Replies started before their turn ended, by outcome: released (the final words matched) or discarded "
+      "(counted when their session ends)");
+  prometheus::Counter& preempt_released = preemptive_family.Add({{"outcome", "released"}});
+  prometheus::Counter& preempt_discarded = preemptive_family.Add({{"outcome", "discarded"}});
+  prometheus::Counter& preempt_wasted_tokens = counter(
+      "parley_preemptive_wasted_tokens_total",
+      "Model tokens streamed into discarded preemptive replies (counted when their session ends)");
   prometheus::Family<prometheus::Counter>& routes = counter_family(
       "parley_turns_by_route_total",
       "User turns by the route that answered them (intent, cache, local_llm, cloud_llm, fallback, llm): "
@@ -171,8 +186,20 @@ void server_metrics::count_turn(const obs::turn_timeline& t) {
   for (const auto& n : t.notes) {
     if (n.name == obs::note_name::asr_confidence && std::holds_alternative<double>(n.value)) {
       asr_confidence.record(std::get<double>(n.value));
+    } else if (n.name == obs::note_name::merged_with) {
+      n_turns_merged.fetch_add(1, std::memory_order_relaxed);
+    } else if (n.name == obs::note_name::resumed_after_ms) {
+      n_replies_resumed.fetch_add(1, std::memory_order_relaxed);
+    } else if (n.name == obs::note_name::preempted_ms) {
+      n_preempt_released.fetch_add(1, std::memory_order_relaxed);
     }
   }
+}
+
+void server_metrics::count_session(const agent::session_stats& s) {
+  n_input_chunks_dropped.fetch_add(s.n_dropped_chunks, std::memory_order_relaxed);
+  n_preempt_discarded.fetch_add(s.n_preempt_discarded, std::memory_order_relaxed);
+  n_preempt_wasted_tokens.fetch_add(s.n_preempt_wasted_tokens, std::memory_order_relaxed);
 }
 
 std::string server_metrics::scrape(const live_values& live) const {
@@ -208,6 +235,11 @@ std::string server_metrics::scrape(const live_values& live) const {
         {m.input_lane_yields, live.n_input_lane_yields},
         {m.turns, n_turns.load()},
         {m.barge_ins, n_barge_ins.load()},
+        {m.turns_merged, n_turns_merged.load()},
+        {m.replies_resumed, n_replies_resumed.load()},
+        {m.preempt_released, n_preempt_released.load()},
+        {m.preempt_discarded, n_preempt_discarded.load()},
+        {m.preempt_wasted_tokens, n_preempt_wasted_tokens.load()},
     };
     const cache::response_cache_stats cache = live.cache.value_or(cache::response_cache_stats{});
     const std::pair<prometheus::Counter&, std::uint64_t> cache_counts[] = {

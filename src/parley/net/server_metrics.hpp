@@ -32,6 +32,7 @@
 #include <string_view>
 #include <utility>
 
+#include "parley/agent/session.hpp"
 #include "parley/cache/response_cache.hpp"
 #include "parley/net/protocol.hpp"
 #include "parley/obs/histogram.hpp"
@@ -70,6 +71,13 @@ class server_metrics {
   std::atomic<std::uint64_t> n_input_chunks_dropped{0};
   std::atomic<std::uint64_t> n_turns{0};
   std::atomic<std::uint64_t> n_barge_ins{0};
+  // Turn-taking (issue 17): counted from the turns' notes as they complete, and, for what no turn
+  // records (discarded preemptive replies), when their session ends (count_session).
+  std::atomic<std::uint64_t> n_turns_merged{0};
+  std::atomic<std::uint64_t> n_replies_resumed{0};
+  std::atomic<std::uint64_t> n_preempt_released{0};
+  std::atomic<std::uint64_t> n_preempt_discarded{0};
+  std::atomic<std::uint64_t> n_preempt_wasted_tokens{0};
 
   /// User speech start to the interrupt message leaving the server (recorded from any thread).
   obs::histogram time_to_interrupt;
@@ -85,6 +93,9 @@ class server_metrics {
   /// A turn completed: its per-turn metrics, n_turns and parley_turns_by_route_total{route}
   /// (an empty route counts as "none").
   void count_turn(const obs::turn_timeline& t);
+  /// A session ended: what its stats hold that no turn did (input chunks dropped, discarded
+  /// preemptive replies and the model tokens they streamed).
+  void count_session(const agent::session_stats& s);
 
   /// Values owned elsewhere, read at scrape time.
   struct live_values {

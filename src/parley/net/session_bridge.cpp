@@ -35,8 +35,7 @@ void session_bridge::on_open(std::weak_ptr<session_bridge> self) {
 void session_bridge::on_closed() {
   drain_timer_.cancel();
   if (session_) {
-    const auto stats = session_->stats();
-    server_->metrics().n_input_chunks_dropped.fetch_add(stats.n_dropped_chunks);
+    server_->metrics().count_session(session_->stats());
     server_->retire(std::move(session_));
   }
 }

@@ -53,8 +53,12 @@ fi
 
 cd "$(dirname "$0")/.."
 ./scripts/fetch_llama.sh
-if [ -f tests/browser/package-lock.json ] && { [ ! -f tests/browser/node_modules/.package-lock.json ] ||
-     [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; }; then
-  echo "setup: installing the browser-test packages (npm ci)"
-  (cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --silent)
-fi
+# The node packages of the tests (npm ci, when the lock file is newer than what is installed):
+# tests/browser (playwright-core, puppeteer-core) and tests/openai (the official openai client).
+for dir in tests/browser tests/openai; do
+  if [ -f "$dir/package-lock.json" ] && { [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+       [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
+    echo "setup: installing the test packages of $dir (npm ci)"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
+  fi
+done

@@ -2,7 +2,8 @@
 # Sets up, builds and runs the whole test suite: the dev build, then again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and ThreadSanitizer.
 # PARLEY_TEST_PRESETS="dev" limits the presets (default: "dev asan tsan"). First, the protocol
-# decoder, the Opus path and the media-stream decoder are fuzzed for PARLEY_FUZZ_SECONDS each (default 30; 0 skips them).
+# decoder, the Opus path, the media-stream decoder and the multipart/form-data parser are fuzzed for
+# PARLEY_FUZZ_SECONDS each (default 25; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each phase says when it starts (time since this script began), so a slow CI run shows where.
@@ -14,9 +15,9 @@ phase() { echo "== $* (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"; }
 phase "llama-server"
 ./scripts/llama/build_server.sh --quick
 jobs=$(nproc)
-if [ "${PARLEY_FUZZ_SECONDS:-30}" -gt 0 ]; then
-  phase "fuzz: protocol decoder, Opus packets and media streams, ${PARLEY_FUZZ_SECONDS:-30} s each"
-  ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-30}" 2>&1 | grep -E '^(building|fuzzing|Done|stat::new_units|==[0-9]+==|SUMMARY|artifact_prefix)'
+if [ "${PARLEY_FUZZ_SECONDS:-25}" -gt 0 ]; then
+  phase "fuzz: protocol decoder, Opus packets, media streams and multipart uploads, ${PARLEY_FUZZ_SECONDS:-25} s each"
+  ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-25}" 2>&1 | grep -E '^(building|fuzzing|Done|stat::new_units|==[0-9]+==|SUMMARY|artifact_prefix)'
 fi
 for preset in ${PARLEY_TEST_PRESETS:-dev asan tsan}; do
   phase "$preset: build"

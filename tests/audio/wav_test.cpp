@@ -84,6 +84,33 @@ TEST_F(wav, round_trip_is_exact_at_16_khz) {
   EXPECT_DOUBLE_EQ(clip->duration_ms(), 1000.0);
 }
 
+TEST_F(wav, decodes_a_file_held_in_memory_as_it_reads_one_from_disk) {
+  const std::string path = dir_.file("memory.wav");
+  const auto left = test::sine_f(1000.0, 44100, 22050, 0.5);
+  write_sndfile(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, interleave(left, left));
+  const auto bytes = test::read_bytes(path);
+  auto from_disk = read_audio_file(path);
+  auto from_memory = decode_audio(std::string_view(bytes.data(), bytes.size()), "upload.wav");
+  ASSERT_TRUE(from_disk && from_memory) << (from_memory ? "" : from_memory.error().describe());
+  EXPECT_EQ(from_memory->samples, from_disk->samples);
+  EXPECT_EQ(from_memory->source_rate_hz, 44100);
+  EXPECT_EQ(from_memory->source_channels, 2);
+
+  // A streamed WAV (sizes 0xFFFFFFFF, as /v1/audio/speech writes): read to its real end.
+  auto streamed = valid_wav_bytes();
+  put_u32(streamed, 4, 0xFFFFFFFFu);
+  put_u32(streamed, find_tag(streamed, "data") + 4, 0xFFFFFFFFu);
+  auto clip = decode_audio(std::string_view(streamed.data(), streamed.size()), "streamed.wav");
+  ASSERT_TRUE(clip) << clip.error().describe();
+  EXPECT_EQ(clip->samples.size(), 1600u);
+
+  EXPECT_TRUE(failed_with(decode_audio("", "empty.wav"), errc::empty_input, "'empty.wav' is empty"));
+  EXPECT_TRUE(failed_with(decode_audio("certainly not audio", "notes.txt"), errc::unsupported_format, "'notes.txt'"));
+  auto cut = valid_wav_bytes();
+  cut.resize(30);  // the header cut short
+  EXPECT_TRUE(failed_with(decode_audio(std::string_view(cut.data(), cut.size()), "cut.wav"), errc::unsupported_format, "cut.wav"));
+}
+
 TEST_F(wav, reads_44k1_stereo_float_and_downmixes) {
   const std::string path = dir_.file("stereo_float.wav");
   const auto left = test::sine_f(1000.0, 44100, 44100, 0.5);

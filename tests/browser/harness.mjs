@@ -1,4 +1,4 @@
-// Shared pieces of the browser tests: the skip rule, speech WAVs made with flite, the real
+// Shared pieces of the browser tests (and of tests/openai, which needs no browser): the skip rule, speech WAVs made with flite, the real
 // `parley serve`, a headless browser with a fake microphone (Chromium through playwright-core, or
 // Firefox through puppeteer-core and WebDriver BiDi), bounded waits, and a runner that always
 // cleans up.
@@ -355,7 +355,13 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- the runner ---------------------------------------------------------------------------------
 
-export async function runTest(name, body, { deadlineS = 150 } = {}) {
+// A test with the server and no browser (tests/openai): the same runner; `t.startServer(args)`
+// starts `parley serve`, `t.skip(reason)` skips.
+export function runServerTest(name, body, { deadlineS = 150 } = {}) {
+  return runTest(name, body, { deadlineS, browser: false });
+}
+
+export async function runTest(name, body, { deadlineS = 150, browser = true } = {}) {
   const t = {
     name,
     options: null,
@@ -378,10 +384,14 @@ export async function runTest(name, body, { deadlineS = 150 } = {}) {
   let failure = null;
   try {
     t.options = parseOptions(process.argv.slice(2));
-    if (t.options.browser !== 'chromium') t.name = name = `${name}_${t.options.browser}`;
-    t.driver = await loadDriver(t.options);
+    t.startServer = (extraArgs) => startServer(t, extraArgs);
+    t.skip = skip;
+    if (browser) {
+      if (t.options.browser !== 'chromium') t.name = name = `${name}_${t.options.browser}`;
+      t.driver = await loadDriver(t.options);
+    }
     if (!t.options.parley || !fs.existsSync(t.options.parley)) throw new Error(`no parley binary (--parley or $PARLEY_BINARY): '${t.options.parley}'`);
-    t.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-browser-'));
+    t.dir = fs.mkdtempSync(path.join(os.tmpdir(), `parley-${browser ? 'browser' : 'test'}-`));
     await body(t);
   } catch (error) {
     failure = error;

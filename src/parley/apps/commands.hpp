@@ -104,6 +104,8 @@ struct serve_options {
   std::vector<std::string> allowed_hosts; // Host names answered besides addresses and localhost ("*": any)
   std::string web_root;                   // static files ("" = the bundled web/ if present)
   std::size_t max_sessions = 1000;
+  std::size_t max_audio_requests = 4;     // /v1/audio/* answered at once (0: off)
+  double max_upload_mb = 25.0;            // one transcription upload
   double max_asr_backlog_ms = 2000.0;
   std::size_t max_connections = 0;        // 0: from the file-descriptor limit
   std::size_t max_message_bytes = 256 * 1024;

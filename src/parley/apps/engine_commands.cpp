@@ -6,13 +6,12 @@
 #include <iostream>
 #include <mutex>
 
-#include "parley/agent/endpointer.hpp"
+#include "parley/agent/clip_transcriber.hpp"
 #include "parley/agent/session.hpp"
 #include "parley/apps/assistant_file.hpp"
 #include "parley/apps/commands.hpp"
 #include "parley/apps/runtime.hpp"
 #include "parley/audio/frontend.hpp"
-#include "parley/audio/framer.hpp"
 #include "parley/audio/wav.hpp"
 #include "parley/engines/espeak/espeak_synthesizer.hpp"
 #include "parley/engines/flite/flite_synthesizer.hpp"
@@ -62,62 +61,27 @@ int transcribe_command(const transcribe_options& options) {
   auto asr = build_recognizer(options.engines, (*responder)->domain_phrases());
   if (!asr) return print_error(asr.error().message), exit_failure;
 
-  std::promise<result<engine::recognized>> final_text;
-  auto stream = (*asr)->open(
-      {.on_partial = {}, .on_final = [&](result<engine::recognized> r) { final_text.set_value(std::move(r)); }});
-  if (!stream) return print_error(stream.error().message), exit_failure;
-  // The recognizer hears what a session's would: the same front-end, and, where a session would
-  // start the turn (the endpointer's onset), the input's SNR decides between the audio as it came
-  // and the noise-suppressed copy (agent::session_options::recognizer_denoised_below_snr_db).
-  // Until then both are held; then the recognizer gets the session's pre-roll of it (the frames
-  // before the onset it keeps) and everything after.
-  auto frontend = audio::frontend::create(options.frontend);
-  if (!frontend) return print_error(frontend.error().message), exit_usage;
-  agent::endpointer onset;
-  std::optional<bool> hears_cleaned;
-  std::vector<std::int16_t> held_raw, held_cleaned;
-  media_time t = 0;
-  audio::framer framer;
-  std::vector<std::int16_t> cleaned(audio::k_frame_samples);
-  framer.push(clip->samples, [&](std::span<const std::int16_t> raw) {
-    std::copy(raw.begin(), raw.end(), cleaned.begin());
-    const auto p_voiced = frontend->process(cleaned);
-    const bool voiced = p_voiced && *p_voiced >= 0.5;
-    const auto n = static_cast<media_time>(raw.size());
-    if (!hears_cleaned) {
-      held_raw.insert(held_raw.end(), raw.begin(), raw.end());
-      held_cleaned.insert(held_cleaned.end(), cleaned.begin(), cleaned.end());
-      if (onset.on_frame(t, n, voiced).what == agent::endpoint_decision::kind::speech_started) {
-        const double snr = frontend->snr_db();
-        hears_cleaned = options.asr_denoised || snr < options.asr_denoise_below_snr_db;
-        if (*hears_cleaned && !options.asr_denoised)
-          std::cerr << "parley: noisy input (SNR " << std::fixed << std::setprecision(1) << snr << " dB, below "
-                    << options.asr_denoise_below_snr_db << "): the recognizer hears the noise-suppressed audio\n";
-        const auto& held = *hears_cleaned ? held_cleaned : held_raw;
-        const auto preroll = std::min(held.size(), (static_cast<std::size_t>(agent::session_options{}.preroll_ms) /
-                                                        audio::k_frame_ms + 1) * audio::k_frame_samples);
-        (*stream)->feed(std::span<const std::int16_t>(held).last(preroll));
-      }
-    } else {
-      (*stream)->feed(*hears_cleaned ? std::span<const std::int16_t>(cleaned) : raw);
-    }
-    t += n;
-  });
-  if (!hears_cleaned) (*stream)->feed(options.asr_denoised ? held_cleaned : held_raw);  // no speech started
-  (*stream)->finish();
-  auto result = final_text.get_future();
-  if (result.wait_for(k_engine_wait) != std::future_status::ready) return print_error("recognition did not finish"), exit_failure;
-  auto heard = result.get();
+  // The recognizer hears what a session's would (agent/clip_transcriber.hpp).
+  auto heard = agent::transcribe_clip(**asr, clip->samples,
+                                      {.frontend = options.frontend,
+                                       .denoised = options.asr_denoised,
+                                       .denoise_below_snr_db = options.asr_denoise_below_snr_db,
+                                       .preroll_ms = agent::session_options{}.preroll_ms,
+                                       .wait = k_engine_wait});
   if (!heard) return print_error(heard.error().describe()), exit_failure;
-  if (heard->text.empty()) {
+  if (heard->heard_denoised && !options.asr_denoised && heard->snr_db) {
+    std::cerr << "parley: noisy input (SNR " << std::fixed << std::setprecision(1) << *heard->snr_db << " dB, below "
+              << options.asr_denoise_below_snr_db << "): the recognizer hears the noise-suppressed audio\n";
+  }
+  if (heard->heard.text.empty()) {
     std::cerr << "parley: no speech recognised in " << options.input << "\n";
     return exit_no_speech;
   }
-  std::cout << heard->text;
+  std::cout << heard->heard.text;
   if (options.confidence) {
     std::cout << '\t';
-    if (heard->confidence) {
-      std::cout << std::fixed << std::setprecision(3) << *heard->confidence;
+    if (heard->heard.confidence) {
+      std::cout << std::fixed << std::setprecision(3) << *heard->heard.confidence;
     } else {
       std::cout << '-';
     }

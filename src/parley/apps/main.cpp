@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--token", serve.token,
-                        "bearer token required for /ws (default: $PARLEY_TOKEN; none if unset). Clients send "
+                        "bearer token required for /ws, /v1/media-stream and /v1/audio/* (default: $PARLEY_TOKEN; none if unset). Clients send "
                         "'Authorization: Bearer T' or ?access_token=T");
   serve_cmd->add_flag("--metrics-token", serve.metrics_need_token, "require the token for /metrics too");
   serve_cmd->add_option("--jwt-secret-env", serve.jwt_secret_env,
@@ -325,6 +325,15 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-sessions", serve.max_sessions, "concurrent WebSocket sessions; more get 503")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::numeric_limits<std::size_t>::max()));
+  serve_cmd->add_option("--max-audio-requests", serve.max_audio_requests,
+                        "OpenAI audio requests (/v1/audio/transcriptions, /v1/audio/speech) answered at once; more "
+                        "get 503; 0 turns the two endpoints off")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{64}));
+  serve_cmd->add_option("--max-upload-mb", serve.max_upload_mb,
+                        "largest audio upload to /v1/audio/transcriptions, in MiB; larger gets 413")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1024.0));
   serve_cmd->add_option("--max-asr-backlog-ms", serve.max_asr_backlog_ms,
                         "overload admission: new sessions get 503 (Retry-After: 5) while speech recognition is "
                         "more than this far behind the live audio, until it is back under half; 0: off")

@@ -91,6 +91,8 @@ int serve_command(const serve_options& options) {
   boost::asio::ip::make_address(options.host, not_an_address);
   if (not_an_address) config.allowed_hosts.push_back(options.host);  // listening on a name: it is this server's
   config.max_sessions = options.max_sessions;
+  config.max_audio_requests = options.max_audio_requests;
+  config.max_upload_bytes = static_cast<std::size_t>(options.max_upload_mb * 1024 * 1024);
   config.max_asr_backlog_ms = options.max_asr_backlog_ms;
   config.max_connections = options.max_connections;
   config.max_message_bytes = options.max_message_bytes;
@@ -123,7 +125,8 @@ int serve_command(const serve_options& options) {
                      : config.bearer_token.empty() ? " · no authentication"
                                                    : " · bearer token required";
   std::cout << "parley serve: " << (tls ? "https://" : "http://") << options.host << ":" << (*srv)->port()
-            << "/ (WebSocket /ws" << (tls ? " over TLS" : "") << ", protocol v1; phone calls /v1/media-stream)" << auth
+            << "/ (WebSocket /ws" << (tls ? " over TLS" : "") << ", protocol v1; phone calls /v1/media-stream"
+            << (config.max_audio_requests > 0 ? "; OpenAI audio /v1/audio/transcriptions, /v1/audio/speech" : "") << ")" << auth
             << (config.web_root.empty() ? " · placeholder page" : " · web client: " + config.web_root) << "\n"
             << "loading engines…" << std::endl;
 

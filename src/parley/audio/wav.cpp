@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -101,32 +102,51 @@ double pcm_clip::duration_ms() const {
   return rate_hz > 0 ? samples_to_ms(static_cast<media_time>(samples.size()), rate_hz) : 0.0;
 }
 
-result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz) {
-  if (!is_valid_rate_hz(target_rate_hz)) {
-    return audio_error(errc::invalid_argument, path,
-                       "cannot be read: target rate " + std::to_string(target_rate_hz) + " Hz is outside " +
-                           std::to_string(k_min_rate_hz) + ".." + std::to_string(k_max_rate_hz) + " Hz");
-  }
-  auto fd = open_input(path);
-  if (!fd) return fd.error();
+namespace {
 
-  SF_INFO info{};
-  sndfile_ptr file(sf_open_fd(fd->get(), SFM_READ, &info, SF_FALSE));
-  if (!file) {
-    const bool system_failure = sf_error(nullptr) == SF_ERR_SYSTEM;
-    return audio_error(system_failure ? errc::io_error : errc::unsupported_format, path,
-                       (system_failure ? "cannot be read " : "is not audio parley can read ") +
-                           last_open_failure());
-  }
+/// An in-memory file for libsndfile's virtual I/O (decode_audio).
+struct memory_file {
+  std::string_view bytes;
+  sf_count_t position = 0;
+};
+
+sf_count_t memory_length(void* user) { return static_cast<sf_count_t>(static_cast<memory_file*>(user)->bytes.size()); }
+sf_count_t memory_seek(sf_count_t offset, int whence, void* user) {
+  auto& m = *static_cast<memory_file*>(user);
+  const auto size = static_cast<sf_count_t>(m.bytes.size());
+  sf_count_t base = 0;
+  if (whence == SEEK_CUR) base = m.position;
+  if (whence == SEEK_END) base = size;
+  m.position = std::clamp<sf_count_t>(base + offset, 0, size);
+  return m.position;
+}
+sf_count_t memory_read(void* out, sf_count_t count, void* user) {
+  auto& m = *static_cast<memory_file*>(user);
+  const auto n = std::clamp<sf_count_t>(count, 0, static_cast<sf_count_t>(m.bytes.size()) - m.position);
+  std::memcpy(out, m.bytes.data() + m.position, static_cast<std::size_t>(n));
+  m.position += n;
+  return n;
+}
+sf_count_t memory_write(const void*, sf_count_t, void*) { return 0; }  // read-only
+sf_count_t memory_tell(void* user) { return static_cast<memory_file*>(user)->position; }
+
+error bad_target_rate(const std::string& name, int target_rate_hz) {
+  return audio_error(errc::invalid_argument, name,
+                     "cannot be read: target rate " + std::to_string(target_rate_hz) + " Hz is outside " +
+                         std::to_string(k_min_rate_hz) + ".." + std::to_string(k_max_rate_hz) + " Hz");
+}
+
+/// Decodes an opened file (`info` as sf_open filled it): down-mix, resample, check.
+result<pcm_clip> decode(SNDFILE* file, const SF_INFO& info, const std::string& name, int target_rate_hz) {
   if (info.channels < 1 || info.channels > k_max_channels) {
-    return audio_error(errc::unsupported_format, path,
+    return audio_error(errc::unsupported_format, name,
                        "has an absurd channel count of " + std::to_string(info.channels) + " (supported: 1.." +
                            std::to_string(k_max_channels) + ")");
   }
-  if (!is_valid_rate_hz(info.samplerate)) return audio_error(errc::unsupported_format, path, bad_rate_text(info.samplerate));
+  if (!is_valid_rate_hz(info.samplerate)) return audio_error(errc::unsupported_format, name, bad_rate_text(info.samplerate));
 
   auto rs = resampler::create(info.samplerate, target_rate_hz);
-  if (!rs) return audio_error(errc::internal, path, "cannot be resampled: " + rs.error().message);
+  if (!rs) return audio_error(errc::internal, name, "cannot be resampled: " + rs.error().message);
 
   pcm_clip clip;
   clip.rate_hz = target_rate_hz;
@@ -141,7 +161,7 @@ result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz) {
   std::vector<float> block(static_cast<std::size_t>(block_frames * info.channels));
   sf_count_t n_frames_read = 0;
   for (;;) {
-    const sf_count_t n = sf_readf_float(file.get(), block.data(), block_frames);
+    const sf_count_t n = sf_readf_float(file, block.data(), block_frames);
     if (n <= 0) break;
     n_frames_read += n;
     const auto interleaved = std::span<const float>(block).first(static_cast<std::size_t>(n * info.channels));
@@ -152,8 +172,37 @@ result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz) {
   const std::vector<std::int16_t> tail = rs->flush();
   clip.samples.insert(clip.samples.end(), tail.begin(), tail.end());
 
-  if (n_frames_read == 0 || clip.samples.empty()) return audio_error(errc::empty_input, path, "holds no audio samples");
+  if (n_frames_read == 0 || clip.samples.empty()) return audio_error(errc::empty_input, name, "holds no audio samples");
   return clip;
+}
+
+}  // namespace
+
+result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz) {
+  if (!is_valid_rate_hz(target_rate_hz)) return bad_target_rate(path, target_rate_hz);
+  auto fd = open_input(path);
+  if (!fd) return fd.error();
+
+  SF_INFO info{};
+  sndfile_ptr file(sf_open_fd(fd->get(), SFM_READ, &info, SF_FALSE));
+  if (!file) {
+    const bool system_failure = sf_error(nullptr) == SF_ERR_SYSTEM;
+    return audio_error(system_failure ? errc::io_error : errc::unsupported_format, path,
+                       (system_failure ? "cannot be read " : "is not audio parley can read ") +
+                           last_open_failure());
+  }
+  return decode(file.get(), info, path, target_rate_hz);
+}
+
+result<pcm_clip> decode_audio(std::string_view bytes, const std::string& name, int target_rate_hz) {
+  if (!is_valid_rate_hz(target_rate_hz)) return bad_target_rate(name, target_rate_hz);
+  if (bytes.empty()) return audio_error(errc::empty_input, name, "is empty (0 bytes)");
+  memory_file memory{bytes};
+  SF_VIRTUAL_IO io{memory_length, memory_seek, memory_read, memory_write, memory_tell};
+  SF_INFO info{};
+  sndfile_ptr file(sf_open_virtual(&io, SFM_READ, &info, &memory));
+  if (!file) return audio_error(errc::unsupported_format, name, "is not audio parley can read " + last_open_failure());
+  return decode(file.get(), info, name, target_rate_hz);
 }
 
 // ---------------------------------------------------------------------------------------------

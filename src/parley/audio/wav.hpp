@@ -22,6 +22,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parley/core/clock.hpp"
@@ -48,6 +49,11 @@ struct pcm_clip {
 ///   empty_input        a 0-byte file or an audio file with no samples
 ///   invalid_argument   target_rate_hz outside [k_min_rate_hz, k_max_rate_hz]
 result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz = k_input_rate_hz);
+
+/// The same for a file held in memory (an upload): `bytes` decoded as read_audio_file decodes a
+/// file; `name` (e.g. the upload's file name) only names it in errors. Errors: unsupported_format,
+/// empty_input and invalid_argument as above.
+result<pcm_clip> decode_audio(std::string_view bytes, const std::string& name, int target_rate_hz = k_input_rate_hz);
 
 /// Writes `samples` as a PCM16 mono WAV at `rate_hz`, replacing any existing file.
 status write_wav(const std::string& path, std::span<const std::int16_t> samples, int rate_hz);

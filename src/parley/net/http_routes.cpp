@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "parley/core/log.hpp"
+#include "parley/net/audio_api.hpp"
 #include "parley/net/http_util.hpp"
 #include "parley/net/server_state.hpp"
 
@@ -169,7 +170,55 @@ http_response static_content(const server_config& config, const http_request& re
   return make_response(req, http::status::not_found, "not found\n");
 }
 
+// POST /v1/audio/...: the checks before any engine work; the request's slot when it may go ahead.
+routed_request check_audio_request(server_state& server, const http_request& req, const request_target& target,
+                                   audio_endpoint endpoint) {
+  const auto& config = server.config();
+  if (req.method() != http::verb::post) {
+    auto res = openai_error(req, http::status::method_not_allowed, "use POST");
+    res.set(http::field::allow, "POST");
+    return res;
+  }
+  if (!host_allowed(config.allowed_hosts, req[http::field::host])) return refuse_host(req, target.path);
+  if (auto why = auth_failure(server, req, target.query)) {
+    auto res = refuse_unauthorized(server, req, target.path, *why);
+    auto body = openai_error(req, http::status::unauthorized, *why);
+    res.body() = std::move(body.body());
+    res.set(http::field::content_type, "application/json");
+    res.prepare_payload();
+    return res;
+  }
+  if (!origin_allowed(config, req)) return openai_error(req, http::status::forbidden, "origin not allowed");
+  if (server.stopping() || !server.ready()) {
+    auto res = openai_error(req, http::status::service_unavailable, server.stopping() ? "shutting down" : "engines loading");
+    res.set(http::field::retry_after, "1");
+    return res;
+  }
+  if (!server.admits_sessions()) {
+    server.metrics().n_refused_overloaded.fetch_add(1);
+    auto res = openai_error(req, http::status::service_unavailable,
+                            "overloaded: speech recognition is behind the live audio; try again shortly");
+    res.set(http::field::retry_after, std::to_string(k_overload_retry_after_s));
+    return res;
+  }
+  auto slot = admission_slot::take(server.metrics().n_active_audio_requests, config.max_audio_requests);
+  if (!slot) {
+    auto res = openai_error(req, http::status::service_unavailable,
+                            "too many audio requests at once (max_audio_requests); try again shortly");
+    res.set(http::field::retry_after, "1");
+    return res;
+  }
+  return audio_request{.slot = std::move(slot), .endpoint = endpoint};
+}
+
 }  // namespace
+
+std::size_t body_limit_for(const server_state& server, std::string_view target) {
+  const auto path = split_target(target).path;
+  return path == "/v1/audio/transcriptions" && server.config().max_audio_requests > 0
+             ? std::max(server.config().max_upload_bytes, k_max_request_body_bytes)
+             : k_max_request_body_bytes;
+}
 
 bool host_allowed(const std::vector<std::string>& allowed_hosts, std::string_view host) {
   if (host.empty()) return true;  // HTTP/1.0 without Host: no browser sends that (1.1 needs one)
@@ -211,6 +260,15 @@ routed_request route_request(server_state& server, const http_request& req) {
         check_upgrade(server, req, target, path == "/ws" ? ws_endpoint::protocol_v1 : ws_endpoint::media_stream);
     if (std::holds_alternative<accepted_upgrade>(routed)) return routed;  // accepted: the caller upgrades
     res = std::move(std::get<http_response>(routed));
+  } else if ((path == "/v1/audio/transcriptions" || path == "/v1/audio/speech") && config.max_audio_requests == 0) {
+    res = openai_error(req, http::status::not_found, "the audio endpoints are off on this server (--max-audio-requests 0)");
+  } else if (path == "/v1/audio/transcriptions" || path == "/v1/audio/speech") {
+    auto routed = check_audio_request(server, req, target,
+                                      path == "/v1/audio/speech" ? audio_endpoint::speech : audio_endpoint::transcriptions);
+    if (std::holds_alternative<audio_request>(routed)) return routed;
+    res = std::move(std::get<http_response>(routed));
+    server.metrics().count_audio_request(path == "/v1/audio/speech" ? "speech" : "transcriptions",
+                                         static_cast<unsigned>(res->result()));
   } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
     res = make_response(req, http::status::method_not_allowed, "only GET\n");
     res->set(http::field::allow, "GET, HEAD");

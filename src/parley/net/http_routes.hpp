@@ -7,6 +7,10 @@
 //                 for a Host the server does not answer to (DNS rebinding), 401 without a valid
 //                 token (the body says why), 403 for an Origin outside the allowlist, 503 while
 //                 not ready, stopping or full; else "accept the upgrade" with the session's slot
+//   POST /v1/audio/transcriptions, POST /v1/audio/speech  the OpenAI audio endpoints (audio_api.hpp):
+//                 403 for a Host not answered to, 401 without a valid token, 403 for an Origin outside
+//                 the allowlist, 503 while not ready, stopping, overloaded or max_audio_requests are
+//                 being answered; else "answer it" with the request's slot (http_session.hpp does)
 //   GET /healthz  200;  GET /readyz 200 once ready, 503 before and while stopping
 //   GET /metrics  the Prometheus page (401 without a token when metrics_need_token; 403 for a
 //                 Host the server does not answer to)
@@ -49,8 +53,22 @@ struct accepted_upgrade {
   bool token_in_start = false;
 };
 
-/// What to do with one request: answer it, or hand the connection to a WebSocket transport.
-using routed_request = std::variant<http_response, accepted_upgrade>;
+/// Which OpenAI audio endpoint an admitted request is for.
+enum class audio_endpoint : std::uint8_t { transcriptions, speech };
+
+/// An admitted audio request: its slot under max_audio_requests is held until it is answered.
+struct audio_request {
+  admission_slot slot;
+  audio_endpoint endpoint = audio_endpoint::transcriptions;
+};
+
+/// What to do with one request: answer it, hand the connection to a WebSocket transport, or
+/// answer an audio request (which takes engine work).
+using routed_request = std::variant<http_response, accepted_upgrade, audio_request>;
+
+/// The largest body a request for `path` may have (decided after its header was read): an upload
+/// to /v1/audio/transcriptions may be max_upload_bytes, everything else k_max_request_body_bytes.
+std::size_t body_limit_for(const server_state& server, std::string_view target);
 
 /// The response to `req`, or the slot of an accepted upgrade. A response keeps the connection
 /// alive when the request asked for it and the server is not stopping.

@@ -14,8 +14,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <type_traits>
 
@@ -24,6 +26,7 @@
 #include "parley/net/http_routes.hpp"
 #include "parley/net/http_util.hpp"
 #include "parley/net/server_state.hpp"
+#include "parley/net/speech_stream.hpp"
 #include "parley/net/tls.hpp"
 #include "parley/net/ws_transport.hpp"
 
@@ -61,6 +64,32 @@ inline awaitable<void> linger_and_close(beast::tcp_stream& stream) {
     total += n;
   }
   stream.close();
+}
+
+// An admitted OpenAI audio request (audio_api.hpp): a transcription runs on the server's audio pool
+// (it blocks on the front-end and the recognizer) and is answered from here; speech streams from
+// here as it is synthesized (speech_stream.hpp). Returns whether the connection may go on.
+template <class Stream>
+awaitable<bool> answer_audio(std::shared_ptr<server_state> server, Stream& stream, const http_request& req,
+                             audio_request admitted) {
+  const auto slot = std::move(admitted.slot);  // held until answered
+  if (admitted.endpoint == audio_endpoint::speech) {
+    const auto answer = co_await stream_speech(server, stream, req);
+    server->metrics().count_audio_request("speech", answer.status);
+    co_return answer.keep;
+  }
+  auto& state = *server;
+  const time_point t_start = steady_clock::now();
+  http_response res = co_await asio::co_spawn(
+      server->audio_pool(),
+      [&state, &req]() -> awaitable<http_response> { co_return answer_transcription(state, req, state.stop_token()); },
+      asio::use_awaitable);
+  server->metrics().count_audio_request("transcriptions", static_cast<unsigned>(res.result()));
+  res.set("openai-processing-ms", std::to_string(std::llround(to_ms(steady_clock::now() - t_start))));
+  res.keep_alive(req.keep_alive() && !server->stopping());
+  const bool keep = res.keep_alive();
+  auto [ec, n] = co_await http::async_write(stream, res, as_tuple_awaitable);
+  co_return !ec && keep;
 }
 
 // `connection`: the connection's place under max_connections, held until it ends.
@@ -106,7 +135,30 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
     parser.header_limit(k_max_request_header_bytes);
     parser.body_limit(k_max_request_body_bytes);
     beast::get_lowest_layer(conn->stream).expires_after(seconds_f(config.http_timeout_s));
-    auto [ec, n] = co_await http::async_read(conn->stream, buffer, parser, as_tuple_awaitable);
+    // The header first: an upload's body may be larger than other requests' (body_limit_for).
+    // Beast checks a Content-Length against the limit as the header ends, so the header is read
+    // under the largest limit and the request's own is applied here.
+    parser.body_limit(std::max<std::uint64_t>(k_max_request_body_bytes, config.max_upload_bytes));
+    auto [hec, hn] = co_await http::async_read_header(conn->stream, buffer, parser, as_tuple_awaitable);
+    beast::error_code ec = hec;
+    if (!ec) {
+      const auto limit = body_limit_for(*server, parser.get().target());
+      if (const auto length = parser.content_length(); length && *length > limit) {
+        ec = http::error::body_limit;
+      } else {
+        parser.body_limit(limit);  // a chunked body is held to it as it arrives
+        if (beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done()) {
+          // The client waits for this before it sends the body (curl does, for uploads over 1 MiB).
+          http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+          auto [cec, cn] = co_await http::async_write(conn->stream, go_on, as_tuple_awaitable);
+          ec = cec;
+        }
+        if (!ec) {
+          auto [bec, bn] = co_await http::async_read(conn->stream, buffer, parser, as_tuple_awaitable);
+          ec = bec;
+        }
+      }
+    }
     if (ec) {
       const auto bytes = buffer.cdata();
       if (auto refusal = over_limit_response(ec, {static_cast<const char*>(bytes.data()), bytes.size()})) {
@@ -130,6 +182,12 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
         co_await ws->run(std::move(req), std::move(upgrade->slot));
       }
       co_return;  // `connection` is given back with the coroutine
+    }
+    if (auto* audio = std::get_if<audio_request>(&routed)) {
+      beast::get_lowest_layer(conn->stream).expires_never();  // the work bounds itself; writes end with the peer
+      const bool keep = co_await answer_audio(server, conn->stream, req, std::move(*audio));
+      if (!keep) break;
+      continue;
     }
     auto& res = std::get<http_response>(routed);
     const bool keep = res.keep_alive();

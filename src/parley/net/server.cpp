@@ -49,7 +49,8 @@ server_state::server_state(asio::any_io_executor executor, server_config config)
       jwt_({.secret = config_.jwt_secret,
             .audience = config_.jwt_audience,
             .leeway_s = static_cast<std::int64_t>(config_.jwt_leeway_s)}),
-      overload_({.refuse_above_ms = config_.max_asr_backlog_ms, .admit_below_ms = config_.max_asr_backlog_ms / 2}) {
+      overload_({.refuse_above_ms = config_.max_asr_backlog_ms, .admit_below_ms = config_.max_asr_backlog_ms / 2}),
+      audio_pool_(std::clamp<std::size_t>(config_.max_audio_requests, 1, 8)) {
   reaper_ = std::thread([this] { reap(); });
 }
 
@@ -153,6 +154,7 @@ void server_state::stop() {
     return;
   }
   ready_.store(false);
+  stop_source_.request_stop();
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);

@@ -83,6 +83,10 @@ struct server_config {
   /// 0: the file-descriptor limit (raised to its hard limit at start) less a reserve for engines,
   /// files and outgoing connections (a quarter, at most 256).
   std::size_t max_connections = 0;
+  /// POST /v1/audio/transcriptions and /v1/audio/speech answered at once (audio_api.hpp); over →
+  /// 503 (atomic). 0: the two endpoints are off (404).
+  std::size_t max_audio_requests = 4;
+  std::size_t max_upload_bytes = 25 * 1024 * 1024;  // one transcription upload (OpenAI's limit); over → 413
   double max_input_speed = 8.0;     // input audio faster than this × real time (after a 2 s burst) is dropped
   int max_text_turns_per_minute = 30;  // typed turns per session, after a burst of 5; over → dropped, error (0: no limit)
   double idle_timeout_s = 30.0;     // no traffic: ping at half of it; no answer by the end → close

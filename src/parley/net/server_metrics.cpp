@@ -71,6 +71,10 @@ struct server_metrics::impl {
   prometheus::Gauge& ws_sessions = gauge("parley_ws_sessions", "Realtime WebSocket sessions open now");
   prometheus::Counter& ws_sessions_total = counter("parley_ws_sessions_total", "Realtime WebSocket sessions accepted");
   prometheus::Gauge& http_connections = gauge("parley_http_connections", "TCP connections open now (WebSocket ones included)");
+  prometheus::Gauge& audio_in_flight =
+      gauge("parley_audio_requests_in_flight", "OpenAI audio requests (/v1/audio/transcriptions, /v1/audio/speech) being answered");
+  prometheus::Family<prometheus::Counter>& audio_requests = counter_family(
+      "parley_audio_requests_total", "OpenAI audio requests answered, by endpoint (transcriptions, speech) and HTTP status");
   prometheus::Counter& refused_connections = counter(
       "parley_connections_refused_total", "TCP connections closed as soon as accepted: max_connections were open");
   prometheus::Counter& accept_errors = counter(
@@ -174,6 +178,10 @@ void server_metrics::count_error(wire_errc code) {
   n_protocol_errors.fetch_add(1, std::memory_order_relaxed);
 }
 
+void server_metrics::count_audio_request(std::string_view endpoint, unsigned status_code) {
+  impl_->audio_requests.Add({{"endpoint", std::string(endpoint)}, {"code", std::to_string(status_code)}}).Increment();
+}
+
 void server_metrics::count_interrupt(std::string_view reason) {
   impl_->interrupts.Add({{"reason", std::string(reason)}}).Increment();
 }
@@ -210,6 +218,7 @@ std::string server_metrics::scrape(const live_values& live) const {
     m.ready.Set(live.ready ? 1 : 0);
     m.ws_sessions.Set(static_cast<double>(n_active_sessions.load()));
     m.http_connections.Set(static_cast<double>(n_open_connections.load()));
+    m.audio_in_flight.Set(static_cast<double>(n_active_audio_requests.load()));
     m.input_lane_queued.Set(static_cast<double>(live.n_input_lane_queued));
     m.asr_backlog.Set(live.asr_backlog_ms.value_or(0.0));
     const std::pair<prometheus::Counter&, std::uint64_t> counts[] = {

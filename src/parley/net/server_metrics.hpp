@@ -78,6 +78,7 @@ class server_metrics {
   std::atomic<std::uint64_t> n_preempt_released{0};
   std::atomic<std::uint64_t> n_preempt_discarded{0};
   std::atomic<std::uint64_t> n_preempt_wasted_tokens{0};
+  std::atomic<std::uint64_t> n_active_audio_requests{0};  // a gauge: parley_audio_requests_in_flight
 
   /// User speech start to the interrupt message leaving the server (recorded from any thread).
   obs::histogram time_to_interrupt;
@@ -93,6 +94,9 @@ class server_metrics {
   /// A turn completed: its per-turn metrics, n_turns and parley_turns_by_route_total{route}
   /// (an empty route counts as "none").
   void count_turn(const obs::turn_timeline& t);
+  /// An OpenAI audio request answered (audio_api.hpp): parley_audio_requests_total{endpoint,code};
+  /// `endpoint` is "transcriptions" or "speech".
+  void count_audio_request(std::string_view endpoint, unsigned status_code);
   /// A session ended: what its stats hold that no turn did (input chunks dropped, discarded
   /// preemptive replies and the model tokens they streamed).
   void count_session(const agent::session_stats& s);

@@ -14,12 +14,14 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <vector>
 #include <thread>
@@ -91,6 +93,13 @@ class server_state : public std::enable_shared_from_this<server_state> {
   const std::shared_ptr<boost::asio::ssl::context>& tls() const { return tls_; }
   const jwt_checker& jwt() const { return jwt_; }
 
+  // ---- the OpenAI audio endpoints (audio_api.hpp) ----
+  /// Where blocking audio requests (transcriptions: front-end and recognizer) run, off the io
+  /// threads: max_audio_requests threads (at most 8).
+  boost::asio::thread_pool& audio_pool() { return audio_pool_; }
+  /// Requested by stop(): a transcription still running gives up (503).
+  std::stop_token stop_token() const { return stop_source_.get_token(); }
+
  private:
   void wait_for_connections();
   void reap();
@@ -102,6 +111,7 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::uint16_t port_ = 0;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   jwt_checker jwt_;
+  std::stop_source stop_source_;
   server_metrics metrics_;
 
   mutable std::mutex engines_mutex_;
@@ -124,6 +134,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
   std::deque<std::unique_ptr<agent::session>> to_close_;
   bool reaper_stopped_ = false;
   std::thread reaper_;
+  // Last: destroyed (joined) first, while everything its jobs may touch still lives.
+  boost::asio::thread_pool audio_pool_;
 };
 
 }  // namespace parley::net

@@ -12,6 +12,7 @@ Starts `parley serve` on 127.0.0.1 (a free port), then, one request at a time:
                   the difference (the hop), the whole response's time and the audio's length
 
   bench/audio_api/run.py [--parley build/release/parley] [--corpus ../shared/corpus] [--json out.json]
+                         [--compare-cli]   (also `parley transcribe FILE` per recording: its WER beside)
 
 Medians and 95th percentiles; side by side in one run. Loopback only.
 """
@@ -139,6 +140,8 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(root, "..", "shared", "corpus"))
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--repeat", type=int, default=1, help="passes over the speech texts (default 1)")
+    ap.add_argument("--compare-cli", action="store_true",
+                    help="also run `parley transcribe FILE` (a fresh process per recording) and report its WER beside")
     args = ap.parse_args()
     if not os.access(args.parley, os.X_OK):
         sys.exit(f"no parley binary at {args.parley} (build it: cmake --preset release && cmake --build --preset release)")
@@ -158,6 +161,14 @@ def main():
                 n_words += len(words(ref))
                 print(f"\rtranscriptions {n}/{len(items)}", end="", file=sys.stderr, flush=True)
             print(file=sys.stderr)
+            cli_errors = None
+            if args.compare_cli:
+                cli_errors = 0
+                for n, (path, ref) in enumerate(items, 1):
+                    out = subprocess.run([args.parley, "transcribe", path], capture_output=True, text=True)
+                    cli_errors += edit_distance(words(ref), words(out.stdout))
+                    print(f"\rparley transcribe {n}/{len(items)}", end="", file=sys.stderr, flush=True)
+                print(file=sys.stderr)
             rows += [summary("transcription: client latency", lat), summary("transcription: server processing", proc),
                      summary("transcription: HTTP hop (latency - processing)", hop)]
             wer = 100.0 * errors / max(1, n_words)
@@ -184,13 +195,17 @@ def main():
 
     print(f"parley serve /v1/audio · {source}: {len(items)} recordings, {len(texts)} texts · {os.uname().machine}, "
           f"{os.cpu_count()} cores")
-    print(f"transcription WER {wer:.1f} % ({errors} errors / {n_words} words)")
+    print(f"transcription WER {wer:.1f} % ({errors} errors / {n_words} words)" +
+          (f"; parley transcribe, a fresh process per file: {100.0 * cli_errors / max(1, n_words):.1f} % "
+           f"({cli_errors} errors)" if cli_errors is not None else ""))
     print(f"{'':52} {'n':>4} {'p50':>9} {'p95':>9}")
     for r in rows:
-        print(f"{r['name']:52} {r['n']:>4} {r['p50']:>8.2f}{'' if r['unit'] == '×' else ' '} {r['p95']:>8.2f}{r['unit'] if r['unit'] == '×' else ''}")
+        print(f"{r['name']:52} {r['n']:>4} {r['p50']:>9.2f} {r['p95']:>9.2f} {r['unit']}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"source": source, "wer_percent": wer, "rows": rows}, f, indent=1)
+            json.dump({"source": source, "wer_percent": wer,
+                       "cli_wer_percent": None if cli_errors is None else 100.0 * cli_errors / max(1, n_words),
+                       "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
+#include "parley/audio/wav.hpp"
 #include "parley/net/audio_api.hpp"
 #include "server_fixture.hpp"
 
@@ -34,7 +35,7 @@ std::string form(std::span<const std::int16_t> samples, std::vector<std::pair<st
   std::string body = "--" + std::string(k_boundary) +
                      "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"q.wav\"\r\n"
                      "Content-Type: audio/wav\r\n\r\n" +
-                     streaming_wav_header(k_rate) + pcm_bytes(samples) + "\r\n";
+                     audio::wav_header(k_rate) + audio::pcm16le_bytes(samples) + "\r\n";
   for (const auto& [name, value] : fields) {
     body += "--" + std::string(k_boundary) + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
   }

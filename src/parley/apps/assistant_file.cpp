@@ -279,6 +279,25 @@ const std::vector<key_spec>& keys() {
     k.push_back(number<&e::llm_first_token_budget_ms>(
         "llm", "first_token_budget_ms",
         "a tier whose recent p95 first token is later is avoided; a turn waiting longer plays a filler", 1.0, 600000.0));
+    // [speech]
+    k.push_back(text<&e::asr_url>("speech", "asr_url",
+                                  "an OpenAI-compatible speech-to-text API root (POST /audio/transcriptions); each utterance "
+                                  "goes there first, the embedded recognizer is its fallback; unset: none",
+                                  "\"https://api.openai.com/v1\""));
+    k.push_back(text<&e::asr_model>("speech", "asr_model", "the recognizer's model name"));
+    k.push_back(number<&e::asr_budget_ms>("speech", "asr_budget_ms",
+                                          "no transcript this long after the turn ended → the embedded recognizer", 1.0,
+                                          600000.0));
+    k.push_back(text<&e::tts_url>("speech", "tts_url",
+                                  "an OpenAI-compatible text-to-speech API root (POST /audio/speech); the embedded voice is "
+                                  "its fallback; unset: none",
+                                  "\"https://api.openai.com/v1\""));
+    k.push_back(text<&e::tts_model>("speech", "tts_model", "the voice model's name"));
+    k.push_back(text<&e::tts_voice>("speech", "tts_voice", "the voice's name"));
+    k.push_back(number<&e::tts_budget_ms>("speech", "tts_budget_ms",
+                                          "no audio this long after a sentence was sent → the embedded voice says it", 1.0,
+                                          600000.0));
+    k.push_back(text<&e::speech_key_env>("speech", "key_env", "environment variable holding the speech provider's API key"));
     // [local_model]
     k.push_back(path<&e::model_path>("local_model", "path",
                                      "a GGUF model run in-process by llama.cpp as the local LLM tier; unset: none",

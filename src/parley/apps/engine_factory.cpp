@@ -1,5 +1,6 @@
 #include "parley/apps/engine_factory.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -19,6 +20,8 @@
 #include "parley/engines/ngram/ngram_embedder.hpp"
 #include "parley/engines/openai/http_tool.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
+#include "parley/engines/openai/openai_speech.hpp"
+#include "parley/routing/speech_fallback.hpp"
 #include "parley/routing/fallback_chain.hpp"
 #include "parley/routing/health_prober.hpp"
 #include "parley/engines/pocketsphinx/pocketsphinx_recognizer.hpp"
@@ -289,6 +292,68 @@ std::string fallback_reply(const engine_choice& choice, const engine::responder&
   return intents::fallback_reply_for(local != nullptr && local->faq() != nullptr ? local->faq()->topic() : "");
 }
 
+namespace {
+
+/// The speech provider of `url` (`choice`'s models, voice and key), its connection opened now; a
+/// provider that cannot be reached yet is only a warning (the embedded engine answers meanwhile).
+openai::speech_config speech_provider_config(const engine_choice& choice, const std::string& url) {
+  openai::speech_config c;
+  c.provider.base_url = url;
+  c.provider.api_key_env = choice.speech_key_env;
+  c.asr_model = choice.asr_model;
+  c.tts_model = choice.tts_model;
+  c.voice = choice.tts_voice;
+  // The fallback decides when a provider is late; these only bound a request that hangs.
+  c.transcription_timeout_ms = static_cast<int>(std::max(5000.0, 2 * choice.asr_budget_ms));
+  c.first_audio_timeout_ms = static_cast<int>(std::max(3000.0, 2 * choice.tts_budget_ms));
+  return c;
+}
+
+void log_speech_outcome(std::string_view what, const routing::speech_outcome& o) {
+  if (o.fell_back) {
+    PARLEY_LOG(warn, "speech: the " << what << " fell back to " << o.served_by << " after "
+                                    << static_cast<long>(o.lost_ms) << " ms (" << o.why << ")");
+  }
+}
+
+/// The embedded recognizer behind the one at choice.asr_url, when there is one.
+result<std::shared_ptr<engine::recognizer>> with_asr_provider(const engine_choice& choice,
+                                                              std::shared_ptr<engine::recognizer> embedded,
+                                                              boost::asio::any_io_executor executor) {
+  if (choice.asr_url.empty()) return embedded;
+  auto cloud = openai::openai_recognizer::create(speech_provider_config(choice, choice.asr_url));
+  if (!cloud) return make_error(errc::invalid_argument, "--asr-url: " + cloud.error().message);
+  if (auto s = (*cloud)->warm(); !s) PARLEY_LOG(warn, "speech: " << choice.asr_url << " cannot be reached yet: " << s.error().describe());
+  const auto health = [] { return std::make_shared<routing::provider_health>(steady_clock_source::instance()); };
+  auto chain = routing::fallback_recognizer::create(
+      {.executor = std::move(executor),
+       .budget_ms = choice.asr_budget_ms,
+       .on_outcome = [](const routing::speech_outcome& o) { log_speech_outcome("recognizer", o); }},
+      {{choice.asr_url, *cloud, health()}, {"embedded", std::move(embedded), health()}});
+  if (!chain) return chain.error();
+  return std::shared_ptr<engine::recognizer>(*chain);
+}
+
+/// The embedded voice behind the one at choice.tts_url, when there is one.
+result<std::shared_ptr<engine::synthesizer>> with_tts_provider(const engine_choice& choice,
+                                                               std::shared_ptr<engine::synthesizer> embedded,
+                                                               boost::asio::any_io_executor executor) {
+  if (choice.tts_url.empty()) return embedded;
+  auto cloud = openai::openai_synthesizer::create(speech_provider_config(choice, choice.tts_url));
+  if (!cloud) return make_error(errc::invalid_argument, "--tts-url: " + cloud.error().message);
+  if (auto s = (*cloud)->warm(); !s) PARLEY_LOG(warn, "speech: " << choice.tts_url << " cannot be reached yet: " << s.error().describe());
+  const auto health = [] { return std::make_shared<routing::provider_health>(steady_clock_source::instance()); };
+  auto chain = routing::fallback_synthesizer::create(
+      {.executor = std::move(executor),
+       .budget_ms = choice.tts_budget_ms,
+       .on_outcome = [](const routing::speech_outcome& o) { log_speech_outcome("voice", o); }},
+      {{choice.tts_url, *cloud, health()}, {"embedded", std::move(embedded), health()}});
+  if (!chain) return chain.error();
+  return std::shared_ptr<engine::synthesizer>(*chain);
+}
+
+}  // namespace
+
 result<built_engines> build_default(const engine_choice& choice, boost::asio::any_io_executor executor,
                                     const shared_parts& shared) {
   built_engines out;
@@ -303,11 +368,15 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
   out.responder = *responder;
   out.set.llm = std::make_shared<intents::responder_chat_model>(*responder, std::move(chat_config));
 
-  auto asr = build_recognizer(choice, (*responder)->domain_phrases());
+  auto embedded_asr = build_recognizer(choice, (*responder)->domain_phrases());
+  if (!embedded_asr) return embedded_asr.error();
+  auto asr = with_asr_provider(choice, *embedded_asr, executor);
   if (!asr) return asr.error();
   out.set.asr = *asr;
 
-  auto tts = build_tts(choice);
+  auto embedded_tts = build_tts(choice);
+  if (!embedded_tts) return embedded_tts.error();
+  auto tts = with_tts_provider(choice, *embedded_tts, executor);
   if (!tts) return tts.error();
   auto cached = std::make_shared<cache::phrase_cache_synthesizer>(*tts, executor);
   auto phrases = cache::default_fixed_phrases();
@@ -351,7 +420,8 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
     }
   }
   if (auto s = add_router(out, choice, std::move(parts), fallback); !s) return s.error();
-  out.summary = "engines: pocketsphinx ASR (en-us, biased to " + std::to_string((*responder)->domain_phrases().size()) +
+  const std::string asr_provider = choice.asr_url.empty() ? "" : (*asr)->name().substr(0, (*asr)->name().find(" → ")) + " → ";
+  out.summary = "engines: " + asr_provider + "pocketsphinx ASR (en-us, biased to " + std::to_string((*responder)->domain_phrases().size()) +
                 " domain phrases) · local responder (intents + FAQ) · " + (*tts)->name() + " TTS (" +
                 std::to_string(cached->size()) + " phrases pre-synthesized)" + llm_summary;
   return out;

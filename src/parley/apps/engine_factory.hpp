@@ -62,6 +62,16 @@ struct engine_choice {
   bool intents = true;    // the local responder's built-in intents (time, date, timers, sums, conversions)
   int n_asr_workers = 0;   // decoding threads; 0 = one per core
   int n_asr_decoders = 0;  // utterances decoded at once (~90 MB each); 0 = n_asr_workers
+  // speech providers over OpenAI's audio API (engines/openai/openai_speech); the embedded engines
+  // stay behind them as the fallback (routing/speech_fallback). None when the url is empty.
+  std::string asr_url;                  // API root including /v1: POST /audio/transcriptions per utterance
+  std::string asr_model = "whisper-1";
+  double asr_budget_ms = 1500.0;        // no transcript this long after the turn ended → the embedded recognizer
+  std::string tts_url;                  // API root including /v1: POST /audio/speech per sentence
+  std::string tts_model = "tts-1";
+  std::string tts_voice = "alloy";
+  double tts_budget_ms = 1000.0;        // no audio this long after the request → the embedded voice
+  std::string speech_key_env = "OPENAI_API_KEY";  // environment variable holding the speech provider's key
   // routing and the response cache
   std::string cache = "memory";          // off | memory | redis (memory in front of a shared Redis)
   std::string redis = "127.0.0.1:6379";  // HOST:PORT of the shared tier (cache = redis)

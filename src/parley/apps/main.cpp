@@ -107,8 +107,34 @@ void add_assistant_flag(CLI::App& cmd) {
                  "override it");
 }
 
+// Speech providers over OpenAI's audio API, with the embedded engines as their fallback.
+void add_speech_provider_flags(CLI::App& cmd, engine_choice& e) {
+  cmd.add_option("--asr-url", e.asr_url,
+                 "an OpenAI-compatible speech-to-text API root (POST /audio/transcriptions), e.g. "
+                 "https://api.openai.com/v1 or another parley serve's http://HOST:PORT/v1: each utterance goes there "
+                 "first; the embedded recognizer answers when it fails or misses --asr-budget-ms");
+  cmd.add_option("--asr-model", e.asr_model, "with --asr-url: the recognizer's model name")->capture_default_str();
+  cmd.add_option("--asr-budget-ms", e.asr_budget_ms,
+                 "with --asr-url: no transcript this long after the turn ended → the embedded recognizer takes over")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 600000.0));
+  cmd.add_option("--tts-url", e.tts_url,
+                 "an OpenAI-compatible text-to-speech API root (POST /audio/speech, pcm): replies are spoken there; the "
+                 "embedded voice (--voice) speaks what it fails or is late to say (--tts-budget-ms), never a word twice");
+  cmd.add_option("--tts-model", e.tts_model, "with --tts-url: the voice model's name")->capture_default_str();
+  cmd.add_option("--tts-voice", e.tts_voice, "with --tts-url: the voice's name")->capture_default_str();
+  cmd.add_option("--tts-budget-ms", e.tts_budget_ms,
+                 "with --tts-url: no audio this long after a sentence was sent → the embedded voice says it")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 600000.0));
+  cmd.add_option("--speech-key-env", e.speech_key_env,
+                 "environment variable holding the speech provider's API key (--asr-url, --tts-url)")
+      ->capture_default_str();
+}
+
 void add_engine_flags(CLI::App& cmd, engine_choice& e) {
   add_assistant_flag(cmd);
+  add_speech_provider_flags(cmd, e);
   cmd.add_option("--engines", e.engines,
                  "default: the embedded offline stack (pocketsphinx ASR, local intent + FAQ responder, flite TTS); "
                  "mock: scripted engines with provider-like latency, for tests and benchmarks")

@@ -205,6 +205,45 @@ result<pcm_clip> decode_audio(std::string_view bytes, const std::string& name, i
   return decode(file.get(), info, name, target_rate_hz);
 }
 
+std::string wav_header(int rate_hz, std::optional<std::size_t> n_samples) {
+  std::string h;
+  h.reserve(44);
+  const auto u32 = [&h](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
+  };
+  const auto u16 = [&h](std::uint16_t v) {
+    h.push_back(static_cast<char>(v & 0xFFu));
+    h.push_back(static_cast<char>(v >> 8));
+  };
+  const auto rate = static_cast<std::uint32_t>(rate_hz);
+  constexpr std::uint32_t unknown = 0xFFFFFFFFu;
+  const std::uint64_t data_bytes = n_samples ? *n_samples * 2 : unknown;
+  const bool fits = data_bytes <= unknown - 36;
+  h += "RIFF";
+  u32(n_samples && fits ? static_cast<std::uint32_t>(36 + data_bytes) : unknown);
+  h += "WAVEfmt ";
+  u32(16);        // fmt chunk size
+  u16(1);         // PCM
+  u16(1);         // mono
+  u32(rate);
+  u32(rate * 2);  // bytes per second
+  u16(2);         // block align
+  u16(16);        // bits per sample
+  h += "data";
+  u32(n_samples && fits ? static_cast<std::uint32_t>(data_bytes) : unknown);
+  return h;
+}
+
+std::string pcm16le_bytes(std::span<const std::int16_t> samples) {
+  std::string out(samples.size() * 2, '\0');
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto v = static_cast<std::uint16_t>(samples[i]);
+    out[2 * i] = static_cast<char>(v & 0xFFu);
+    out[2 * i + 1] = static_cast<char>(v >> 8);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct wav_writer::impl {

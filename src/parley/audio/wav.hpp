@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,6 +55,13 @@ result<pcm_clip> read_audio_file(const std::string& path, int target_rate_hz = k
 /// file; `name` (e.g. the upload's file name) only names it in errors. Errors: unsupported_format,
 /// empty_input and invalid_argument as above.
 result<pcm_clip> decode_audio(std::string_view bytes, const std::string& name, int target_rate_hz = k_input_rate_hz);
+
+/// The 44-byte header of a PCM16 mono WAV at `rate_hz` holding `n_samples`; without a count (a
+/// stream whose length is not known yet) the RIFF and data sizes are 0xFFFFFFFF, as streaming
+/// encoders write them, and readers (libsndfile, decode_audio) read to the end.
+std::string wav_header(int rate_hz, std::optional<std::size_t> n_samples = std::nullopt);
+/// PCM16 samples as little-endian bytes (a WAV's data, a raw `pcm` stream).
+std::string pcm16le_bytes(std::span<const std::int16_t> samples);
 
 /// Writes `samples` as a PCM16 mono WAV at `rate_hz`, replacing any existing file.
 status write_wav(const std::string& path, std::span<const std::int16_t> samples, int rate_hz);

@@ -281,42 +281,6 @@ std::string_view speech_content_type(const speech_request& request) {
   return request.format == speech_format::pcm ? "audio/pcm" : "audio/wav";
 }
 
-std::string streaming_wav_header(int rate_hz) {
-  std::string h;
-  h.reserve(44);
-  const auto u32 = [&h](std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>((v >> (8 * i)) & 0xFFu));
-  };
-  const auto u16 = [&h](std::uint16_t v) {
-    h.push_back(static_cast<char>(v & 0xFFu));
-    h.push_back(static_cast<char>(v >> 8));
-  };
-  const auto rate = static_cast<std::uint32_t>(rate_hz);
-  h += "RIFF";
-  u32(0xFFFFFFFFu);  // unknown: the stream ends when the connection's response does
-  h += "WAVEfmt ";
-  u32(16);           // fmt chunk size
-  u16(1);            // PCM
-  u16(1);            // mono
-  u32(rate);
-  u32(rate * 2);     // bytes per second
-  u16(2);            // block align
-  u16(16);           // bits per sample
-  h += "data";
-  u32(0xFFFFFFFFu);
-  return h;
-}
-
-std::string pcm_bytes(std::span<const std::int16_t> samples) {
-  std::string out(samples.size() * 2, '\0');
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    const auto v = static_cast<std::uint16_t>(samples[i]);
-    out[2 * i] = static_cast<char>(v & 0xFFu);
-    out[2 * i + 1] = static_cast<char>(v >> 8);
-  }
-  return out;
-}
-
 std::string speech_sse_delta(std::string_view audio_bytes) {
   namespace base64 = beast::detail::base64;
   std::string encoded(base64::encoded_size(audio_bytes.size()), '\0');

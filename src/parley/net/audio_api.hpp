@@ -96,11 +96,6 @@ result<speech_request> parse_speech_request(std::string_view body);
 
 /// The Content-Type of the response: audio/wav, audio/pcm, or text/event-stream for sse.
 std::string_view speech_content_type(const speech_request& request);
-/// The 44-byte header of a WAV stream of PCM16 mono at `rate_hz` whose length is not known yet:
-/// the RIFF and data sizes are 0xFFFFFFFF, as streaming encoders write them.
-std::string streaming_wav_header(int rate_hz);
-/// PCM16 samples as little-endian bytes.
-std::string pcm_bytes(std::span<const std::int16_t> samples);
 /// One server-sent event of the sse stream: {"type":"speech.audio.delta","audio":"<base64>"}.
 std::string speech_sse_delta(std::string_view audio_bytes);
 /// The last event: {"type":"speech.audio.done","usage":{...}} (tokens: the input's words).

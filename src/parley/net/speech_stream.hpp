@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "parley/audio/resampler.hpp"
+#include "parley/audio/wav.hpp"
 #include "parley/core/clock.hpp"
 #include "parley/net/asio_util.hpp"
 #include "parley/net/audio_api.hpp"
@@ -195,10 +196,10 @@ boost::asio::awaitable<speech_answer> stream_speech(std::shared_ptr<server_state
       for (const auto& chunk : ready) {
         std::string bytes;
         if (wav_header_due) {
-          bytes = streaming_wav_header(k_speech_rate_hz);
+          bytes = audio::wav_header(k_speech_rate_hz);
           wav_header_due = false;
         }
-        bytes += pcm_bytes(rs->process(chunk));
+        bytes += audio::pcm16le_bytes(rs->process(chunk));
         if (request->sse) bytes = speech_sse_delta(bytes);
         // (Named, not a temporary in the co_await: GCC 12 may destroy such a temporary twice.)
         if (auto ec = co_await out.write(bytes)) {
@@ -224,8 +225,8 @@ boost::asio::awaitable<speech_answer> stream_speech(std::shared_ptr<server_state
     }
   }
   std::string tail;
-  if (wav_header_due) tail = streaming_wav_header(k_speech_rate_hz);  // a voice that gave no audio at all
-  tail += pcm_bytes(rs->flush());
+  if (wav_header_due) tail = audio::wav_header(k_speech_rate_hz);  // a voice that gave no audio at all
+  tail += audio::pcm16le_bytes(rs->flush());
   if (request->sse) {
     tail = (tail.empty() ? std::string() : speech_sse_delta(tail)) + speech_sse_done(*request);
   }

@@ -16,6 +16,13 @@
 #include "parley/audio/wav.hpp"
 #include "parley/engines/openai/http_pool.hpp"
 
+// GCC 12 at -O2 inlines Asio's coroutine-frame operator new (aligned_alloc) and its operator
+// delete (free) into these coroutines and then reports them as mismatched: a false positive
+// (cmake/parley_options.cmake says more; ASan checks the real thing at run time).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace parley::openai {
 
 using namespace detail;  // NOLINT: asio, beast, http aliases of this adapter

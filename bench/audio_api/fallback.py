@@ -29,14 +29,7 @@ import threading
 import time
 import http.client
 
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+from run import percentile  # bench/audio_api/run.py
 
 
 class provider:

@@ -15,6 +15,8 @@
 
 #include "parley/engines/mock/mock_engines.hpp"
 
+#include "io_threads.hpp"
+
 namespace parley::routing {
 namespace {
 
@@ -23,24 +25,7 @@ namespace asio = boost::asio;
 
 constexpr auto k_wait = 10s;  // an upper bound for "it happened", never a timing assertion
 
-// An io_context on two background threads, so strands matter.
-class io_threads {
- public:
-  io_threads() : work_(asio::make_work_guard(io_)) {
-    for (auto& t : threads_) t = std::thread([this] { io_.run(); });
-  }
-  ~io_threads() {
-    work_.reset();
-    io_.stop();
-    for (auto& t : threads_) t.join();
-  }
-  asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread threads_[2];
-};
+using testing::io_threads;
 
 // What a scripted provider does with each request.
 struct script {

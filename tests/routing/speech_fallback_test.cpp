@@ -6,13 +6,13 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+
+#include "io_threads.hpp"
 
 namespace parley::routing {
 namespace {
@@ -22,23 +22,7 @@ namespace asio = boost::asio;
 
 constexpr auto k_wait = 10s;
 
-class io_threads {
- public:
-  io_threads() : work_(asio::make_work_guard(io_)) {
-    for (auto& t : threads_) t = std::thread([this] { io_.run(); });
-  }
-  ~io_threads() {
-    work_.reset();
-    io_.stop();
-    for (auto& t : threads_) t.join();
-  }
-  asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread threads_[2];
-};
+using testing::io_threads;
 
 // A recognizer answering `text` (or failing, or never answering) on a thread of its own.
 class scripted_recognizer final : public engine::recognizer {

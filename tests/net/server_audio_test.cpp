@@ -246,5 +246,27 @@ TEST(server_audio, the_request_limit_holds_and_a_client_leaving_mid_stream_frees
   EXPECT_NE(metrics.find(R"(parley_audio_requests_total{code="503",endpoint="speech"})"), std::string::npos);
 }
 
+TEST(server_audio, a_client_that_stops_reading_loses_its_place) {
+  server_config config;
+  config.max_audio_requests = 1;
+  config.http_timeout_s = 0.5;  // each write's deadline
+  test_server ts(config);
+  // 4096 characters: ~4 min of mock speech, far more than the socket buffers hold.
+  asio::io_context io;
+  beast::tcp_stream idle(io);
+  idle.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), ts.port()));
+  asio::write(idle, asio::buffer(speech(R"({"voice":"alloy","input":")" + std::string(4096, 'a') + R"("})")));
+  for (int i = 0; i < 200 && http_get(ts.port(), "/metrics").body.find("parley_audio_requests_in_flight 1") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(http_raw(ts.port(), speech(R"({"voice":"alloy","input":"Hi."})")).status, 503) << "its place is taken";
+  http_reply next;
+  for (int i = 0; i < 200 && next.status != 200; ++i) {  // never read: the server gives up on it
+    next = http_raw(ts.port(), speech(R"({"voice":"alloy","input":"Hi."})"));
+    if (next.status != 200) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(next.status, 200) << "the place under max_audio_requests came back";
+}
+
 }  // namespace
 }  // namespace parley::net

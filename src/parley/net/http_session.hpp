@@ -88,6 +88,7 @@ awaitable<bool> answer_audio(std::shared_ptr<server_state> server, Stream& strea
   res.set("openai-processing-ms", std::to_string(std::llround(to_ms(steady_clock::now() - t_start))));
   res.keep_alive(req.keep_alive() && !server->stopping());
   const bool keep = res.keep_alive();
+  beast::get_lowest_layer(stream).expires_after(seconds_f(server->config().http_timeout_s));
   auto [ec, n] = co_await http::async_write(stream, res, as_tuple_awaitable);
   co_return !ec && keep;
 }
@@ -184,7 +185,8 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
       co_return;  // `connection` is given back with the coroutine
     }
     if (auto* audio = std::get_if<audio_request>(&routed)) {
-      beast::get_lowest_layer(conn->stream).expires_never();  // the work bounds itself; writes end with the peer
+      // No deadline while the engines work (they bound themselves); each write has its own.
+      beast::get_lowest_layer(conn->stream).expires_never();
       const bool keep = co_await answer_audio(server, conn->stream, req, std::move(*audio));
       if (!keep) break;
       continue;

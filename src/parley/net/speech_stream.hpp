@@ -66,8 +66,10 @@ struct speech_feed : std::enable_shared_from_this<speech_feed> {
 template <class Stream>
 class speech_writer {
  public:
-  speech_writer(Stream& stream, const http_request& req, const speech_request& request, time_point t_start)
-      : stream_(stream), chunked_(req.version() >= 11), t_start_(t_start), head_(http::status::ok, req.version()) {
+  speech_writer(Stream& stream, const http_request& req, const speech_request& request, time_point t_start,
+                duration write_timeout)
+      : stream_(stream), chunked_(req.version() >= 11), t_start_(t_start), write_timeout_(write_timeout),
+        head_(http::status::ok, req.version()) {
     head_.set(http::field::server, "parley");
     head_.set(http::field::cache_control, "no-store");
     head_.set(http::field::content_type, speech_content_type(request));
@@ -84,20 +86,25 @@ class speech_writer {
   asio::awaitable<beast::error_code> write(std::string_view bytes) {
     if (auto ec = co_await send_head()) co_return ec;
     if (bytes.empty()) co_return beast::error_code{};
+    arm();
     if (chunked_) {
       const auto chunk = http::make_chunk(asio::buffer(bytes));
       auto [ec, n] = co_await asio::async_write(stream_, chunk, as_tuple_awaitable);
+      disarm();
       co_return ec;
     }
     auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes), as_tuple_awaitable);
+    disarm();
     co_return ec;
   }
 
   asio::awaitable<beast::error_code> finish() {
     if (auto ec = co_await send_head()) co_return ec;
     if (!chunked_) co_return beast::error_code{};
+    arm();
     const auto last = http::make_chunk_last();
     auto [ec, n] = co_await asio::async_write(stream_, last, as_tuple_awaitable);
+    disarm();
     co_return ec;
   }
 
@@ -107,20 +114,29 @@ class speech_writer {
     head_sent_ = true;
     // As OpenAI names it: the server's time before the response, here before the first audio.
     head_.set("openai-processing-ms", std::to_string(std::llround(to_ms(steady_clock::now() - t_start_))));
+    arm();
     http::response_serializer<http::empty_body> serializer(head_);
     auto [ec, n] = co_await http::async_write_header(stream_, serializer, as_tuple_awaitable);
+    disarm();
     co_return ec;
   }
+
+  // Each write must finish within the timeout: a client that stops reading cannot hold its place
+  // under max_audio_requests for ever. (No deadline runs while the voice is being waited for.)
+  void arm() { beast::get_lowest_layer(stream_).expires_after(write_timeout_); }
+  void disarm() { beast::get_lowest_layer(stream_).expires_never(); }
 
   Stream& stream_;
   bool chunked_;
   time_point t_start_;
+  duration write_timeout_;
   bool head_sent_ = false;
   http::response<http::empty_body> head_;
 };
 
 template <class Stream>
-asio::awaitable<speech_answer> write_response(Stream& stream, http_response res) {
+asio::awaitable<speech_answer> write_response(Stream& stream, http_response res, duration write_timeout) {
+  beast::get_lowest_layer(stream).expires_after(write_timeout);
   const bool keep = res.keep_alive();
   const auto status = static_cast<unsigned>(res.result());
   auto [ec, n] = co_await http::async_write(stream, res, as_tuple_awaitable);
@@ -137,28 +153,28 @@ boost::asio::awaitable<speech_answer> stream_speech(std::shared_ptr<server_state
   auto request = parse_speech_request(req.body());
   if (!request) {
     auto res = openai_error(req, http::status::bad_request, request.error().message, error_param(request.error().message));
-    co_return co_await write_response(stream, std::move(res));
+    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
   }
   const auto tts = server->engines().tts;
   if (!tts) {
     auto res = openai_error(req, http::status::service_unavailable, "no voice is loaded");
-    co_return co_await write_response(stream, std::move(res));
+    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
   }
   text::sentence_chunker chunker;
   auto segments = chunker.push(request->input);
   for (auto& s : chunker.flush()) segments.push_back(std::move(s));
   if (segments.empty()) {
     auto res = openai_error(req, http::status::bad_request, "input: holds nothing to speak (no letters or digits)", "input");
-    co_return co_await write_response(stream, std::move(res));
+    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
   }
   auto rs = audio::resampler::create(tts->caps().sample_rate_hz, k_speech_rate_hz);
   if (!rs) {
     auto res = openai_error(req, http::status::internal_server_error, rs.error().message);
-    co_return co_await write_response(stream, std::move(res));
+    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
   }
 
   auto feed = std::make_shared<speech_feed>(strand_of(stream.get_executor()));
-  speech_writer<Stream> out(stream, req, *request, t_start);
+  speech_writer<Stream> out(stream, req, *request, t_start, seconds_f(server->config().http_timeout_s));
   // A WAV stream's header leads its first audio (inside the first event, for sse).
   bool wav_header_due = request->format == speech_format::wav;
   std::stop_source stop;
@@ -213,7 +229,7 @@ boost::asio::awaitable<speech_answer> stream_speech(std::shared_ptr<server_state
           PARLEY_LOG(warn, "net: /v1/audio/speech: the voice failed: " << done->error().describe());
           if (!out.head_sent()) {
             auto res = openai_error(req, http::status::internal_server_error, "the voice failed: " + done->error().message);
-            co_return co_await write_response(stream, std::move(res));
+            co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
           }
           co_return speech_answer{.status = 200, .keep = false};  // the body stays incomplete: the client sees the transfer cut
         }

@@ -1143,6 +1143,9 @@ result<std::unique_ptr<session>> session::create(boost::asio::any_io_executor ex
   }
   auto frontend = audio::frontend::create(options.frontend);
   if (!frontend) return frontend.error();
+  // Speech providers open their connections now, while the person is still saying hello.
+  engines.asr->prepare();
+  engines.tts->prepare();
   auto core = std::make_shared<session_core>(std::move(executor), std::move(engines), std::move(options),
                                              std::move(callbacks), clk, std::move(*frontend));
   return std::unique_ptr<session>(new session(std::move(core)));

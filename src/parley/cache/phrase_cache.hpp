@@ -31,6 +31,7 @@ class phrase_cache_synthesizer final : public engine::synthesizer {
                            double chunk_ms = 40.0);
   std::string name() const override { return inner_->name() + "+phrase-cache"; }
   engine::synthesizer_caps caps() const override { return inner_->caps(); }
+  void prepare() override { inner_->prepare(); }
   void synthesize(std::string text, engine::synthesizer_events events, std::stop_token stop) override;
 
   /// Synthesizes and stores each phrase (waiting at most `timeout` for each). Fails on the first

@@ -72,6 +72,9 @@ class recognizer {
   /// stream has fed and the engine has not decoded yet. A server refuses new sessions while it
   /// is high (overload admission). nullopt: the engine cannot tell. Any thread; cheap.
   virtual std::optional<double> backlog_ms() const { return std::nullopt; }
+  /// A session is starting: open now what its first utterance will need (a provider's connection),
+  /// without blocking. Any thread; the default does nothing.
+  virtual void prepare() {}
 };
 
 }  // namespace parley::engine

@@ -38,6 +38,9 @@ class synthesizer {
   virtual std::string name() const = 0;
   virtual synthesizer_caps caps() const = 0;
   virtual void synthesize(std::string text, synthesizer_events events, std::stop_token stop) = 0;
+  /// A session is starting: open now what its first reply will need (a provider's connection),
+  /// without blocking. Any thread; the default does nothing.
+  virtual void prepare() {}
 };
 
 }  // namespace parley::engine

@@ -262,6 +262,10 @@ std::optional<double> fallback_recognizer::backlog_ms() const {
   return most;
 }
 
+void fallback_recognizer::prepare() {
+  for (const auto& p : state_->chain) p.engine->prepare();
+}
+
 // ---- the synthesizer ----------------------------------------------------------------------------
 
 struct fallback_synthesizer::shared {
@@ -432,6 +436,10 @@ std::string fallback_synthesizer::name() const {
 
 engine::synthesizer_caps fallback_synthesizer::caps() const {
   return {.sample_rate_hz = state_->rate_hz, .streaming = state_->chain.front().engine->caps().streaming};
+}
+
+void fallback_synthesizer::prepare() {
+  for (const auto& p : state_->chain) p.engine->prepare();
 }
 
 void fallback_synthesizer::synthesize(std::string text, engine::synthesizer_events events, std::stop_token stop) {

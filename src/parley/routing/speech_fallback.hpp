@@ -74,6 +74,7 @@ class fallback_recognizer final : public engine::recognizer {
   engine::recognizer_caps caps() const override;
   result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override;
   std::optional<double> backlog_ms() const override;
+  void prepare() override;  // every provider's
 
   struct shared;
 
@@ -90,6 +91,7 @@ class fallback_synthesizer final : public engine::synthesizer {
   std::string name() const override;
   engine::synthesizer_caps caps() const override;
   void synthesize(std::string text, engine::synthesizer_events events, std::stop_token stop) override;
+  void prepare() override;  // every provider's
 
   struct shared;
 

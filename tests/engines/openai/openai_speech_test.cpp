@@ -173,5 +173,22 @@ TEST(openai_speech, a_stop_mid_sentence_and_a_provider_dying_mid_sentence_end_th
   EXPECT_NE(lost.error().message.find("ms of audio"), std::string::npos) << lost.error().message;
 }
 
+TEST(openai_speech, prepare_reopens_a_connection_the_provider_closed_while_idle) {
+  net::server_config quick_idle;
+  quick_idle.http_timeout_s = 0.2;  // the provider closes an idle keep-alive connection after this
+  test_server provider(quick_idle);
+  auto asr = openai_recognizer::create(config_for(provider.port()));
+  ASSERT_TRUE(asr);
+  ASSERT_TRUE((*asr)->warm());
+  EXPECT_EQ((*asr)->n_connects(), 1u);
+  std::this_thread::sleep_for(500ms);  // the provider has closed it by now
+  (*asr)->prepare();                   // a session starts: returns at once, connects in the background
+  for (int i = 0; i < 500 && (*asr)->n_connects() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ((*asr)->n_connects(), 2u) << "a new connection is opened ahead of the first utterance";
+  auto heard = transcribe(**asr, script_audio(k_one_question));
+  ASSERT_TRUE(heard) << heard.error().describe();
+  EXPECT_EQ((*asr)->n_connects(), 2u) << "the utterance uses the prepared connection";
+}
+
 }  // namespace
 }  // namespace parley::openai

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <functional>
@@ -51,6 +52,13 @@ status warm_client(provider_client& client, int connect_timeout_ms) {
     return make_error(errc::timeout, "warm-up did not finish in time");
   }
   return future.get();
+}
+
+/// Makes sure `client` has a live pooled connection, on its thread; returns at once.
+void prepare_client(provider_client& client) {
+  auto* c = &client;
+  asio::co_spawn(
+      client.io(), [c]() -> asio::awaitable<void> { (void)co_await c->warm(); }, asio::detached);
 }
 
 /// An HTTP failure status as an error: 5xx and 429 are the provider being unavailable, the rest
@@ -201,6 +209,7 @@ result<std::unique_ptr<engine::recognizer_stream>> openai_recognizer::open(engin
   return std::unique_ptr<engine::recognizer_stream>(new upload_stream(impl_.get(), std::move(events)));
 }
 
+void openai_recognizer::prepare() { prepare_client(*impl_->client); }
 status openai_recognizer::warm() { return warm_client(*impl_->client, impl_->config.provider.connect_timeout_ms); }
 std::size_t openai_recognizer::n_connects() const { return impl_->client->n_connects(); }
 
@@ -386,6 +395,7 @@ void openai_synthesizer::synthesize(std::string text, engine::synthesizer_events
                  });
 }
 
+void openai_synthesizer::prepare() { prepare_client(*impl_->client); }
 status openai_synthesizer::warm() { return warm_client(*impl_->client, impl_->config.provider.connect_timeout_ms); }
 std::size_t openai_synthesizer::n_connects() const { return impl_->client->n_connects(); }
 

@@ -5,7 +5,8 @@
 //
 // Role: engine::recognizer and engine::synthesizer adapters over the same keep-alive connection
 // pool as the chat model (http_pool.hpp); warm() opens a connection ahead of the first request
-// (the composition root calls it at start, so a session's first turn does not pay the connect).
+// (the composition root calls it at start), and prepare() does the same without waiting when a
+// session starts, so its first turn does not pay a connect after the provider closed an idle one.
 //   recognizer  feed() keeps the utterance (16 kHz PCM16, at most max_utterance_s); finish() posts
 //               it as a WAV in multipart/form-data (model, language, response_format json) and
 //               on_final gets {"text"} (confidence: none). Not streaming: all work is at finish().
@@ -66,6 +67,8 @@ class openai_recognizer final : public engine::recognizer {
   std::string name() const override;
   engine::recognizer_caps caps() const override { return {.sample_rate_hz = 16000, .streaming = false, .partials = false}; }
   result<std::unique_ptr<engine::recognizer_stream>> open(engine::recognizer_events events) override;
+  /// Makes sure a connection is open (a new one if the pooled one was closed while idle); returns at once.
+  void prepare() override;
 
   /// Opens one pooled connection now (blocking, bounded by the connect timeout).
   status warm();
@@ -88,6 +91,8 @@ class openai_synthesizer final : public engine::synthesizer {
   std::string name() const override;
   engine::synthesizer_caps caps() const override { return {.sample_rate_hz = 24000, .streaming = true}; }
   void synthesize(std::string text, engine::synthesizer_events events, std::stop_token stop) override;
+  /// Makes sure a connection is open (a new one if the pooled one was closed while idle); returns at once.
+  void prepare() override;
 
   /// Opens one pooled connection now (blocking, bounded by the connect timeout).
   status warm();

@@ -57,6 +57,11 @@ struct recorder {
                   cv.notify_all();
                 }};
   }
+  /// A copy of event `i`: the session may still be adding events (a reallocation would move them).
+  event at(std::size_t i) {
+    std::lock_guard lock(mutex);
+    return events.at(i);
+  }
   template <class Pred>
   bool wait_for(Pred pred) {
     std::unique_lock lock(mutex);

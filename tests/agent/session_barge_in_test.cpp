@@ -47,7 +47,7 @@ struct barge_in_fixture {
 
   std::vector<std::string> segments() {
     std::vector<std::string> out;
-    for (const auto i : rec.indices<text_segment>()) out.push_back(std::get<text_segment>(rec.events[i].body).text);
+    for (const auto i : rec.indices<text_segment>()) out.push_back(std::get<text_segment>(rec.at(i).body).text);
     return out;
   }
 };
@@ -62,7 +62,7 @@ TEST(session_barge_in, speech_over_a_playing_reply_cuts_it_and_history_keeps_the
   ASSERT_EQ(segs.size(), 2u);
   EXPECT_EQ(segs[0], "The store opens at nine.");
   EXPECT_EQ(segs[1], "On Sundays it opens at ten in the morning.");
-  const generation_id gen = f.rec.events[f.rec.first<reply_done>()].env.generation;
+  const generation_id gen = f.rec.at(f.rec.first<reply_done>()).env.generation;
   // The listener heard the first sentence and half the second's audio: 21 of its 42 characters,
   // where "opens" ends at 19 and "at" at 22.
   f.s->on_playout(gen, mock_samples(segs[0]) + mock_samples(segs[1]) / 2);
@@ -74,9 +74,9 @@ TEST(session_barge_in, speech_over_a_playing_reply_cuts_it_and_history_keeps_the
 
   const auto interrupts = f.rec.indices<interrupt_event>();
   ASSERT_EQ(interrupts.size(), 1u);
-  const auto& cut = std::get<interrupt_event>(f.rec.events[interrupts[0]].body);
+  const auto cut = std::get<interrupt_event>(f.rec.at(interrupts[0]).body);
   EXPECT_EQ(cut.reason, "barge_in");
-  EXPECT_EQ(f.rec.events[interrupts[0]].env.generation, gen);
+  EXPECT_EQ(f.rec.at(interrupts[0]).env.generation, gen);
   EXPECT_EQ(cut.heard_text, "The store opens at nine. On Sundays it opens");
   EXPECT_EQ(cut.n_played_samples, mock_samples(segs[0]) + mock_samples(segs[1]) / 2);
   EXPECT_TRUE(cut.t_speech_start.has_value());
@@ -102,7 +102,7 @@ TEST(session_barge_in, a_reply_played_out_in_full_is_remembered_whole_and_its_tu
   barge_in_fixture f(true, "The store opens at nine.");
   push_in_frames(*f.s, script_audio(k_one_question));
   ASSERT_TRUE(f.rec.wait_for([&] { return f.rec.has_locked<reply_done>(); }));
-  const generation_id gen = f.rec.events[f.rec.first<reply_done>()].env.generation;
+  const generation_id gen = f.rec.at(f.rec.first<reply_done>()).env.generation;
   f.s->on_playout(gen, mock_samples("The store opens at nine."));
   ASSERT_TRUE(f.rec.wait_for([&] { return f.rec.turns.size() == 1; })) << "played out: the turn completes";
   EXPECT_FALSE(f.rec.turns[0].flags.interrupted);

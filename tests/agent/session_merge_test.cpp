@@ -63,12 +63,12 @@ struct fixture {
   // The generation of the first reply that sent audio (waits for it).
   generation_id first_reply_audio() {
     EXPECT_TRUE(rec.wait_for([&] { return rec.has_locked<output_audio_chunk>(); })) << "no reply audio";
-    return rec.events[rec.first<output_audio_chunk>()].env.generation;
+    return rec.at(rec.first<output_audio_chunk>()).env.generation;
   }
 
   std::vector<std::string> interrupt_reasons() {
     std::vector<std::string> out;
-    for (const auto i : rec.indices<interrupt_event>()) out.push_back(std::get<interrupt_event>(rec.events[i].body).reason);
+    for (const auto i : rec.indices<interrupt_event>()) out.push_back(std::get<interrupt_event>(rec.at(i).body).reason);
     return out;
   }
 
@@ -114,7 +114,7 @@ TEST(session_merge, a_reply_barely_heard_is_withdrawn_and_history_holds_the_whol
             (std::vector<std::string>{"what is the weather", "what is the weather in paris tomorrow"}));
   ASSERT_EQ(f.interrupt_reasons(), std::vector<std::string>{"merged"});
   const auto cut = f.rec.indices<interrupt_event>()[0];
-  EXPECT_EQ(f.rec.events[cut].env.generation, first);
+  EXPECT_EQ(f.rec.at(cut).env.generation, first);
   EXPECT_LT(cut, f.rec.last<user_turn_committed>()) << "withdrawn as the speech resumed, before the merged turn";
   ASSERT_EQ(f.rec.turns.size(), 1u) << "the withdrawn turn completes as part of the merged one";
   EXPECT_EQ(f.rec.turns[0].transcript, "what is the weather in paris tomorrow");
@@ -183,7 +183,7 @@ TEST(session_resume, a_backchannel_over_a_reply_resumes_it_from_the_first_word_n
   fixture f({"when do you open", "uh huh"}, {k_long_reply}, std::nullopt, true);
   f.push(k_one_question);
   ASSERT_TRUE(f.rec.wait_for([&] { return f.rec.has_locked<reply_done>(); }));
-  const generation_id gen = f.rec.events[f.rec.first<reply_done>()].env.generation;
+  const generation_id gen = f.rec.at(f.rec.first<reply_done>()).env.generation;
   f.s->on_playout(gen, mock_samples("The store opens at nine."));  // the first sentence was heard
   f.push({{'S', 600.0}, {'.', 1000.0}});                             // "uh huh" over the second
   f.finish();
@@ -203,11 +203,11 @@ TEST(session_resume, history_keeps_one_message_with_the_words_heard_before_and_a
   fixture f({"when do you open", "", "and on holidays"}, {k_long_reply, "Closed."}, std::nullopt, true);
   f.push(k_one_question);
   ASSERT_TRUE(f.rec.wait_for([&] { return f.rec.has_locked<reply_done>(); }));
-  const generation_id gen = f.rec.events[f.rec.first<reply_done>()].env.generation;
+  const generation_id gen = f.rec.at(f.rec.first<reply_done>()).env.generation;
   f.s->on_playout(gen, mock_samples("The store opens at nine."));
   f.push({{'S', 600.0}, {'.', 1000.0}});  // a cough the VAD took for speech: no words
   ASSERT_TRUE(f.rec.wait_for([&] { return f.rec.indices_locked<reply_done>().size() == 2; })) << "not resumed";
-  const auto resumed = f.rec.events[f.rec.last<reply_done>()];
+  const auto resumed = f.rec.at(f.rec.last<reply_done>());
   const std::string rest = std::get<reply_done>(resumed.body).text;
   EXPECT_EQ(rest, "On Sundays it opens at ten in the morning.");
   f.s->on_playout(resumed.env.generation, mock_samples(rest));  // heard to the end

@@ -102,7 +102,7 @@ struct fixture {
   std::vector<generation_id> generations_with_audio() {
     std::vector<generation_id> out;
     for (const auto i : rec.indices<output_audio_chunk>()) {
-      const auto g = rec.events[i].env.generation;
+      const auto g = rec.at(i).env.generation;
       if (out.empty() || out.back() != g) out.push_back(g);
     }
     return out;

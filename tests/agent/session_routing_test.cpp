@@ -137,7 +137,7 @@ TEST(session_routing, a_cached_reply_plays_its_audio_without_llm_or_tts) {
   EXPECT_EQ(engines.llm->n_requests(), 0u);
   EXPECT_EQ(engines.tts->n_requests(), 0u);
   std::size_t n_samples = 0;
-  for (auto i : rec.indices<output_audio_chunk>()) n_samples += std::get<output_audio_chunk>(rec.events[i].body).samples.size();
+  for (auto i : rec.indices<output_audio_chunk>()) n_samples += std::get<output_audio_chunk>(rec.at(i).body).samples.size();
   EXPECT_EQ(n_samples, audio->pcm.size());
   EXPECT_EQ(rec.indices<output_audio_chunk>().size(), 8u);
   ASSERT_EQ(rec.turns.size(), 1u);
@@ -176,7 +176,7 @@ TEST(session_routing, an_llm_route_streams_and_hands_text_and_audio_to_the_cache
   EXPECT_EQ(remembered[0].reply, "Paris is the capital. It is in France.");
   ASSERT_TRUE(remembered[0].audio);
   std::size_t n_samples = 0;
-  for (auto i : rec.indices<output_audio_chunk>()) n_samples += std::get<output_audio_chunk>(rec.events[i].body).samples.size();
+  for (auto i : rec.indices<output_audio_chunk>()) n_samples += std::get<output_audio_chunk>(rec.at(i).body).samples.size();
   EXPECT_EQ(remembered[0].audio->pcm.size(), n_samples);
   ASSERT_EQ(rec.turns.size(), 1u);
   EXPECT_EQ(rec.turns[0].route, "cloud_llm");
@@ -253,7 +253,7 @@ TEST(session_routing, the_recognizers_confidence_reaches_the_transcript_the_time
   ASSERT_TRUE(rec.wait_end());
   const auto finals = rec.indices<transcript_final>();
   ASSERT_EQ(finals.size(), 1u);
-  EXPECT_EQ(std::get<transcript_final>(rec.events[finals[0]].body).confidence, 0.02);
+  EXPECT_EQ(std::get<transcript_final>(rec.at(finals[0]).body).confidence, 0.02);
   EXPECT_EQ(router->asr_confidences(), (std::vector<std::optional<double>>{0.02, std::nullopt}));
   ASSERT_EQ(rec.turns.size(), 2u);
   const auto note = std::find_if(rec.turns[0].notes.begin(), rec.turns[0].notes.end(),

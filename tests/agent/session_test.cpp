@@ -81,9 +81,9 @@ TEST(session, streaming_turn_flows_in_order_and_audio_starts_before_the_llm_ends
   }
   // Envelope: sequence numbers strictly increase; every reply event carries the turn and generation.
   for (std::size_t i = 1; i < rec.events.size(); ++i) EXPECT_LT(rec.events[i - 1].env.seq, rec.events[i].env.seq);
-  EXPECT_EQ(rec.events[first_audio].env.turn, t.turn);
-  EXPECT_EQ(rec.events[first_audio].env.generation, t.generation);
-  EXPECT_TRUE(std::get<output_audio_chunk>(rec.events[first_audio].body).first);
+  EXPECT_EQ(rec.at(first_audio).env.turn, t.turn);
+  EXPECT_EQ(rec.at(first_audio).env.generation, t.generation);
+  EXPECT_TRUE(std::get<output_audio_chunk>(rec.at(first_audio).body).first);
 }
 
 // As in the server: two sessions share one input lane; both hear every frame, in order, and answer.
@@ -148,7 +148,7 @@ TEST(session, interrupt_silences_within_one_chunk_and_never_leaks_stale_audio) {
   push_in_frames(*s, script_audio(k_one_question));
   ASSERT_TRUE(rec.wait_for([&] { return rec.has_locked<output_audio_chunk>(); }));
 
-  const generation_id speaking = rec.events[rec.first<output_audio_chunk>()].env.generation;
+  const generation_id speaking = rec.at(rec.first<output_audio_chunk>()).env.generation;
   const auto tokens_before = engines.llm->n_tokens_sent();
   s->interrupt("test");
   std::size_t n_events_at_interrupt = 0;
@@ -162,15 +162,15 @@ TEST(session, interrupt_silences_within_one_chunk_and_never_leaks_stale_audio) {
 
   const auto interrupts = rec.indices<interrupt_event>();
   ASSERT_EQ(interrupts.size(), 1u) << "one interrupt event, however often interrupt() is called";
-  EXPECT_EQ(rec.events[interrupts[0]].env.generation, speaking);
+  EXPECT_EQ(rec.at(interrupts[0]).env.generation, speaking);
   std::size_t stale_after_call = 0;
   for (std::size_t i = n_events_at_interrupt; i < rec.events.size(); ++i) {
-    const auto& e = rec.events[i];
+    const auto& e = rec.at(i);
     if (e.env.generation == speaking && std::holds_alternative<output_audio_chunk>(e.body)) ++stale_after_call;
   }
   EXPECT_LE(stale_after_call, 1u) << "output must stop within one chunk of interrupt()";
   for (std::size_t i = interrupts[0] + 1; i < rec.events.size(); ++i) {
-    const auto& e = rec.events[i];
+    const auto& e = rec.at(i);
     EXPECT_FALSE(e.env.generation == speaking && class_of(e.body) == event_class::data)
         << "stale " << name_of(e.body) << " after the interrupt event";
   }
@@ -237,7 +237,7 @@ TEST(session, a_new_turn_interrupts_the_reply_in_progress) {
   EXPECT_EQ(rec.turns[1].transcript, "second");
   const auto interrupts = rec.indices<interrupt_event>();
   ASSERT_EQ(interrupts.size(), 1u);
-  EXPECT_EQ(std::get<interrupt_event>(rec.events[interrupts[0]].body).reason, "new_turn");
+  EXPECT_EQ(std::get<interrupt_event>(rec.at(interrupts[0]).body).reason, "new_turn");
 }
 
 // A recognizer may finish a later utterance first (finalisation runs off the session's strand):
@@ -401,7 +401,7 @@ TEST(session, announcements_are_spoken_after_the_reply_in_progress) {
   EXPECT_EQ(rec.turns[1].reply, "Your timer is done.");
   const auto done = rec.indices<reply_done>();
   ASSERT_EQ(done.size(), 2u);
-  EXPECT_EQ(std::get<reply_done>(rec.events[done[1]].body).text, "Your timer is done.");
+  EXPECT_EQ(std::get<reply_done>(rec.at(done[1]).body).text, "Your timer is done.");
   EXPECT_GT(rec.turns[1].n_output_samples, 0);
 }
 
@@ -440,7 +440,7 @@ TEST(session, timelines_hold_transcripts_with_personal_data_redacted) {
   // The session's own events carry what was said: the client needs it.
   const auto i = rec.first<user_turn_committed>();
   ASSERT_NE(i, SIZE_MAX);
-  EXPECT_EQ(std::get<user_turn_committed>(rec.events[i].body).text, "my email is jane.doe@example.com");
+  EXPECT_EQ(std::get<user_turn_committed>(rec.at(i).body).text, "my email is jane.doe@example.com");
 }
 
 // ---- what the recognizer hears -------------------------------------------------------------------

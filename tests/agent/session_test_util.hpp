@@ -56,8 +56,9 @@ struct session_recorder : recorder {
   }
   // The texts of the user turns committed, in order.
   std::vector<std::string> committed_texts() {
+    std::lock_guard lock(mutex);
     std::vector<std::string> out;
-    for (const auto i : indices<user_turn_committed>()) out.push_back(std::get<user_turn_committed>(events[i].body).text);
+    for (const auto i : indices_locked<user_turn_committed>()) out.push_back(std::get<user_turn_committed>(events[i].body).text);
     return out;
   }
   template <class T>

@@ -11,11 +11,14 @@
 namespace parley::llama::detail {
 namespace {
 
+thread_local const std::atomic<bool>* t_decode_stop_flag = nullptr;
+
 void forward_log(ggml_log_level level, const char* text, void* /*user*/) {
   std::string_view message(text);
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.remove_suffix(1);
   if (message.empty()) return;
-  if (level == GGML_LOG_LEVEL_ERROR) {
+  const bool stopped_on_purpose = t_decode_stop_flag != nullptr && t_decode_stop_flag->load(std::memory_order_acquire);
+  if (level == GGML_LOG_LEVEL_ERROR && !stopped_on_purpose) {
     PARLEY_LOG(warn, "llama.cpp: " << message);
   } else {
     PARLEY_LOG(trace, "llama.cpp: " << message);
@@ -23,6 +26,8 @@ void forward_log(ggml_log_level level, const char* text, void* /*user*/) {
 }
 
 }  // namespace
+
+void set_decode_stop_flag(const std::atomic<bool>* flag) { t_decode_stop_flag = flag; }
 
 void init_backend_once() {
   static std::once_flag once;

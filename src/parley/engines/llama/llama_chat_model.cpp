@@ -283,7 +283,9 @@ struct llama_chat_model::impl {
   /// 0 on success, llama_decode's code otherwise (2 = aborted by the stop request).
   int decode(session_slot& slot, const llama_token* data, std::size_t n) {
     tokens copy(data, data + n);  // llama_batch_get_one takes a non-const pointer
+    detail::set_decode_stop_flag(&slot.abort);  // an abort's error lines are not warnings
     const int rc = llama_decode(slot.ctx, llama_batch_get_one(copy.data(), static_cast<std::int32_t>(n)));
+    detail::set_decode_stop_flag(nullptr);
     if (rc == 0) {
       slot.kv.insert(slot.kv.end(), data, data + n);
     } else {

@@ -316,40 +316,23 @@ void log_speech_outcome(std::string_view what, const routing::speech_outcome& o)
   }
 }
 
-/// The embedded recognizer behind the one at choice.asr_url, when there is one.
-result<std::shared_ptr<engine::recognizer>> with_asr_provider(const engine_choice& choice,
-                                                              std::shared_ptr<engine::recognizer> embedded,
-                                                              boost::asio::any_io_executor executor) {
-  if (choice.asr_url.empty()) return embedded;
-  auto cloud = openai::openai_recognizer::create(speech_provider_config(choice, choice.asr_url));
-  if (!cloud) return make_error(errc::invalid_argument, "--asr-url: " + cloud.error().message);
-  if (auto s = (*cloud)->warm(); !s) PARLEY_LOG(warn, "speech: " << choice.asr_url << " cannot be reached yet: " << s.error().describe());
+/// `embedded` behind the provider at `url` (Provider: openai_recognizer or openai_synthesizer;
+/// Chain: routing's fallback of that engine kind), or `embedded` alone when `url` is empty.
+template <class Engine, class Provider, class Chain>
+result<std::shared_ptr<Engine>> behind_provider(const engine_choice& choice, const std::string& url, std::string_view flag,
+                                                std::string_view what, double budget_ms, std::shared_ptr<Engine> embedded,
+                                                boost::asio::any_io_executor executor) {
+  if (url.empty()) return embedded;
+  auto provider = Provider::create(speech_provider_config(choice, url));
+  if (!provider) return make_error(errc::invalid_argument, std::string(flag) + ": " + provider.error().message);
+  if (auto s = (*provider)->warm(); !s) PARLEY_LOG(warn, "speech: " << url << " cannot be reached yet: " << s.error().describe());
   const auto health = [] { return std::make_shared<routing::provider_health>(steady_clock_source::instance()); };
-  auto chain = routing::fallback_recognizer::create(
-      {.executor = std::move(executor),
-       .budget_ms = choice.asr_budget_ms,
-       .on_outcome = [](const routing::speech_outcome& o) { log_speech_outcome("recognizer", o); }},
-      {{choice.asr_url, *cloud, health()}, {"embedded", std::move(embedded), health()}});
+  auto chain = Chain::create({.executor = std::move(executor),
+                              .budget_ms = budget_ms,
+                              .on_outcome = [what](const routing::speech_outcome& o) { log_speech_outcome(what, o); }},
+                             {{url, *provider, health()}, {"embedded", std::move(embedded), health()}});
   if (!chain) return chain.error();
-  return std::shared_ptr<engine::recognizer>(*chain);
-}
-
-/// The embedded voice behind the one at choice.tts_url, when there is one.
-result<std::shared_ptr<engine::synthesizer>> with_tts_provider(const engine_choice& choice,
-                                                               std::shared_ptr<engine::synthesizer> embedded,
-                                                               boost::asio::any_io_executor executor) {
-  if (choice.tts_url.empty()) return embedded;
-  auto cloud = openai::openai_synthesizer::create(speech_provider_config(choice, choice.tts_url));
-  if (!cloud) return make_error(errc::invalid_argument, "--tts-url: " + cloud.error().message);
-  if (auto s = (*cloud)->warm(); !s) PARLEY_LOG(warn, "speech: " << choice.tts_url << " cannot be reached yet: " << s.error().describe());
-  const auto health = [] { return std::make_shared<routing::provider_health>(steady_clock_source::instance()); };
-  auto chain = routing::fallback_synthesizer::create(
-      {.executor = std::move(executor),
-       .budget_ms = choice.tts_budget_ms,
-       .on_outcome = [](const routing::speech_outcome& o) { log_speech_outcome("voice", o); }},
-      {{choice.tts_url, *cloud, health()}, {"embedded", std::move(embedded), health()}});
-  if (!chain) return chain.error();
-  return std::shared_ptr<engine::synthesizer>(*chain);
+  return std::shared_ptr<Engine>(*chain);
 }
 
 }  // namespace
@@ -370,13 +353,15 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
 
   auto embedded_asr = build_recognizer(choice, (*responder)->domain_phrases());
   if (!embedded_asr) return embedded_asr.error();
-  auto asr = with_asr_provider(choice, *embedded_asr, executor);
+  auto asr = behind_provider<engine::recognizer, openai::openai_recognizer, routing::fallback_recognizer>(
+      choice, choice.asr_url, "--asr-url", "recognizer", choice.asr_budget_ms, *embedded_asr, executor);
   if (!asr) return asr.error();
   out.set.asr = *asr;
 
   auto embedded_tts = build_tts(choice);
   if (!embedded_tts) return embedded_tts.error();
-  auto tts = with_tts_provider(choice, *embedded_tts, executor);
+  auto tts = behind_provider<engine::synthesizer, openai::openai_synthesizer, routing::fallback_synthesizer>(
+      choice, choice.tts_url, "--tts-url", "voice", choice.tts_budget_ms, *embedded_tts, executor);
   if (!tts) return tts.error();
   auto cached = std::make_shared<cache::phrase_cache_synthesizer>(*tts, executor);
   auto phrases = cache::default_fixed_phrases();

@@ -150,31 +150,32 @@ template <class Stream>
 boost::asio::awaitable<speech_answer> stream_speech(std::shared_ptr<server_state> server, Stream& stream, const http_request& req) {
   using namespace speech_stream_detail;
   const time_point t_start = steady_clock::now();
+  const auto write_timeout = seconds_f(server->config().http_timeout_s);  // each write's deadline
   auto request = parse_speech_request(req.body());
   if (!request) {
     auto res = openai_error(req, http::status::bad_request, request.error().message, error_param(request.error().message));
-    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
+    co_return co_await write_response(stream, std::move(res), write_timeout);
   }
   const auto tts = server->engines().tts;
   if (!tts) {
     auto res = openai_error(req, http::status::service_unavailable, "no voice is loaded");
-    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
+    co_return co_await write_response(stream, std::move(res), write_timeout);
   }
   text::sentence_chunker chunker;
   auto segments = chunker.push(request->input);
   for (auto& s : chunker.flush()) segments.push_back(std::move(s));
   if (segments.empty()) {
     auto res = openai_error(req, http::status::bad_request, "input: holds nothing to speak (no letters or digits)", "input");
-    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
+    co_return co_await write_response(stream, std::move(res), write_timeout);
   }
   auto rs = audio::resampler::create(tts->caps().sample_rate_hz, k_speech_rate_hz);
   if (!rs) {
     auto res = openai_error(req, http::status::internal_server_error, rs.error().message);
-    co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
+    co_return co_await write_response(stream, std::move(res), write_timeout);
   }
 
   auto feed = std::make_shared<speech_feed>(strand_of(stream.get_executor()));
-  speech_writer<Stream> out(stream, req, *request, t_start, seconds_f(server->config().http_timeout_s));
+  speech_writer<Stream> out(stream, req, *request, t_start, write_timeout);
   // A WAV stream's header leads its first audio (inside the first event, for sse).
   bool wav_header_due = request->format == speech_format::wav;
   std::stop_source stop;
@@ -229,7 +230,7 @@ boost::asio::awaitable<speech_answer> stream_speech(std::shared_ptr<server_state
           PARLEY_LOG(warn, "net: /v1/audio/speech: the voice failed: " << done->error().describe());
           if (!out.head_sent()) {
             auto res = openai_error(req, http::status::internal_server_error, "the voice failed: " + done->error().message);
-            co_return co_await write_response(stream, std::move(res), seconds_f(server->config().http_timeout_s));
+            co_return co_await write_response(stream, std::move(res), write_timeout);
           }
           co_return speech_answer{.status = 200, .keep = false};  // the body stays incomplete: the client sees the transfer cut
         }

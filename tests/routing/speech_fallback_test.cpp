@@ -185,13 +185,22 @@ TEST(speech_fallback, every_recognizer_failing_is_an_error_and_cancel_means_sile
 
 // A synthesizer that speaks `n_chunks` chunks of 10 ms at `rate_hz` (each sample = its index in
 // the segment), then ends — or fails after `fail_after` chunks, or never speaks. It records the
-// texts it was given.
+// texts it was given. Like a real engine's worker, a request's thread keeps the caller's
+// callbacks until it exits (`linger` after on_done).
 class scripted_voice final : public engine::synthesizer {
  public:
   scripted_voice(int rate_hz, int n_chunks, int fail_after = -1, bool silent = false)
       : rate_hz_(rate_hz), n_chunks_(n_chunks), fail_after_(fail_after), silent_(silent) {}
   ~scripted_voice() override {
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_) {
+      if (t.get_id() == std::this_thread::get_id()) {
+        if (destroyed_on_own_thread) *destroyed_on_own_thread = true;
+        t.detach();  // what a real engine could not do safely: recorded, and the test fails
+      } else {
+        t.join();
+      }
+    }
+    if (destroyed) *destroyed = true;
   }
   std::string name() const override { return "scripted"; }
   engine::synthesizer_caps caps() const override { return {.sample_rate_hz = rate_hz_, .streaming = true}; }
@@ -212,9 +221,12 @@ class scripted_voice final : public engine::synthesizer {
         events.on_audio(pcm);
       }
       events.on_done({});
+      std::this_thread::sleep_for(linger);
     });
   }
   std::vector<std::string> texts;
+  std::chrono::milliseconds linger{0};
+  std::shared_ptr<std::atomic<bool>> destroyed, destroyed_on_own_thread;
 
  private:
   std::mutex m_;
@@ -310,6 +322,29 @@ TEST(speech_fallback, a_silent_voice_past_its_budget_is_replaced_and_stop_ends_a
   EXPECT_EQ(cut.done->error().code, errc::cancelled);
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(cut.n_done, 1) << "on_done exactly once";
+}
+
+TEST(speech_fallback, a_voice_is_never_released_on_its_own_thread) {
+  // The caller lets go of everything while the voice's thread still holds the callbacks of a
+  // finished request. Those must not be what keeps the voice alive: its last owner would then be
+  // its own thread, and a real engine's destructor joins that thread (std::terminate).
+  io_threads io;
+  auto destroyed = std::make_shared<std::atomic<bool>>(false);
+  auto on_own_thread = std::make_shared<std::atomic<bool>>(false);
+  {
+    auto voice = std::make_shared<scripted_voice>(16000, 3);
+    voice->linger = 100ms;
+    voice->destroyed = destroyed;
+    voice->destroyed_on_own_thread = on_own_thread;
+    auto tts = fallback_synthesizer::create({.executor = io.executor()}, {{"only", voice, health()}});
+    ASSERT_TRUE(tts);
+    spoken out;
+    speak(**tts, "Hello.", out);
+    ASSERT_TRUE(out.done && *out.done);
+  }
+  for (int i = 0; i < 200 && !*destroyed; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(*destroyed);
+  EXPECT_FALSE(*on_own_thread);
 }
 
 TEST(speech_fallback, words_not_yet_heard_never_repeats_a_word) {

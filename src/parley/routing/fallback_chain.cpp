@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <stop_token>
 
+#include "parley/routing/post_owned.hpp"
+
 namespace parley::routing {
 
 std::string_view to_string(hedge_mode mode) {
@@ -95,6 +97,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
   }
 
   void start() {
+    keep_alive_ = shared_from_this();
     boost::asio::post(strand_, [self = shared_from_this()] { self->on_start(); });
   }
 
@@ -150,22 +153,32 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
     const std::size_t id = attempts_.size();
     attempts_.push_back(attempt{provider, std::stop_source{}, now(), is_hedge, false, false, nullptr});
     bump(shared_->n_attempts);
+    // The provider's callbacks hold the request weakly; it owns itself until it finishes (see
+    // routing/post_owned.hpp for why). Callbacks after that are a loser's or an abandoned
+    // attempt's, which the request would ignore anyway.
+    std::weak_ptr<chain_request> weak = weak_from_this();
     auto self = shared_from_this();
-    auto strand = strand_;
     engine::chat_events inner{
         .on_token =
-            [self, strand, id](std::string_view token) {
-              boost::asio::post(strand, [self, id, text = std::string(token)]() mutable {
-                self->on_attempt_token(id, std::move(text));
-              });
+            [weak, id](std::string_view token) {
+              if (auto r = weak.lock()) {
+                detail::post_owned(std::move(r), r->strand_, [id, text = std::string(token)](auto& req) mutable {
+                  req->on_attempt_token(id, std::move(text));
+                });
+              }
             },
         .on_done =
-            [self, strand, id](status s) {
-              boost::asio::post(strand, [self, id, s = std::move(s)]() mutable { self->on_attempt_done(id, std::move(s)); });
+            [weak, id](status s) {
+              if (auto r = weak.lock()) {
+                detail::post_owned(std::move(r), r->strand_,
+                                   [id, s = std::move(s)](auto& req) mutable { req->on_attempt_done(id, std::move(s)); });
+              }
             },
         .on_progress =
-            [self, strand, id](const engine::chat_progress& p) {
-              boost::asio::post(strand, [self, id, p] { self->on_attempt_progress(id, p); });
+            [weak, id](const engine::chat_progress& p) {
+              if (auto r = weak.lock()) {
+                detail::post_owned(std::move(r), r->strand_, [id, p](auto& req) { req->on_attempt_progress(id, p); });
+              }
             },
     };
     auto stop = attempts_[id].stop.get_token();
@@ -366,6 +379,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
     auto events = std::move(events_);
     events_ = {};
     if (events.on_done) events.on_done(std::move(s));
+    keep_alive_.reset();  // on the strand, inside a handler that still holds the request
   }
 
   std::shared_ptr<fallback_chain::shared_state> shared_;
@@ -387,6 +401,7 @@ class chain_request final : public std::enable_shared_from_this<chain_request> {
   std::size_t n_hedges_ = 0;
   std::uint64_t hedge_epoch_ = 0;
   bool done_ = false;
+  std::shared_ptr<chain_request> keep_alive_;  // the request owns itself until it finishes
 };
 
 }  // namespace

@@ -12,10 +12,12 @@
 #include <stop_token>
 
 #include "parley/audio/resampler.hpp"
+#include "parley/routing/post_owned.hpp"
 
 namespace parley::routing {
 
 namespace asio = boost::asio;
+using detail::post_owned;
 using strand_type = asio::strand<asio::any_io_executor>;
 
 namespace {
@@ -98,16 +100,16 @@ struct utterance : std::enable_shared_from_this<utterance> {
         {.on_partial =
              [weak, a](std::string text, double stability) {
                if (auto u = weak.lock()) {
-                 asio::post(u->strand, [u, a, text = std::move(text), stability]() mutable {
-                   std::lock_guard lock(u->mutex);
-                   if (!u->closed && u->attempt == a && u->events.on_partial) u->events.on_partial(std::move(text), stability);
+                 post_owned(std::move(u), u->strand, [a, text = std::move(text), stability](auto& self) mutable {
+                   std::lock_guard lock(self->mutex);
+                   if (!self->closed && self->attempt == a && self->events.on_partial) self->events.on_partial(std::move(text), stability);
                  });
                }
              },
          .on_final =
              [weak, a](result<engine::recognized> r) {
                if (auto u = weak.lock()) {
-                 asio::post(u->strand, [u, a, r = std::move(r)]() mutable { u->on_inner_final(a, std::move(r)); });
+                 post_owned(std::move(u), u->strand, [a, r = std::move(r)](auto& self) mutable { self->on_inner_final(a, std::move(r)); });
                }
              },
          .channel = events.channel});
@@ -297,6 +299,7 @@ struct segment_request : std::enable_shared_from_this<segment_request> {
   time_point t_first_try{};
   speech_outcome outcome;
   std::optional<std::stop_callback<std::function<void()>>> on_stop;
+  std::shared_ptr<segment_request> keep_alive;  // the request owns itself until it finishes
 
   void start(std::size_t i) {
     index = i;
@@ -311,17 +314,24 @@ struct segment_request : std::enable_shared_from_this<segment_request> {
       if (auto rs = audio::resampler::create(from, shared->rate_hz)) resample.emplace(std::move(*rs));
     }
     arm_budget();
-    // The callbacks own the request: it lives until its providers are done with it.
-    auto self = shared_from_this();
+    // The provider's callbacks hold the request weakly; it owns itself until it finishes (see
+    // routing/post_owned.hpp for why).
+    std::weak_ptr<segment_request> weak = weak_from_this();
     provider.engine->synthesize(
         text,
         {.on_audio =
-             [self, a](std::span<const std::int16_t> pcm) {
-               asio::post(self->strand, [self, a, pcm = std::vector<std::int16_t>(pcm.begin(), pcm.end())] { self->on_audio(a, pcm); });
+             [weak, a](std::span<const std::int16_t> pcm) {
+               if (auto r = weak.lock()) {
+                 post_owned(std::move(r), r->strand, [a, pcm = std::vector<std::int16_t>(pcm.begin(), pcm.end())](auto& self) {
+                   self->on_audio(a, pcm);
+                 });
+               }
              },
          .on_done =
-             [self, a](status s) {
-               asio::post(self->strand, [self, a, s = std::move(s)]() mutable { self->on_inner_done(a, std::move(s)); });
+             [weak, a](status s) {
+               if (auto r = weak.lock()) {
+                 post_owned(std::move(r), r->strand, [a, s = std::move(s)](auto& self) mutable { self->on_inner_done(a, std::move(s)); });
+               }
              }},
         inner_stop.get_token());
   }
@@ -407,6 +417,7 @@ struct segment_request : std::enable_shared_from_this<segment_request> {
     auto on_done = std::move(events.on_done);
     events = {};
     if (on_done) on_done(std::move(s));
+    keep_alive.reset();  // on the strand, inside a handler that still holds the request
   }
 
   void stop() {
@@ -445,8 +456,9 @@ void fallback_synthesizer::prepare() {
 void fallback_synthesizer::synthesize(std::string text, engine::synthesizer_events events, std::stop_token stop) {
   auto r = std::make_shared<segment_request>(state_, std::move(text), std::move(events));
   r->t_first_try = steady_clock::now();
+  r->keep_alive = r;
   r->on_stop.emplace(stop, std::function<void()>([weak = std::weak_ptr(r)] {
-                       if (auto self = weak.lock()) asio::post(self->strand, [self] { self->stop(); });
+                       if (auto self = weak.lock()) post_owned(std::move(self), self->strand, [](auto& owner) { owner->stop(); });
                      }));
   asio::post(r->strand, [r] {
     if (!r->done) r->start(first_choice(r->shared->chain));

@@ -4,9 +4,10 @@
 #   protocol  the protocol v1 decoder: JSON events and PCM frames (fuzz/protocol_fuzz.cpp)
 #   opus      Opus packets through libopus, and the encoder's packets back (fuzz/opus_fuzz.cpp)
 #   media_stream  the telephone media-stream decoder and μ-law (fuzz/media_stream_fuzz.cpp)
+#   realtime  the OpenAI Realtime protocol decoder: JSON events, base64 audio (fuzz/realtime_fuzz.cpp)
 #   multipart  the multipart/form-data parser of HTTP uploads (fuzz/multipart_fuzz.cpp)
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     (default 60 s each, every target; CI: 25 s each)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     (default 60 s each, every target; CI: 20 s each)
 # Exit status: 0 when nothing was found; libFuzzer's non-zero status and a crash-* file in
 # build/fuzz/ otherwise.
 set -euo pipefail
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(protocol opus media_stream multipart)
+[[ ${#targets[@]} -gt 0 ]] || targets=(protocol opus media_stream realtime multipart)
 if ! command -v clang++ >/dev/null; then
   echo "scripts/fuzz.sh needs clang++ (libFuzzer ships with it): apt-get install clang" >&2
   exit 2
@@ -50,8 +51,10 @@ for target in "${targets[@]}"; do
   case $target in
     protocol) fuzz protocol fuzz/protocol_fuzz.cpp src/parley/net/protocol.cpp ;;
     opus) fuzz opus fuzz/opus_fuzz.cpp src/parley/net/opus_codec.cpp src/parley/net/protocol.cpp -- $(pkg-config --cflags --libs opus) ;;
-    media_stream) fuzz media_stream fuzz/media_stream_fuzz.cpp src/parley/net/media_stream.cpp ;;
+    media_stream) fuzz media_stream fuzz/media_stream_fuzz.cpp src/parley/net/media_stream.cpp src/parley/net/base64.cpp ;;
+    realtime) fuzz realtime fuzz/realtime_fuzz.cpp src/parley/net/realtime_protocol.cpp src/parley/net/protocol.cpp \
+                src/parley/net/media_stream.cpp src/parley/net/base64.cpp ;;
     multipart) fuzz multipart fuzz/multipart_fuzz.cpp src/parley/net/multipart.cpp src/parley/core/error.cpp ;;
-    *) echo "scripts/fuzz.sh: unknown target '$target' (protocol, opus, media_stream, multipart)" >&2; exit 2 ;;
+    *) echo "scripts/fuzz.sh: unknown target '$target' (protocol, opus, media_stream, realtime, multipart)" >&2; exit 2 ;;
   esac
 done

@@ -43,6 +43,9 @@ struct target_url {
   std::string path;  // with any query
   /// The path is /v1/media-stream: each session is a phone call (8 kHz μ-law, docs/transports.md).
   bool media_stream() const { return path.rfind("/v1/media-stream", 0) == 0; }
+  /// The path is /v1/realtime: each session speaks the OpenAI Realtime protocol (24 kHz base64
+  /// PCM16 in JSON, docs/protocol.md).
+  bool realtime() const { return path.rfind("/v1/realtime", 0) == 0; }
 };
 
 /// ws://HOST:PORT/PATH (an IPv6 host in brackets; no port: 80; no path: /ws); wss:// is refused.

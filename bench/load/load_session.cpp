@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/load/room_tone.hpp"
+#include "parley/net/base64.hpp"
 #include "parley/net/media_stream.hpp"
 
 namespace parley::load {
@@ -55,7 +56,12 @@ load_session::load_session(load_run& run, int index, asio::io_context& io)
       tick_(strand_),
       wake_(strand_),
       media_stream_(run.target.media_stream()),
-      stream_sid_("MZload" + std::to_string(index)) {}
+      stream_sid_("MZload" + std::to_string(index)),
+      realtime_(run.target.realtime()) {
+  if (realtime_) {
+    if (auto rs = audio::resampler::create(k_input_rate_hz, 24000)) to_24k_.emplace(std::move(*rs));
+  }
+}
 
 void load_session::stop() {
   run_.n_alive.fetch_add(1);  // this session outlives the posted work
@@ -209,6 +215,13 @@ load_session::awaitable<void> load_session::main() {
     created_ = true;
     stats.n_connected.fetch_add(1);
     spawn(reader());
+  } else if (realtime_) {  // announced on connect: session.created with the defaults (24 kHz PCM16)
+    spawn(reader());
+    if (!co_await wait_for([this] { return created_ || closed_; }, steady_clock::now() + k_created_timeout)) {
+      if (!stop_requested_) fail("no session.created");
+      co_return;
+    }
+    if (!created_) co_return;
   } else {
     nlohmann::json update = {{"type", "session.update"}, {"session", {{"input_sample_rate_hz", k_input_rate_hz}}}};
     if (!run_.mode.empty()) update["session"]["mode"] = run_.mode;
@@ -288,6 +301,8 @@ load_session::awaitable<void> load_session::main() {
       if (media_stream_) {
         const bool speaking = phase_ == phase::speaking || !frame_mulaw.empty();
         if (!co_await write_text(caller_media(frame_mulaw, speaking ? std::span<const std::int16_t>() : frame))) break;
+      } else if (realtime_) {
+        if (!co_await write_text(realtime_append(frame))) break;
       } else {
         ws_.binary(true);
         auto [ec, n] = co_await ws_.async_write(asio::buffer(frame.data(), frame.size_bytes()), use_tuple);
@@ -308,6 +323,7 @@ load_session::awaitable<void> load_session::main() {
       if (!ok) break;
       continue;
     }
+    if (realtime_) continue;  // no playout reports: the server estimates playout
     // Playout reports: every 100 ms while playing, and once when the buffer ran dry.
     const auto played = static_cast<std::uint64_t>(played_);
     if (playing_gen_ != 0 && played != reported_ &&
@@ -320,7 +336,10 @@ load_session::awaitable<void> load_session::main() {
     }
   }
 
-  if (!over() && phase_ == phase::finishing && media_stream_) {
+  if (!over() && phase_ == phase::finishing && realtime_) {
+    finished_ = true;  // the conversation ends when the client closes
+    stats.n_finished.fetch_add(1);
+  } else if (!over() && phase_ == phase::finishing && media_stream_) {
     finished_ = true;  // the call ends here: the server closes the stream after `stop`
     if (co_await write_text(net::encode_ms_stop(stream_sid_)) &&
         co_await wait_for([this] { return closed_; }, steady_clock::now() + k_finish_timeout)) {
@@ -365,6 +384,8 @@ load_session::awaitable<void> load_session::reader() {
     const auto data = buffer.cdata();
     if (ws_.got_text() && media_stream_) {
       on_media_stream_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    } else if (ws_.got_text() && realtime_) {
+      on_realtime_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     } else if (ws_.got_text()) {
       on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     } else {
@@ -379,14 +400,18 @@ void load_session::on_audio(std::span<const std::uint8_t> payload) {
   stats.n_audio_frames_in.fetch_add(1, std::memory_order_relaxed);
   stats.n_audio_bytes_in.fetch_add(payload.size(), std::memory_order_relaxed);
   if (payload.size() < 8) return;
-  const auto now = steady_clock::now();
   const std::uint64_t gen = static_cast<std::uint64_t>(payload[0]) | static_cast<std::uint64_t>(payload[1]) << 8 |
                             static_cast<std::uint64_t>(payload[2]) << 16 | static_cast<std::uint64_t>(payload[3]) << 24;
-  const std::uint64_t n_samples = (payload.size() - 8) / 2;
+  receive_audio(gen, (payload.size() - 8) / 2, announced_rate_gen_ == gen ? announced_rate_hz_ : 16000,
+                steady_clock::now());
+}
+
+void load_session::receive_audio(std::uint64_t gen, std::uint64_t n_samples, int rate_hz, time_point now) {
+  auto& stats = run_.stats;
   if (gen <= interrupted_upto_) return;  // a frame of a cleared reply
   if (gen != playing_gen_) {             // a new reply: the buffer plays it from now
     playing_gen_ = gen;
-    play_rate_hz_ = announced_rate_gen_ == gen ? announced_rate_hz_ : 16000;
+    play_rate_hz_ = rate_hz;
     received_ = 0;
     played_ = 0.0;
     reported_ = 0;
@@ -450,6 +475,83 @@ void load_session::on_text(std::string_view payload) {
     wake_.cancel();
   } else if (type == "session.finished") {
     finished_ = true;
+    wake_.cancel();
+  } else if (type == "error") {
+    std::string code = "unknown";
+    if (j.contains("error") && j["error"].is_object()) code = j["error"].value("code", "unknown");
+    stats.count(stats.errors_by_code, code);
+    stats.n_error_events.fetch_add(1);
+  }
+}
+
+std::string load_session::realtime_append(std::span<const std::int16_t> frame_16k) {
+  std::vector<std::int16_t> pcm = to_24k_ ? to_24k_->process(frame_16k) : std::vector<std::int16_t>(frame_16k.begin(), frame_16k.end());
+  std::string bytes(2 * pcm.size(), '\0');
+  for (std::size_t i = 0; i < pcm.size(); ++i) {
+    const auto u = static_cast<std::uint16_t>(pcm[i]);
+    bytes[2 * i] = static_cast<char>(u & 0xff);
+    bytes[2 * i + 1] = static_cast<char>(u >> 8);
+  }
+  return R"({"type":"input_audio_buffer.append","audio":")" + net::base64_encode(bytes) + "\"}";
+}
+
+// The Realtime protocol's events: replies are responses "resp_<generation>" (docs/protocol.md).
+void load_session::on_realtime_text(std::string_view payload) {
+  auto& stats = run_.stats;
+  const auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    stats.count(stats.errors_by_code, "client: unreadable server message");
+    stats.n_error_events.fetch_add(1);
+    return;
+  }
+  const std::string type = j.value("type", "");
+  const auto gen_of = [](const nlohmann::json& id) -> std::uint64_t {
+    if (!id.is_string()) return 0;
+    const auto& s = id.get_ref<const std::string&>();
+    return s.starts_with("resp_") ? std::strtoull(s.c_str() + 5, nullptr, 10) : 0;
+  };
+  const auto now = steady_clock::now();
+  if (type == "response.output_audio.delta") {
+    const auto audio = net::base64_decode(j.value("delta", ""));
+    if (!audio) return;
+    stats.n_audio_frames_in.fetch_add(1, std::memory_order_relaxed);
+    stats.n_audio_bytes_in.fetch_add(audio->size(), std::memory_order_relaxed);
+    receive_audio(gen_of(j.value("response_id", nlohmann::json())), audio->size() / 2, 24000, now);
+  } else if (type == "response.created" && j.contains("response") && j["response"].is_object()) {
+    const auto gen = gen_of(j["response"].value("id", nlohmann::json()));
+    if (target_gen_ == 0 && turn_ < run_.options.turns && t_true_end_) {
+      target_gen_ = gen;  // the first reply begun after the true end of speech answers it
+    } else {
+      stats.n_extra_replies.fetch_add(1);
+    }
+  } else if (type == "response.output_audio.done") {
+    if (gen_of(j.value("response_id", nlohmann::json())) == playing_gen_) audio_done_ = true;
+  } else if (type == "response.done" && j.contains("response") && j["response"].is_object()) {
+    const auto& r = j["response"];
+    const auto gen = gen_of(r.value("id", nlohmann::json()));
+    const bool cancelled = r.value("status", "") == "cancelled";
+    if (!cancelled && gen == target_gen_ && target_gen_ != 0) target_done_ = target_metrics_ = true;
+    if (!cancelled && gen == playing_gen_) audio_done_ = true;  // a reply without audio has no audio.done
+    if (cancelled) {
+      interrupted_upto_ = std::max(interrupted_upto_, gen);
+      if (gen == playing_gen_) received_ = static_cast<std::uint64_t>(played_);  // clear the buffer
+      if (gen == target_gen_ && target_gen_ != 0 && !target_interrupted_) {
+        target_interrupted_ = true;
+        stats.n_interrupted.fetch_add(1);
+      }
+    }
+  } else if (type == "conversation.item.truncated") {  // a reply cut while it played
+    const std::string item = j.value("item_id", "");
+    const std::uint64_t gen = item.starts_with("item_r") ? std::strtoull(item.c_str() + 6, nullptr, 10) : 0;
+    interrupted_upto_ = std::max(interrupted_upto_, gen);
+    if (gen == playing_gen_) received_ = static_cast<std::uint64_t>(played_);
+    if (gen == target_gen_ && target_gen_ != 0 && !target_interrupted_) {
+      target_interrupted_ = true;
+      stats.n_interrupted.fetch_add(1);
+    }
+  } else if (type == "session.created") {
+    if (!created_) stats.n_connected.fetch_add(1);
+    created_ = true;
     wake_.cancel();
   } else if (type == "error") {
     std::string code = "unknown";

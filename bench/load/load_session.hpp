@@ -19,6 +19,11 @@
 // time at 8 kHz) with marks, each echoed once the audio before it has played, as a telephony
 // provider does; `clear` empties the buffer; `stop` ends the call. There is no turn.metrics: a turn
 // is over once its reply played out, every mark went back and no audio came for k_media_quiet.
+// The Realtime protocol (a --target path of /v1/realtime): session.created comes on connect; the
+// clip's frames go as input_audio_buffer.append (resampled to 24 kHz, base64); the reply is
+// response.output_audio.delta (played in real time at 24 kHz), its end response.done; a reply cut
+// while it plays is conversation.item.truncated. There is no playout report and no turn.metrics
+// (the server estimates playout), and no commit: after the last turn the client closes.
 // Units: samples at 16 kHz on the input side; the reply at the rate its response.audio.start names
 // (8 kHz on a media stream).
 #pragma once
@@ -37,6 +42,7 @@
 #include <string_view>
 
 #include "bench/load/load_run.hpp"
+#include "parley/audio/resampler.hpp"
 
 namespace parley::load {
 
@@ -73,6 +79,11 @@ class load_session {
   void on_text(std::string_view payload);
   void on_audio(std::span<const std::uint8_t> payload);
   void on_media_stream_text(std::string_view payload);
+  void on_realtime_text(std::string_view payload);
+  // One 20 ms frame (16 kHz) as a Realtime input_audio_buffer.append (24 kHz, base64).
+  std::string realtime_append(std::span<const std::int16_t> frame_16k);
+  // Reply audio of `gen` arrived: `n_samples` at `rate_hz` into the one playback buffer.
+  void receive_audio(std::uint64_t gen, std::uint64_t n_samples, int rate_hz, time_point now);
   // One 20 ms frame as a media stream's inbound message (8 kHz μ-law): `mulaw` when the clip is
   // speaking, else the 16 kHz silence frame brought down to 8 kHz.
   std::string caller_media(std::span<const std::uint8_t> mulaw, std::span<const std::int16_t> silence_16k);
@@ -131,6 +142,10 @@ class load_session {
   std::uint64_t n_media_sent_ = 0;
   std::deque<std::pair<std::uint64_t, std::string>> pending_marks_;  // (received_ when it came, the mark) to echo once played
   time_point t_last_media_{};
+
+  // The Realtime protocol.
+  const bool realtime_;
+  std::optional<audio::resampler> to_24k_;
 };
 
 }  // namespace parley::load

@@ -11,6 +11,8 @@
 #   BUILD=build/release SESSIONS=500 TURNS=1 bench/load/run_load.sh
 #   TRANSPORT=media-stream ...   each session a phone call on /v1/media-stream (8 kHz mu-law;
 #                                docs/transports.md) instead of protocol v1 on /ws
+#   TRANSPORT=realtime ...       each session speaks the OpenAI Realtime protocol on /v1/realtime
+#                                (24 kHz base64 PCM16 in JSON; docs/protocol.md)
 #
 # Output: the client's summary on stdout; OUT_DIR (default a temp dir) keeps load.json (the
 # report) and server.log. Exit status: the client's (0 = every turn answered, no error, nothing
@@ -31,7 +33,7 @@ ENGINES=${ENGINES:-mock}   # mock | embedded
 LLM_PROFILE=${LLM_PROFILE:-cloud-fast-tier}
 TTS_PROFILE=${TTS_PROFILE:-piper-cpu}
 ASR_FINAL_MS=${ASR_FINAL_MS:-40}
-TRANSPORT=${TRANSPORT:-ws}   # ws | media-stream
+TRANSPORT=${TRANSPORT:-ws}   # ws | media-stream | realtime
 SERVER_FLAGS=${SERVER_FLAGS:-}   # e.g. "--noise-suppression -1"
 CLIENT_FLAGS=${CLIENT_FLAGS:-}   # e.g. "--no-stream-silence", "--no-room-tone" (digital zeros between turns)
 OUT_DIR=${OUT_DIR:-$(mktemp -d /tmp/parley-load.XXXXXX)}
@@ -40,7 +42,8 @@ mkdir -p "$OUT_DIR"
 case $TRANSPORT in
   ws) TARGET_PATH=/ws ;;
   media-stream) TARGET_PATH=/v1/media-stream ;;
-  *) echo "run_load.sh: TRANSPORT must be ws or media-stream, not '$TRANSPORT'" >&2; exit 2 ;;
+  realtime) TARGET_PATH=/v1/realtime ;;
+  *) echo "run_load.sh: TRANSPORT must be ws, media-stream or realtime, not '$TRANSPORT'" >&2; exit 2 ;;
 esac
 [[ -x $PARLEY ]] || { echo "run_load.sh: no parley binary at $PARLEY (set BUILD or PARLEY)" >&2; exit 2; }
 # One socket per session on each side, plus files: raise the descriptor limit if we may.

@@ -34,7 +34,8 @@ void add_ws_load_flags(CLI::App& bench, ws_load_options& o) {
   bench.add_option("--target", o.target,
                    "drive a running server instead: ws://HOST:PORT/ws (parley serve); concurrent WebSocket sessions "
                    "with paced audio (the --manifest files, or a synthetic question), TTFA measured client-side; "
-                   "ws://HOST:PORT/v1/media-stream: each session is a phone call (8 kHz mu-law media stream)");
+                   "ws://HOST:PORT/v1/media-stream: each session is a phone call (8 kHz mu-law media stream); "
+                   "ws://HOST:PORT/v1/realtime: each session speaks the OpenAI Realtime protocol");
   bench.add_option("--sessions", o.sessions, "with --target: concurrent sessions")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -123,6 +124,7 @@ int ws_load_command(const ws_load_options& options, const app::bench_options& be
             << " client threads · bound " << options.duration_s << " s\n"
             << "audio:   " << audio_description
             << (run.target.media_stream() ? ", 20 ms 8 kHz mu-law media messages (a phone call) at real-time pace"
+                : run.target.realtime()   ? ", 20 ms 24 kHz base64 PCM16 appends (the OpenAI Realtime protocol) at real-time pace"
                                           : ", 20 ms PCM16 frames at real-time pace")
             << (options.stream_silence ? (options.room_tone ? ", room tone between turns" : ", digital silence between turns")
                                        : "") << "\n"

@@ -19,6 +19,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,7 +140,11 @@ export function speechWav(file, text, { leadS = 0, trailS = 0, voice = 'slt' } =
 
 // Starts `parley serve` on 127.0.0.1 with --port 0 (the kernel picks a free port; the server
 // prints it) and waits until /readyz says ready.
+// With --tls-cert (a self-signed certificate) the server is https: its certificate is trusted for
+// the readiness check.
 export async function startServer(t, extraArgs = []) {
+  const certAt = extraArgs.indexOf('--tls-cert');
+  const tlsCa = certAt >= 0 ? fs.readFileSync(extraArgs[certAt + 1]) : null;
   const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--web-root', t.options.webRoot, '--drain-s', '2', ...extraArgs];
   const child = spawn(t.options.parley, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -158,7 +163,7 @@ export async function startServer(t, extraArgs = []) {
 
   const deadline = Date.now() + 90_000; // loading the engines takes seconds, more under sanitizers
   while (!server.url) {
-    const match = server.output.match(/parley serve: (http:\/\/127\.0\.0\.1:\d+)\//);
+    const match = server.output.match(/parley serve: (https?:\/\/127\.0\.0\.1:\d+)\//);
     if (match) server.url = match[1];
     else if (server.exited) throw new Error(`parley serve exited before listening (${JSON.stringify(server.exited)})`);
     else if (Date.now() > deadline) throw new Error('parley serve did not print its address within 90 s');
@@ -166,13 +171,26 @@ export async function startServer(t, extraArgs = []) {
   }
   while (true) {
     if (server.exited) throw new Error(`parley serve exited while loading (${JSON.stringify(server.exited)})`);
-    const ready = await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
+    const ready = await httpStatus(`${server.url}/readyz`, tlsCa).then((status) => status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error('parley serve was not ready (/readyz) within 90 s');
     await sleep(100);
   }
   t.log(`server ready at ${server.url}`);
   return server;
+}
+
+// The status of a GET (http, or https trusting `ca`), within 5 s.
+function httpStatus(url, ca) {
+  if (!ca) return fetch(url, { signal: AbortSignal.timeout(5000) }).then((r) => r.status);
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }
 
 // SIGTERM (graceful: parley drains for --drain-s), then SIGKILL if it lingers. Resolves with

@@ -1,4 +1,4 @@
-// net/media_stream: G.711 μ-law and the telephone media-stream messages, both ways.
+// net/media_stream: G.711 μ-law and A-law, and the telephone media-stream messages, both ways.
 #include "parley/net/media_stream.hpp"
 
 #include <gtest/gtest.h>
@@ -33,6 +33,29 @@ TEST(mulaw, a_round_trip_keeps_the_error_within_the_segment_step) {
     const auto back = mulaw_decode(mulaw_encode(static_cast<std::int16_t>(s)));
     // μ-law keeps about 4 mantissa bits: the error is under 1/16 of the magnitude (plus the bias step).
     EXPECT_LE(std::abs(back - s), std::abs(s) / 16 + 8) << s;
+  }
+}
+
+TEST(alaw, matches_the_g711_table_at_its_fixed_points) {
+  EXPECT_EQ(alaw_encode(std::int16_t{0}), 0xD5);
+  EXPECT_EQ(alaw_decode(std::uint8_t{0xD5}), 8);
+  EXPECT_EQ(alaw_decode(std::uint8_t{0x55}), -8);
+  EXPECT_EQ(alaw_decode(std::uint8_t{0xAA}), 32256);
+  EXPECT_EQ(alaw_decode(std::uint8_t{0x2A}), -32256);
+  EXPECT_EQ(alaw_encode(std::int16_t{32767}), 0xAA);  // the largest code
+  EXPECT_EQ(alaw_encode(std::int16_t{-32768}), 0x2A);
+}
+
+TEST(alaw, every_code_decodes_and_encodes_back_to_itself) {
+  for (int code = 0; code < 256; ++code) {
+    EXPECT_EQ(alaw_encode(alaw_decode(static_cast<std::uint8_t>(code))), code) << code;
+  }
+}
+
+TEST(alaw, a_round_trip_keeps_the_error_within_the_segment_step) {
+  for (int s = -32000; s <= 32000; s += 7) {
+    const auto back = alaw_decode(alaw_encode(static_cast<std::int16_t>(s)));
+    EXPECT_LE(std::abs(back - s), std::abs(s) / 16 + 16) << s;
   }
 }
 

@@ -247,6 +247,7 @@ TEST(protocol, every_server_event_encodes_with_its_type_and_fields) {
       {turn_metrics{1, 2, R"({"metrics_ms":{"ttfa":812.5}})"}, "turn.metrics", {"turn", "generation", "timeline"}},
       {session_finished{}, "session.finished", {}},
       {error_message{{wire_errc::invalid_json, "bad", ""}}, "error", {"error"}},
+      {item_truncated{2, 300}, "conversation.item.truncated", {"generation", "audio_end_ms"}},
   };
   ASSERT_EQ(table.size(), std::variant_size_v<server_event>);
   for (const auto& row : table) {

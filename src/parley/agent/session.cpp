@@ -668,7 +668,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
     if (!routed.reason.empty()) tl.notes.push_back({"route_reason", routed.reason});
     if (routed.cache_similarity > 0.0) tl.notes.push_back({"cache_similarity", routed.cache_similarity});
     if (routed.pii) tl.notes.push_back({"pii", std::string("redacted")});
-    r.allow_caching(routed.cacheable && options_.caller_context.empty());  // never one caller's reply to another
+    r.allow_caching(routed.cacheable && options_.caller_context.empty() &&  // never one caller's reply to another
+                    !options_.private_replies);
     if (routed.audio) {
       r.play_cached(std::move(routed.text), *routed.audio);
     } else if (routed.model) {

@@ -105,6 +105,9 @@ struct session_options {
   /// system prompt for this session's LLM requests. A session with context never stores its
   /// replies in the shared response cache (they may be about this caller); lookups still happen.
   std::string caller_context;
+  /// This session's replies are its own (it answers under its own instructions: a Realtime
+  /// client's `instructions`): none is stored in the shared response cache; lookups still happen.
+  bool private_replies = false;
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.
   std::size_t input_queue_chunks = 100;
   /// Audio kept from before the speech onset and fed to the recognizer with the utterance.

@@ -327,7 +327,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--token", serve.token,
-                        "bearer token required for /ws, /v1/media-stream and /v1/audio/* (default: $PARLEY_TOKEN; none if unset). Clients send "
+                        "bearer token required for /ws, /v1/realtime, /v1/media-stream and /v1/audio/* (default: $PARLEY_TOKEN; none if unset). Clients send "
                         "'Authorization: Bearer T' or ?access_token=T");
   serve_cmd->add_flag("--metrics-token", serve.metrics_need_token, "require the token for /metrics too");
   serve_cmd->add_option("--jwt-secret-env", serve.jwt_secret_env,

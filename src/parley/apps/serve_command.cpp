@@ -125,7 +125,7 @@ int serve_command(const serve_options& options) {
                      : config.bearer_token.empty() ? " · no authentication"
                                                    : " · bearer token required";
   std::cout << "parley serve: " << (tls ? "https://" : "http://") << options.host << ":" << (*srv)->port()
-            << "/ (WebSocket /ws" << (tls ? " over TLS" : "") << ", protocol v1; phone calls /v1/media-stream"
+            << "/ (WebSocket /ws" << (tls ? " over TLS" : "") << ", protocol v1; OpenAI Realtime /v1/realtime; phone calls /v1/media-stream"
             << (config.max_audio_requests > 0 ? "; OpenAI audio /v1/audio/transcriptions, /v1/audio/speech" : "") << ")" << auth
             << (config.web_root.empty() ? " · placeholder page" : " · web client: " + config.web_root) << "\n"
             << "loading engines…" << std::endl;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/core/string.hpp>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "parley/audio/wav.hpp"
 #include "parley/core/log.hpp"
+#include "parley/net/base64.hpp"
 #include "parley/net/http_util.hpp"
 #include "parley/net/multipart.hpp"
 #include "parley/net/server_state.hpp"
@@ -282,10 +282,7 @@ std::string_view speech_content_type(const speech_request& request) {
 }
 
 std::string speech_sse_delta(std::string_view audio_bytes) {
-  namespace base64 = beast::detail::base64;
-  std::string encoded(base64::encoded_size(audio_bytes.size()), '\0');
-  encoded.resize(base64::encode(encoded.data(), audio_bytes.data(), audio_bytes.size()));
-  return "data: " + json({{"type", "speech.audio.delta"}, {"audio", encoded}}).dump() + "\n\n";
+  return "data: " + json({{"type", "speech.audio.delta"}, {"audio", base64_encode(audio_bytes)}}).dump() + "\n\n";
 }
 
 std::string speech_sse_done(const speech_request& request) {

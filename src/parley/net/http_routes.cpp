@@ -96,7 +96,7 @@ http_response service_unavailable(const http_request& req, std::string body) {
   return res;
 }
 
-// GET /ws, /v1/media-stream: the checks before the upgrade; the session's slot when it may go ahead.
+// GET /ws, /v1/realtime, /v1/media-stream: the checks before the upgrade; the session's slot when it may go ahead.
 routed_request check_upgrade(server_state& server, const http_request& req, const request_target& target,
                              ws_endpoint endpoint) {
   auto& metrics = server.metrics();
@@ -104,6 +104,7 @@ routed_request check_upgrade(server_state& server, const http_request& req, cons
   if (!beast::websocket::is_upgrade(req)) {
     auto res = make_response(req, http::status::upgrade_required,
                              endpoint == ws_endpoint::media_stream ? "this endpoint speaks WebSocket (telephone media streams)\n"
+                             : endpoint == ws_endpoint::realtime   ? "this endpoint speaks WebSocket (the OpenAI Realtime protocol)\n"
                                                                    : "this endpoint speaks WebSocket (protocol v1)\n");
     res.set(http::field::upgrade, "websocket");
     return res;
@@ -255,9 +256,11 @@ routed_request route_request(server_state& server, const http_request& req) {
     res->keep_alive(false);  // what follows such a request cannot be trusted to be framed right
     return std::move(*res);
   }
-  if (path == "/ws" || path == "/v1/media-stream") {
-    auto routed =
-        check_upgrade(server, req, target, path == "/ws" ? ws_endpoint::protocol_v1 : ws_endpoint::media_stream);
+  if (path == "/ws" || path == "/v1/media-stream" || path == "/v1/realtime") {
+    const auto endpoint = path == "/ws"                ? ws_endpoint::protocol_v1
+                          : path == "/v1/realtime"     ? ws_endpoint::realtime
+                                                       : ws_endpoint::media_stream;
+    auto routed = check_upgrade(server, req, target, endpoint);
     if (std::holds_alternative<accepted_upgrade>(routed)) return routed;  // accepted: the caller upgrades
     res = std::move(std::get<http_response>(routed));
   } else if ((path == "/v1/audio/transcriptions" || path == "/v1/audio/speech") && config.max_audio_requests == 0) {

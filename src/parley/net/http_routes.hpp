@@ -7,6 +7,7 @@
 //                 for a Host the server does not answer to (DNS rebinding), 401 without a valid
 //                 token (the body says why), 403 for an Origin outside the allowlist, 503 while
 //                 not ready, stopping or full; else "accept the upgrade" with the session's slot
+//   GET /v1/realtime  the same checks, for the OpenAI Realtime protocol (realtime_protocol.hpp)
 //   POST /v1/audio/transcriptions, POST /v1/audio/speech  the OpenAI audio endpoints (audio_api.hpp):
 //                 403 for a Host not answered to, 401 without a valid token, 403 for an Origin outside
 //                 the allowlist, 503 while not ready, stopping, overloaded or max_audio_requests are
@@ -42,6 +43,7 @@ using http_response = boost::beast::http::response<boost::beast::http::string_bo
 enum class ws_endpoint : std::uint8_t {
   protocol_v1,   // GET /ws: parley's protocol (session_bridge.hpp)
   media_stream,  // GET /v1/media-stream: a telephony provider's media stream (media_stream_bridge.hpp)
+  realtime,      // GET /v1/realtime: the OpenAI Realtime protocol (session_bridge.hpp, realtime_protocol.hpp)
 };
 
 /// An accepted upgrade: the transport holds the session's slot until the session ends.

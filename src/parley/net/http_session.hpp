@@ -180,6 +180,7 @@ awaitable<void> serve_http(std::shared_ptr<server_state> server, std::shared_ptr
         co_await ws->run(std::move(req), std::move(upgrade->slot));
       } else {
         auto ws = std::make_shared<ws_transport<Stream, session_bridge>>(server, std::move(conn->stream));
+        if (upgrade->endpoint == ws_endpoint::realtime) ws->bridge().speak_realtime();
         co_await ws->run(std::move(req), std::move(upgrade->slot));
       }
       co_return;  // `connection` is given back with the coroutine

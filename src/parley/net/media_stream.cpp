@@ -2,39 +2,19 @@
 #include "parley/net/media_stream.hpp"
 
 #include <algorithm>
-#include <boost/beast/core/detail/base64.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
+
+#include "parley/net/base64.hpp"
 
 namespace parley::net {
 
 namespace {
 
 using nlohmann::json;
-namespace base64 = boost::beast::detail::base64;
 
 constexpr int k_mulaw_bias = 0x84;
 constexpr int k_mulaw_clip = 32635;
-
-// Standard base64 with padding (a multiple of 4 characters); nullopt otherwise or on any character
-// outside the alphabet. (Beast's decoder writes a partial last group beyond decoded_size(): the
-// length check keeps it inside the buffer.)
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::size_t padding = 0;
-  while (padding < 2 && padding < in.size() && in[in.size() - 1 - padding] == '=') ++padding;
-  std::vector<std::uint8_t> out(base64::decoded_size(in.size()));
-  const auto [written, read] = base64::decode(out.data(), in.data(), in.size() - padding);
-  if (read != in.size() - padding) return std::nullopt;
-  out.resize(written);
-  return out;
-}
-
-std::string base64_encode(std::span<const std::uint8_t> in) {
-  std::string out(base64::encoded_size(in.size()), '\0');
-  out.resize(base64::encode(out.data(), in.data(), in.size()));
-  return out;
-}
 
 // A string member, or nullopt when absent or not a string.
 std::optional<std::string> string_at(const json& j, const char* key) {
@@ -116,6 +96,40 @@ std::vector<std::int16_t> mulaw_decode(std::span<const std::uint8_t> codes) {
 std::vector<std::uint8_t> mulaw_encode(std::span<const std::int16_t> pcm) {
   std::vector<std::uint8_t> codes(pcm.size());
   std::transform(pcm.begin(), pcm.end(), codes.begin(), [](std::int16_t s) { return mulaw_encode(s); });
+  return codes;
+}
+
+std::uint8_t alaw_encode(std::int16_t pcm) {
+  int s = pcm >> 3;  // A-law codes 13-bit samples
+  int mask = 0xD5;   // sign bit set for non-negative samples, even bits inverted
+  if (s < 0) {
+    mask = 0x55;
+    s = -s - 1;
+  }
+  int segment = 0;
+  while (segment < 8 && s >= (0x20 << segment)) ++segment;  // segment ends 0x1F, 0x3F, ... 0xFFF
+  if (segment == 8) return static_cast<std::uint8_t>(0x7F ^ mask);
+  const int mantissa = (segment < 2 ? s >> 1 : s >> segment) & 0x0F;
+  return static_cast<std::uint8_t>(((segment << 4) | mantissa) ^ mask);
+}
+
+std::int16_t alaw_decode(std::uint8_t code) {
+  const int a = code ^ 0x55;
+  const int segment = (a & 0x70) >> 4;
+  int magnitude = ((a & 0x0F) << 4) + (segment == 0 ? 8 : 0x108);
+  if (segment > 1) magnitude <<= segment - 1;
+  return static_cast<std::int16_t>((a & 0x80) ? magnitude : -magnitude);
+}
+
+std::vector<std::int16_t> alaw_decode(std::span<const std::uint8_t> codes) {
+  std::vector<std::int16_t> pcm(codes.size());
+  std::transform(codes.begin(), codes.end(), pcm.begin(), [](std::uint8_t c) { return alaw_decode(c); });
+  return pcm;
+}
+
+std::vector<std::uint8_t> alaw_encode(std::span<const std::int16_t> pcm) {
+  std::vector<std::uint8_t> codes(pcm.size());
+  std::transform(pcm.begin(), pcm.end(), codes.begin(), [](std::int16_t s) { return alaw_encode(s); });
   return codes;
 }
 

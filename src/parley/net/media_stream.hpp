@@ -36,6 +36,11 @@ std::uint8_t mulaw_encode(std::int16_t pcm);
 std::int16_t mulaw_decode(std::uint8_t code);
 std::vector<std::int16_t> mulaw_decode(std::span<const std::uint8_t> codes);
 std::vector<std::uint8_t> mulaw_encode(std::span<const std::int16_t> pcm);
+/// G.711 A-law (the segment form with even-bit inversion): one byte per 8 kHz sample.
+std::uint8_t alaw_encode(std::int16_t pcm);
+std::int16_t alaw_decode(std::uint8_t code);
+std::vector<std::int16_t> alaw_decode(std::span<const std::uint8_t> codes);
+std::vector<std::uint8_t> alaw_encode(std::span<const std::int16_t> pcm);
 
 // ---- provider → parley ----
 struct ms_connected {};

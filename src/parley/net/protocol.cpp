@@ -15,6 +15,7 @@ constexpr std::string_view k_errc_names[n_wire_errcs] = {
     "session_already_started", "unsupported_sample_rate", "invalid_mode", "invalid_audio", "input_ended",
     "empty_text",          "text_too_long",   "unknown_generation", "rate_limited",  "engine_error",
     "server_error",        "shutting_down",   "unsupported_audio_format", "invalid_opus",
+    "unsupported_event",
 };
 
 }  // namespace
@@ -295,6 +296,10 @@ struct encoder {
     j["timeline"] = timeline.is_discarded() ? json::object() : std::move(timeline);
   }
   void operator()(const session_finished&) const {}
+  void operator()(const item_truncated& m) const {
+    j["generation"] = m.generation;
+    j["audio_end_ms"] = m.audio_end_ms;
+  }
   void operator()(const error_message& m) const {
     j["error"] = {{"code", to_string(m.err.code)}, {"message", m.err.message}};
     if (!m.err.event_id.empty()) j["error"]["event_id"] = m.err.event_id;
@@ -372,7 +377,9 @@ std::variant<std::vector<std::int16_t>, wire_error> decode_client_audio(std::spa
 
 std::string_view type_of(const client_event& e) {
   constexpr std::string_view names[] = {"session.update", "input_audio_buffer.commit", "conversation.item.create",
-                                        "playout.progress", "response.cancel"};
+                                        "playout.progress", "response.cancel", "input_audio_buffer.append",
+                                        "response.create", "conversation.item.truncate"};
+  static_assert(std::size(names) == std::variant_size_v<client_event>);
   return names[e.index()];
 }
 
@@ -392,7 +399,8 @@ std::string_view type_of(const server_event& e) {
                                         "response.interrupted",
                                         "turn.metrics",
                                         "session.finished",
-                                        "error"};
+                                        "error",
+                                        "conversation.item.truncated"};
   static_assert(std::size(names) == std::variant_size_v<server_event>);
   return names[e.index()];
 }

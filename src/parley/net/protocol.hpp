@@ -49,8 +49,9 @@ enum class wire_errc : std::uint8_t {
   shutting_down,            // the server is draining; new input is not accepted
   unsupported_audio_format, // `input_audio_format`/`output_audio_format` names no supported format
   invalid_opus,             // a binary message in an Opus session that is not a decodable Opus packet
+  unsupported_event,        // a known event parley does not carry out (the Realtime protocol: docs/protocol.md)
 };
-inline constexpr std::size_t n_wire_errcs = 19;
+inline constexpr std::size_t n_wire_errcs = 20;
 std::string_view to_string(wire_errc code);
 
 struct wire_error {
@@ -78,6 +79,13 @@ struct barge_in_settings {
   std::optional<double> min_speech_ms;
 };
 
+/// How a session's turns end (the Realtime protocol's `turn_detection`; v1 keeps the server's).
+/// server_vad: a fixed silence; semantic_vad: content-aware endpointing (agent/turn_end.hpp).
+struct turn_detection_settings {
+  bool semantic = false;
+  std::optional<double> silence_ms;  // server_vad's silence_duration_ms
+};
+
 /// `session.update`: must be the first message. Absent fields keep the server's defaults.
 struct session_update {
   int input_sample_rate_hz = 16000;
@@ -89,6 +97,9 @@ struct session_update {
   /// What the application knows about the caller (a string, or an object kept as its JSON), up to
   /// k_max_context_bytes; the session's LLM instructions include it. "" = none.
   std::string context;
+  // ---- set by the Realtime protocol only (realtime_protocol.hpp) ----
+  std::optional<std::string> instructions;  // the LLM's instructions for this session, replacing the assistant's
+  std::optional<turn_detection_settings> turn_detection;
   std::string event_id;
 };
 inline constexpr std::size_t k_max_context_bytes = 8192;
@@ -100,8 +111,16 @@ struct text_input { std::string text; std::string event_id; };
 struct playout_report { std::uint64_t generation = 0; std::uint64_t played_samples = 0; std::string event_id; };
 /// `response.cancel`: interrupt the reply being generated or played.
 struct response_cancel { std::string event_id; };
+// ---- the Realtime protocol's events without a v1 counterpart (realtime_protocol.hpp) ----
+/// `input_audio_buffer.append`: audio carried in JSON, decoded to PCM16 at the session's input rate.
+struct audio_append { std::vector<std::int16_t> pcm; std::string event_id; };
+/// `response.create`: answer the user messages created since the last response.
+struct response_request { std::string event_id; };
+/// `conversation.item.truncate`: the client played only `audio_end_ms` of a reply's audio.
+struct item_truncate { std::uint64_t generation = 0; double audio_end_ms = 0; std::string event_id; };
 
-using client_event = std::variant<session_update, input_commit, text_input, playout_report, response_cancel>;
+using client_event = std::variant<session_update, input_commit, text_input, playout_report, response_cancel,
+                                  audio_append, response_request, item_truncate>;
 
 /// Decodes one client text message: an event, or the error to send back.
 std::variant<client_event, wire_error> decode_client_text(std::string_view payload);
@@ -128,6 +147,7 @@ struct session_created {
   bool barge_in = true;
   double barge_in_min_speech_ms = 0;
   limits_info limits;
+  bool updated = false;  // the Realtime protocol's session.updated (a session.update before any input)
 };
 struct speech_started_message { std::uint64_t turn = 0; double audio_start_ms = 0; };
 struct speech_stopped_message { std::uint64_t turn = 0; double audio_end_ms = 0; };
@@ -154,11 +174,14 @@ struct response_interrupted {
 struct turn_metrics { std::uint64_t turn = 0; std::uint64_t generation = 0; std::string timeline_json; };
 struct session_finished {};  // all replies done after input_audio_buffer.commit
 struct error_message { wire_error err; };
+/// The Realtime protocol's `conversation.item.truncated`: the answer to an item_truncate.
+struct item_truncated { std::uint64_t generation = 0; double audio_end_ms = 0; };
 
 using server_event =
     std::variant<session_created, speech_started_message, speech_stopped_message, transcription_delta,
                  transcription_completed, input_committed, item_created, response_created, text_delta, audio_start,
-                 audio_done, response_done, response_interrupted, turn_metrics, session_finished, error_message>;
+                 audio_done, response_done, response_interrupted, turn_metrics, session_finished, error_message,
+                 item_truncated>;
 
 /// The server-event `type` string ("session.created", ...).
 std::string_view type_of(const server_event& e);

@@ -25,11 +25,25 @@ session_bridge::session_bridge(std::shared_ptr<server_state> server, wire_link& 
 
 session_bridge::~session_bridge() = default;
 
+void session_bridge::speak_realtime() {
+  const auto& cfg = server_->config();
+  realtime_config defaults;
+  defaults.semantic_vad = cfg.session.turn_end.has_value();
+  defaults.silence_duration_ms = cfg.session.endpointing.silence_ms;
+  defaults.interrupt_response = cfg.barge_in.enabled;
+  realtime_.emplace(std::move(defaults));
+}
+
 void session_bridge::on_open(std::weak_ptr<session_bridge> self) {
   self_ = std::move(self);
   t_connected_ = steady_clock::now();
   rate_limit_.start(t_connected_);
   t_text_turn_refill_ = t_connected_;
+  if (realtime_) {  // announced at once; the agent session starts at the first input
+    session_created m;
+    m.limits = {server_->config().max_message_bytes, k_max_text_bytes, server_->config().idle_timeout_s};
+    send(m);
+  }
 }
 
 void session_bridge::on_closed() {
@@ -41,7 +55,14 @@ void session_bridge::on_closed() {
 }
 
 void session_bridge::send(const server_event& e, std::optional<time_point> t_speech_start) {
-  link_.send({encode(e), false, 0, t_speech_start});
+  if (!realtime_) {
+    link_.send({encode(e), false, 0, t_speech_start});
+    return;
+  }
+  for (auto& text : realtime_->encode(e)) {
+    link_.send({std::move(text), false, 0, t_speech_start});
+    t_speech_start.reset();  // measured when the first of them leaves
+  }
 }
 
 void session_bridge::send_error(wire_error err) {
@@ -51,21 +72,26 @@ void session_bridge::send_error(wire_error err) {
 
 // ---- client messages ---------------------------------------------------------------------------
 void session_bridge::on_text(std::string_view payload) {
-  auto decoded = decode_client_text(payload);
+  auto decoded = realtime_ ? realtime_->decode(payload) : decode_client_text(payload);
   if (auto* err = std::get_if<wire_error>(&decoded)) {
     send_error(std::move(*err));
     return;
   }
-  auto& ev = std::get<client_event>(decoded);
+  on_client_event(std::get<client_event>(decoded));
+}
+
+void session_bridge::on_client_event(client_event& ev) {
   if (auto* update = std::get_if<session_update>(&ev)) {
-    if (session_) {
+    if (realtime_) {
+      on_realtime_update(*update);
+    } else if (session_) {
       send_error({wire_errc::session_already_started, "session.update may come only once, first", update->event_id});
-      return;
+    } else {
+      start_session(*update);
     }
-    start_session(*update);
     return;
   }
-  if (!session_) {
+  if (!realtime_ && !session_) {
     send_error({wire_errc::session_not_started, "send session.update first", ""});
     return;
   }
@@ -73,13 +99,49 @@ void session_bridge::on_text(std::string_view payload) {
     send_error({wire_errc::shutting_down, "the server is shutting down", ""});
     return;
   }
+  if (!ensure_session()) return;
   std::visit(
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, input_commit>) {
-          commit_input();
+          if (realtime_) {
+            send_error({wire_errc::unsupported_event,
+                        "parley ends turns by its own turn detection (server_vad or semantic_vad); "
+                        "input_audio_buffer.commit is not needed",
+                        m.event_id});
+          } else {
+            commit_input();
+          }
         } else if constexpr (std::is_same_v<T, text_input>) {
-          if (text_turn_allowed(steady_clock::now(), m.event_id)) session_->submit_text(std::move(m.text));
+          if (!text_turn_allowed(steady_clock::now(), m.event_id)) return;
+          if (!realtime_) {
+            session_->submit_text(std::move(m.text));
+            return;
+          }
+          for (auto& text : realtime_->encode_text_item(m.text)) link_.send({std::move(text), false, 0, std::nullopt});
+          pending_texts_.push_back(std::move(m.text));  // answered at response.create
+        } else if constexpr (std::is_same_v<T, response_request>) {
+          if (pending_texts_.empty()) {
+            send_error({wire_errc::unsupported_event,
+                        "response.create answers the user messages created since the last one, and there are "
+                        "none: parley answers spoken turns by itself",
+                        m.event_id});
+            return;
+          }
+          std::string joined;
+          for (auto& t : pending_texts_) joined += (joined.empty() ? "" : "\n") + t;
+          pending_texts_.clear();
+          session_->submit_text(std::move(joined));
+        } else if constexpr (std::is_same_v<T, audio_append>) {
+          accept_audio(std::move(m.pcm));
+        } else if constexpr (std::is_same_v<T, item_truncate>) {
+          if (m.generation > announced_generation_) {
+            send_error({wire_errc::unknown_generation, "'item_id' names no response of this session", m.event_id});
+            return;
+          }
+          const auto played = static_cast<std::uint64_t>(m.audio_end_ms * audio_rate_hz_ / 1000.0);
+          on_playout({m.generation, played, m.event_id});
+          send(item_truncated{m.generation, m.audio_end_ms});
         } else if constexpr (std::is_same_v<T, playout_report>) {
           on_playout(m);
         } else if constexpr (std::is_same_v<T, response_cancel>) {
@@ -87,6 +149,26 @@ void session_bridge::on_text(std::string_view payload) {
         }
       },
       ev);
+}
+
+// Realtime: session.update before the first input is applied (session.updated); once the session
+// runs, parley does not reconfigure it, as v1 does not.
+void session_bridge::on_realtime_update(const session_update& u) {
+  if (session_) {
+    send_error({wire_errc::session_already_started,
+                "parley applies session.update only before the conversation starts (the first audio or message)",
+                u.event_id});
+    return;
+  }
+  realtime_->apply_staged();
+  session_created m;
+  m.updated = true;
+  send(m);
+}
+
+bool session_bridge::ensure_session() {
+  if (!session_ && realtime_) start_session(realtime_->as_session_update());
+  return session_ != nullptr;
 }
 
 void session_bridge::commit_input() {
@@ -101,6 +183,10 @@ void session_bridge::commit_input() {
 }
 
 void session_bridge::on_binary(std::span<const std::uint8_t> payload) {
+  if (realtime_) {
+    send_error({wire_errc::invalid_message, "the Realtime protocol carries audio in input_audio_buffer.append", ""});
+    return;
+  }
   if (!session_) {
     send_error({wire_errc::session_not_started, "audio before session.update", ""});
     return;
@@ -110,16 +196,20 @@ void session_bridge::on_binary(std::span<const std::uint8_t> payload) {
     shutting_down_reported_ = true;
     return;
   }
-  if (input_ended_) {
-    send_error({wire_errc::input_ended, "audio after input_audio_buffer.commit", ""});
-    return;
-  }
   auto decoded = opus_ ? opus_->decode(payload) : decode_client_audio(payload);
   if (auto* err = std::get_if<wire_error>(&decoded)) {
     send_error(std::move(*err));
     return;
   }
-  auto& pcm = std::get<std::vector<std::int16_t>>(decoded);
+  accept_audio(std::move(std::get<std::vector<std::int16_t>>(decoded)));
+}
+
+// Audio at the session's input rate: rate-limited, resampled to 16 kHz, pushed.
+void session_bridge::accept_audio(std::vector<std::int16_t> pcm) {
+  if (input_ended_) {
+    send_error({wire_errc::input_ended, "audio after input_audio_buffer.commit", ""});
+    return;
+  }
   if (pcm.empty()) return;
   const auto now = steady_clock::now();
   if (rate_limit_.exceeded(*server_, now, n_input_samples_)) {
@@ -172,6 +262,16 @@ void session_bridge::start_session(const session_update& u) {
     options.mode = *mode;
   }
   options.caller_context = u.context;
+  if (u.instructions) {
+    options.system_prompt = *u.instructions;
+    options.private_replies = true;  // answers under the client's instructions are this session's alone
+  }
+  if (u.turn_detection && u.turn_detection->semantic) {
+    if (!options.turn_end) options.turn_end = agent::turn_end_config::preset(agent::turn_taking::conversational);
+  } else if (u.turn_detection) {
+    options.turn_end.reset();
+    if (u.turn_detection->silence_ms) options.endpointing.silence_ms = *u.turn_detection->silence_ms;
+  }
   agent::barge_in_config& barge = options.barge_in;
   if (u.barge_in.enabled) barge.enabled = *u.barge_in.enabled;
   if (u.barge_in.min_speech_ms) barge.min_speech_ms = *u.barge_in.min_speech_ms;
@@ -204,8 +304,13 @@ void session_bridge::start_session(const session_update& u) {
   session_ = std::move(*created);
   session_id_ = session_->id().value;
   PARLEY_LOG(info, "net: session " << session_id_ << " started (" << input_rate_hz_ << " Hz "
-                                   << to_string(u.input_audio_format) << " in, "
-                                   << agent::to_string(options.mode) << ")");
+                                   << (realtime_ ? to_string(realtime_->config().input_format) : to_string(u.input_audio_format))
+                                   << " in, " << agent::to_string(options.mode)
+                                   << (realtime_ ? ", Realtime protocol sess_" + std::to_string(realtime_->config().session) + ")" : ")"));
+  if (realtime_) {  // session.created went out on connect
+    if (!options.greeting.empty()) session_->announce(options.greeting);
+    return;
+  }
   session_created m;
   m.session = session_id_;
   m.input_sample_rate_hz = input_rate_hz_;
@@ -342,7 +447,11 @@ void session_bridge::emit_audio(std::uint64_t generation, std::span<const std::i
     return;
   }
   if (pcm.empty()) return;
-  link_.send({encode_audio_frame(generation, audio_offset_samples_, pcm), true, generation, std::nullopt});
+  if (realtime_) {
+    link_.send({realtime_->encode_audio(generation, pcm), false, generation, std::nullopt});
+  } else {
+    link_.send({encode_audio_frame(generation, audio_offset_samples_, pcm), true, generation, std::nullopt});
+  }
   audio_offset_samples_ += pcm.size();
 }
 

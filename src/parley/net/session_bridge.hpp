@@ -1,6 +1,12 @@
-// net/session_bridge — one WebSocket client's realtime session: protocol v1 ↔ agent::session.
+// net/session_bridge — one WebSocket client's realtime session: protocol v1 (/ws) or the OpenAI
+// Realtime protocol (/v1/realtime) ↔ agent::session.
 //
-// Role: everything a connection's messages mean (docs/protocol.md). Client messages in:
+// Role: everything a connection's messages mean (docs/protocol.md). Both protocols are decoded to
+// the same native events (protocol.hpp) and encoded from them: v1 by protocol.hpp, the Realtime
+// protocol by its codec (realtime_protocol.hpp), which also carries audio in JSON. Where the two
+// differ in what a message does, the difference is named here: a Realtime session is announced
+// on connect and starts at its first input (session.update may come before), typed messages wait
+// for response.create, and conversation.item.truncate reports playout. Client messages in:
 // session.update starts the agent session (mode, rates, formats, barge-in options), audio is
 // decoded (PCM16 or Opus), rate-limited and resampled to 16 kHz, commits, text (rate-limited too) and cancels go to
 // the session, playout reports to session::on_playout(). Session events out: each is mapped to
@@ -35,6 +41,7 @@
 #include "parley/net/asio_util.hpp"
 #include "parley/net/opus_codec.hpp"
 #include "parley/net/protocol.hpp"
+#include "parley/net/realtime_protocol.hpp"
 #include "parley/net/session_wiring.hpp"
 
 namespace parley::agent {
@@ -79,6 +86,8 @@ class session_bridge {
   session_bridge(const session_bridge&) = delete;
   session_bridge& operator=(const session_bridge&) = delete;
 
+  /// This connection speaks the OpenAI Realtime protocol (/v1/realtime); call before on_open().
+  void speak_realtime();
   /// The WebSocket is open; `self` is this bridge, owned with its transport.
   void on_open(std::weak_ptr<session_bridge> self);
   void on_text(std::string_view payload);
@@ -94,8 +103,13 @@ class session_bridge {
 
  private:
   // ---- client messages ----
+  void on_client_event(client_event& ev);
+  void on_realtime_update(const session_update& u);
+  /// A Realtime session starts at its first input; true when the session is running.
+  bool ensure_session();
   void start_session(const session_update& u);
   void commit_input();
+  void accept_audio(std::vector<std::int16_t> pcm);
   void push_input(std::vector<std::int16_t> pcm_16k);
   bool text_turn_allowed(time_point now, const std::string& event_id);
 
@@ -125,6 +139,8 @@ class session_bridge {
 
   std::unique_ptr<agent::session> session_;
   std::uint64_t session_id_ = 0;
+  std::optional<realtime_codec> realtime_;  // set: the Realtime protocol, else v1
+  std::vector<std::string> pending_texts_;  // Realtime: typed user messages waiting for response.create
   int input_rate_hz_ = 16000;
   std::optional<int> output_rate_hz_;
   std::optional<audio::resampler> input_resampler_;

@@ -1,0 +1,202 @@
+// The OpenAI Realtime protocol at /v1/realtime (docs/protocol.md, "The OpenAI Realtime protocol"),
+// driven by the official `openai` npm client's realtime WebSocket client exactly as an
+// application would drive it against OpenAI: a spoken conversation with `parley serve` and its
+// embedded engines. Checked: session.created and session.update → session.updated; speech in
+// (base64 PCM16 at 24 kHz in input_audio_buffer.append) → speech_started/stopped, the user's
+// transcript, the committed item, a response whose transcript deltas and audio deltas add up;
+// a typed message answered on response.create; conversation.item.truncate; the user talking over
+// a reply (barge-in: response.done cancelled, reason turn_detected); response.cancel; the
+// refusals of what parley does not do (typed errors, the session goes on).
+// The SDK always connects with wss: the server runs with a self-signed certificate for
+// 127.0.0.1 (openssl CLI) that the client is told to trust.
+//
+//   node realtime.test.mjs --parley PATH [--web-root DIR]
+// Exit codes: 0 pass, 1 fail, 77 skip (no node_modules, or no openssl).
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { check, readWav, runServerTest, sleep, speechWav } from '../browser/harness.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TOKEN = 'parley-test-token';
+const RATE = 24000;
+
+// Linear resampling to 24 kHz (test audio only).
+function to24k({ rateHz, samples }) {
+  const n = Math.floor((samples.length * RATE) / rateHz);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; ++i) {
+    const x = (i * rateHz) / RATE;
+    const k = Math.floor(x);
+    const f = x - k;
+    out[i] = Math.round(samples[k] * (1 - f) + (samples[Math.min(k + 1, samples.length - 1)] ?? 0) * f);
+  }
+  return out;
+}
+
+// Speaks `pcm` (24 kHz) into the session: 20 ms appends at twice real time.
+async function speak(rt, pcm) {
+  const chunk = RATE / 50;
+  for (let at = 0; at < pcm.length; at += chunk) {
+    const part = pcm.subarray(at, Math.min(at + chunk, pcm.length));
+    rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64') });
+    await sleep(10);
+  }
+}
+
+// Polls `predicate` until it returns a truthy value (returned), for at most `timeoutS`.
+async function until(t, what, predicate, timeoutS) {
+  const deadline = Date.now() + timeoutS * 1000;
+  while (Date.now() < deadline) {
+    const value = predicate();
+    if (value) return value;
+    if (t.server.exited) throw new Error(`parley serve exited (${JSON.stringify(t.server.exited)}) while waiting for ${what}`);
+    await sleep(20);
+  }
+  throw new Error(`timed out after ${timeoutS} s waiting for ${what}`);
+}
+
+const words = (text) => text.toLowerCase().split(/\W+/).filter(Boolean);
+
+await runServerTest('openai_realtime', async (t) => {
+  const base = path.join(HERE, 'node_modules');
+  if (!fs.existsSync(path.join(base, 'openai', 'realtime', 'ws.mjs')) || !fs.existsSync(path.join(base, 'ws'))) {
+    t.skip('tests/openai/node_modules is missing openai or ws (scripts/setup.sh runs npm ci there)');
+  }
+  const cert = path.join(t.dir, 'cert.pem');
+  const key = path.join(t.dir, 'key.pem');
+  const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
+  if (openssl.error || openssl.status !== 0) t.skip('the openssl CLI could not make a test certificate');
+  const { default: OpenAI } = await import(path.join(base, 'openai', 'index.mjs'));
+  const { OpenAIRealtimeWS } = await import(path.join(base, 'openai', 'realtime', 'ws.mjs'));
+
+  const server = await t.startServer(['--token', TOKEN, '--tls-cert', cert, '--tls-key', key]);
+  const client = new OpenAI({ apiKey: TOKEN, baseURL: `${server.url}/v1` });
+  const rt = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
+  const events = [];
+  const errors = [];
+  rt.on('event', (e) => events.push(e));
+  rt.on('error', (e) => errors.push(e));
+  t.cleanups.push(() => rt.close());
+  const seen = (type, from = 0, pred = () => true) => events.slice(from).find((e) => e.type === type && pred(e));
+  const after = (type, from, what, pred) => until(t, what, () => seen(type, from, pred), 60);
+
+  // ---- session.created on connect; session.update before any input → session.updated ----
+  const created = await after('session.created', 0, 'session.created');
+  check(created.session.type === 'realtime' && created.session.audio.input.format.type === 'audio/pcm' &&
+        created.session.audio.input.format.rate === RATE, 'session.created: a realtime session, PCM16 at 24 kHz', created.session);
+  rt.send({
+    type: 'session.update',
+    session: {
+      type: 'realtime',
+      instructions: 'You are a test assistant. Answer briefly.',
+      audio: {
+        input: { format: { type: 'audio/pcm', rate: RATE }, turn_detection: { type: 'server_vad', silence_duration_ms: 500, interrupt_response: true } },
+        output: { format: { type: 'audio/pcm', rate: RATE }, voice: 'alloy' },
+      },
+    },
+  });
+  const updated = await after('session.updated', 0, 'session.updated');
+  const td = updated.session.audio.input.turn_detection;
+  check(td.type === 'server_vad' && td.silence_duration_ms === 500 && td.interrupt_response === true &&
+        updated.session.instructions.startsWith('You are a test assistant'), 'session.updated: the settings asked for', updated.session);
+
+  // ---- a spoken question ----
+  const questionWav = path.join(t.dir, 'question.wav');
+  speechWav(questionWav, 'What time is it?', { leadS: 0.3, trailS: 1.2 });
+  const question = to24k(readWav(questionWav));
+  let mark = events.length;
+  await speak(rt, question);
+  const done = await after('response.done', mark, 'the reply to the spoken question');
+  check(done.response.status === 'completed', 'spoken turn: response.done completed', done.response);
+  const started = seen('input_audio_buffer.speech_started', mark);
+  const stopped = seen('input_audio_buffer.speech_stopped', mark);
+  check(started && stopped && stopped.audio_end_ms > started.audio_start_ms && started.item_id === stopped.item_id,
+        'spoken turn: speech_started and speech_stopped for one item', { started, stopped });
+  const heard = seen('conversation.item.input_audio_transcription.completed', mark);
+  t.log(`heard: "${heard?.transcript}"`);
+  check(heard && heard.item_id === started.item_id && words(heard.transcript).includes('time'), 'spoken turn: the question is transcribed', heard);
+  const committed = seen('input_audio_buffer.committed', mark);
+  const userItem = seen('conversation.item.added', mark, (e) => e.item.role === 'user');
+  check(committed?.item_id === started.item_id && userItem?.item.content[0].type === 'input_audio' &&
+        userItem.item.content[0].transcript === heard.transcript, 'spoken turn: the user item is committed with its transcript', { committed, userItem });
+  const responseId = done.response.id;
+  const created1 = seen('response.created', mark);
+  check(created1?.response.id === responseId, 'spoken turn: response.created for the same response', created1);
+  const audio = events.slice(mark).filter((e) => e.type === 'response.output_audio.delta' && e.response_id === responseId);
+  const audioBytes = audio.reduce((n, e) => n + Buffer.from(e.delta, 'base64').length, 0);
+  const transcript = events.slice(mark).filter((e) => e.type === 'response.output_audio_transcript.delta' && e.response_id === responseId)
+    .map((e) => e.delta).join('');
+  const said = done.response.output[0]?.content[0]?.transcript ?? '';
+  t.log(`reply: "${said}", ${(audioBytes / 2 / RATE).toFixed(2)} s of audio in ${audio.length} deltas`);
+  check(audioBytes % 2 === 0 && audioBytes / 2 > 0.3 * RATE, 'spoken turn: the reply is audio (PCM16, 24 kHz)', audioBytes);
+  check(said.length > 0 && transcript.trim() === said.trim(), 'spoken turn: the transcript deltas add up to the reply', { transcript, said });
+  check(seen('response.output_audio.done', mark, (e) => e.response_id === responseId), 'spoken turn: response.output_audio.done');
+
+  // ---- truncate: the client played 300 ms of that reply ----
+  mark = events.length;
+  rt.send({ type: 'conversation.item.truncate', item_id: done.response.output[0].id, content_index: 0, audio_end_ms: 300 });
+  const truncated = await after('conversation.item.truncated', mark, 'conversation.item.truncated');
+  check(truncated.item_id === done.response.output[0].id && truncated.audio_end_ms === 300, 'truncate: acknowledged', truncated);
+
+  // ---- a typed message waits for response.create ----
+  mark = events.length;
+  rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What time is it?' }] } });
+  const typed = await after('conversation.item.added', mark, 'the typed item', (e) => e.item.role === 'user');
+  check(typed.item.content[0].type === 'input_text', 'typed: the user item is added', typed);
+  await sleep(300);
+  check(!seen('response.created', mark), 'typed: no response before response.create');
+  rt.send({ type: 'response.create' });
+  const typedDone = await after('response.done', mark, 'the reply to the typed message');
+  check(typedDone.response.status === 'completed' && words(typedDone.response.output[0].content[0].transcript).length > 0,
+        'typed: answered on response.create', typedDone.response);
+
+  // ---- barge-in: the user talks over a reply that is playing ----
+  mark = events.length;
+  rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What can you do?' }] } });
+  rt.send({ type: 'response.create' });
+  const longReply = await after('response.output_audio.delta', mark, 'the reply audio to talk over');
+  const stopWav = path.join(t.dir, 'stop.wav');
+  speechWav(stopWav, 'Wait, stop, I have another question.', { leadS: 0.0, trailS: 1.2 });
+  await speak(rt, to24k(readWav(stopWav)));
+  // Cut while it is generated: response.done cancelled. Cut once generated, while it plays (a
+  // short reply is generated in full at once): the response is over, and its item is truncated
+  // to what was heard.
+  const cutId = longReply.response_id;
+  const cut = await until(t, 'the cut reply', () => events.slice(mark).find((e) =>
+    (e.type === 'response.done' && e.response.id === cutId && e.response.status === 'cancelled') ||
+    (e.type === 'conversation.item.truncated' && e.item_id === longReply.item_id)), 60);
+  const sentMs = events.slice(mark).filter((e) => e.type === 'response.output_audio.delta' && e.response_id === cutId)
+    .reduce((n, e) => n + Buffer.from(e.delta, 'base64').length / 2 / (RATE / 1000), 0);
+  t.log(`barge-in: ${cut.type}${cut.audio_end_ms !== undefined ? ` at ${cut.audio_end_ms} ms of ${Math.round(sentMs)} ms` : ''}`);
+  if (cut.type === 'response.done') {
+    check(cut.response.status_details?.reason === 'turn_detected', 'barge-in: the reply is cancelled, reason turn_detected', cut.response);
+  } else {
+    check(cut.audio_end_ms > 0 && cut.audio_end_ms < sentMs, 'barge-in: the reply is truncated to what was heard', { cut, sentMs });
+  }
+
+  // ---- response.cancel of a reply in progress ----
+  await after('response.done', mark, 'the reply to the interruption', (e) => e.response.id !== longReply.response_id);
+  mark = events.length;
+  rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What can you do?' }] } });
+  rt.send({ type: 'response.create' });
+  const toCancel = await after('response.created', mark, 'a reply to cancel');
+  rt.send({ type: 'response.cancel' });
+  const cancelled = await after('response.done', mark, 'the cancelled reply', (e) => e.response.id === toCancel.response.id);
+  check(cancelled.response.status === 'cancelled' && cancelled.response.status_details?.reason === 'client_cancelled',
+        'response.cancel: cancelled by the client', cancelled.response);
+
+  // ---- what parley does not do: typed errors, and the session goes on ----
+  const errorsBefore = errors.length;
+  rt.send({ type: 'input_audio_buffer.clear', event_id: 'evt_clear' });
+  rt.send({ type: 'session.update', event_id: 'evt_late', session: { type: 'realtime', instructions: 'Too late.' } });
+  await until(t, 'two errors', () => errors.length >= errorsBefore + 2, 20);
+  const codes = errors.slice(errorsBefore).map((e) => [e.error?.code, e.error?.event_id]);
+  check(JSON.stringify(codes) === JSON.stringify([['unsupported_event', 'evt_clear'], ['session_already_started', 'evt_late']]),
+        'refusals: typed errors naming the client event', codes);
+  check(errors.length === errorsBefore + 2, 'no other error in the conversation', errors.slice(0, errorsBefore).map((e) => e.error ?? e.message));
+});

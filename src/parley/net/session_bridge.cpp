@@ -96,7 +96,9 @@ void session_bridge::on_client_event(client_event& ev) {
     return;
   }
   if (draining_) {
-    send_error({wire_errc::shutting_down, "the server is shutting down", ""});
+    const bool audio = std::holds_alternative<audio_append>(ev);  // said once, not for every 20 ms of audio
+    if (!audio || !shutting_down_reported_) send_error({wire_errc::shutting_down, "the server is shutting down", ""});
+    shutting_down_reported_ = shutting_down_reported_ || audio;
     return;
   }
   if (!ensure_session()) return;

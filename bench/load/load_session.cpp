@@ -427,12 +427,33 @@ void load_session::receive_audio(std::uint64_t gen, std::uint64_t n_samples, int
   }
 }
 
+// A reply was cut (barge-in): its audio is dropped from the buffer and from now on.
+void load_session::cut_reply(std::uint64_t gen) {
+  interrupted_upto_ = std::max(interrupted_upto_, gen);
+  if (gen == playing_gen_) received_ = static_cast<std::uint64_t>(played_);  // clear the buffer
+  if (gen == target_gen_ && target_gen_ != 0 && !target_interrupted_) {
+    target_interrupted_ = true;
+    run_.stats.n_interrupted.fetch_add(1);
+  }
+}
+
+// An `error` event (its code), or a message that is not a JSON object.
+void load_session::count_error(const nlohmann::json& j) {
+  auto& stats = run_.stats;
+  std::string code = "client: unreadable server message";
+  if (j.is_object()) {
+    code = "unknown";
+    if (j.contains("error") && j["error"].is_object()) code = j["error"].value("code", "unknown");
+  }
+  stats.count(stats.errors_by_code, code);
+  stats.n_error_events.fetch_add(1);
+}
+
 void load_session::on_text(std::string_view payload) {
   auto& stats = run_.stats;
   const auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
-    stats.count(stats.errors_by_code, "client: unreadable server message");
-    stats.n_error_events.fetch_add(1);
+    count_error(j);
     return;
   }
   const std::string type = j.value("type", "");
@@ -453,13 +474,7 @@ void load_session::on_text(std::string_view payload) {
   } else if (type == "response.done") {
     if (gen_of() == target_gen_ && target_gen_ != 0) target_done_ = true;
   } else if (type == "response.interrupted") {
-    const auto gen = gen_of();
-    interrupted_upto_ = std::max(interrupted_upto_, gen);
-    if (gen == playing_gen_) received_ = static_cast<std::uint64_t>(played_);  // clear the buffer
-    if (gen == target_gen_ && target_gen_ != 0 && !target_interrupted_) {
-      target_interrupted_ = true;
-      stats.n_interrupted.fetch_add(1);
-    }
+    cut_reply(gen_of());
   } else if (type == "turn.metrics") {
     stats.n_turn_metrics.fetch_add(1);
     if (j.contains("timeline") && j["timeline"].contains("metrics_ms") && j["timeline"]["metrics_ms"].is_object()) {
@@ -477,10 +492,7 @@ void load_session::on_text(std::string_view payload) {
     finished_ = true;
     wake_.cancel();
   } else if (type == "error") {
-    std::string code = "unknown";
-    if (j.contains("error") && j["error"].is_object()) code = j["error"].value("code", "unknown");
-    stats.count(stats.errors_by_code, code);
-    stats.n_error_events.fetch_add(1);
+    count_error(j);
   }
 }
 
@@ -500,8 +512,7 @@ void load_session::on_realtime_text(std::string_view payload) {
   auto& stats = run_.stats;
   const auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
-    stats.count(stats.errors_by_code, "client: unreadable server message");
-    stats.n_error_events.fetch_add(1);
+    count_error(j);
     return;
   }
   const std::string type = j.value("type", "");
@@ -532,32 +543,16 @@ void load_session::on_realtime_text(std::string_view payload) {
     const bool cancelled = r.value("status", "") == "cancelled";
     if (!cancelled && gen == target_gen_ && target_gen_ != 0) target_done_ = target_metrics_ = true;
     if (!cancelled && gen == playing_gen_) audio_done_ = true;  // a reply without audio has no audio.done
-    if (cancelled) {
-      interrupted_upto_ = std::max(interrupted_upto_, gen);
-      if (gen == playing_gen_) received_ = static_cast<std::uint64_t>(played_);  // clear the buffer
-      if (gen == target_gen_ && target_gen_ != 0 && !target_interrupted_) {
-        target_interrupted_ = true;
-        stats.n_interrupted.fetch_add(1);
-      }
-    }
+    if (cancelled) cut_reply(gen);
   } else if (type == "conversation.item.truncated") {  // a reply cut while it played
     const std::string item = j.value("item_id", "");
-    const std::uint64_t gen = item.starts_with("item_r") ? std::strtoull(item.c_str() + 6, nullptr, 10) : 0;
-    interrupted_upto_ = std::max(interrupted_upto_, gen);
-    if (gen == playing_gen_) received_ = static_cast<std::uint64_t>(played_);
-    if (gen == target_gen_ && target_gen_ != 0 && !target_interrupted_) {
-      target_interrupted_ = true;
-      stats.n_interrupted.fetch_add(1);
-    }
+    cut_reply(item.starts_with("item_r") ? std::strtoull(item.c_str() + 6, nullptr, 10) : 0);
   } else if (type == "session.created") {
     if (!created_) stats.n_connected.fetch_add(1);
     created_ = true;
     wake_.cancel();
   } else if (type == "error") {
-    std::string code = "unknown";
-    if (j.contains("error") && j["error"].is_object()) code = j["error"].value("code", "unknown");
-    stats.count(stats.errors_by_code, code);
-    stats.n_error_events.fetch_add(1);
+    count_error(j);
   }
 }
 

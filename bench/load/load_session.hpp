@@ -38,6 +38,7 @@
 #include <deque>
 #include <optional>
 #include <span>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -77,6 +78,8 @@ class load_session {
   awaitable<void> main();
   awaitable<void> reader();
   void on_text(std::string_view payload);
+  void cut_reply(std::uint64_t gen);
+  void count_error(const nlohmann::json& j);
   void on_audio(std::span<const std::uint8_t> payload);
   void on_media_stream_text(std::string_view payload);
   void on_realtime_text(std::string_view payload);

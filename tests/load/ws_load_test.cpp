@@ -148,6 +148,26 @@ TEST_F(ws_load, phone_calls_over_the_media_stream_get_their_answers_and_echo_the
   EXPECT_NE(r.output.find("mu-law media messages"), std::string::npos) << r.output;
 }
 
+TEST_F(ws_load, sessions_speaking_the_openai_realtime_protocol_get_their_answers) {
+  mock_server server(dir_ / "server.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  const auto r = parley("bench --target ws://127.0.0.1:" + std::to_string(server.port()) +
+                        "/v1/realtime --sessions 2 --turns 2 --ramp-ms 200 --duration-s 90 --no-progress" +
+                        " --server-pid " + std::to_string(server.pid()) + " --json " + path("load.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output << "\n--- server ---\n" << server.log();
+  std::ifstream in(path("load.json"));
+  const auto report = nlohmann::json::parse(in);
+  EXPECT_EQ(report["client"]["ttfa"]["n"], 4) << report.dump(2);
+  EXPECT_EQ(report["counts"]["sessions_connected"], 2);
+  EXPECT_EQ(report["counts"]["turns_completed"], 4);
+  EXPECT_EQ(report["counts"]["error_events"], 0);
+  EXPECT_EQ(report["counts"]["extra_replies"], 0);
+  EXPECT_EQ(report["server_counters"]["input_chunks_dropped"], 0);
+  EXPECT_GT(report["counts"]["audio_frames_received"].get<int>(), 0) << report.dump(2);
+  EXPECT_EQ(report["counts"]["sessions_finished"], 2) << "the client closes after its last turn";
+  EXPECT_NE(r.output.find("OpenAI Realtime protocol"), std::string::npos) << r.output;
+}
+
 TEST_F(ws_load, a_server_that_is_not_there_fails_every_session) {
   // Port 1 on loopback: nothing listens there (connection refused at once).
   const auto r = parley("bench --target ws://127.0.0.1:1/ws --sessions 3 --ramp-ms 0 --duration-s 30 --no-progress");

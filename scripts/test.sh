@@ -16,7 +16,7 @@ phase "llama-server"
 ./scripts/llama/build_server.sh --quick
 jobs=$(nproc)
 if [ "${PARLEY_FUZZ_SECONDS:-20}" -gt 0 ]; then
-  phase "fuzz: protocol decoder, Opus packets, media streams and multipart uploads, ${PARLEY_FUZZ_SECONDS:-20} s each"
+  phase "fuzz: protocol decoder, Opus packets, media streams, Realtime events and multipart uploads, ${PARLEY_FUZZ_SECONDS:-20} s each"
   ./scripts/fuzz.sh "${PARLEY_FUZZ_SECONDS:-20}" 2>&1 | grep -E '^(building|fuzzing|Done|stat::new_units|==[0-9]+==|SUMMARY|artifact_prefix)'
 fi
 for preset in ${PARLEY_TEST_PRESETS:-dev asan tsan}; do

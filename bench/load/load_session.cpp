@@ -12,6 +12,7 @@
 #include "bench/load/room_tone.hpp"
 #include "parley/net/base64.hpp"
 #include "parley/net/media_stream.hpp"
+#include "parley/net/protocol.hpp"
 
 namespace parley::load {
 
@@ -384,10 +385,17 @@ load_session::awaitable<void> load_session::reader() {
     const auto data = buffer.cdata();
     if (ws_.got_text() && media_stream_) {
       on_media_stream_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    } else if (ws_.got_text() && realtime_) {
-      on_realtime_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
     } else if (ws_.got_text()) {
-      on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      const auto j = nlohmann::json::parse(static_cast<const char*>(data.data()),
+                                           static_cast<const char*>(data.data()) + data.size(), nullptr,
+                                           /*allow_exceptions=*/false);
+      if (!j.is_object()) {
+        count_error(j);
+      } else if (realtime_) {
+        on_realtime_event(j);
+      } else {
+        on_event(j);
+      }
     } else {
       on_audio(std::span(static_cast<const std::uint8_t*>(data.data()), data.size()));
     }
@@ -449,13 +457,8 @@ void load_session::count_error(const nlohmann::json& j) {
   stats.n_error_events.fetch_add(1);
 }
 
-void load_session::on_text(std::string_view payload) {
+void load_session::on_event(const nlohmann::json& j) {
   auto& stats = run_.stats;
-  const auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) {
-    count_error(j);
-    return;
-  }
   const std::string type = j.value("type", "");
   const auto gen_of = [&j] { return j.contains("generation") && j["generation"].is_number_unsigned() ? j["generation"].get<std::uint64_t>() : 0; };
   if (type == "response.audio.start") {
@@ -497,24 +500,18 @@ void load_session::on_text(std::string_view payload) {
 }
 
 std::string load_session::realtime_append(std::span<const std::int16_t> frame_16k) {
-  std::vector<std::int16_t> pcm = to_24k_ ? to_24k_->process(frame_16k) : std::vector<std::int16_t>(frame_16k.begin(), frame_16k.end());
-  std::string bytes(2 * pcm.size(), '\0');
-  for (std::size_t i = 0; i < pcm.size(); ++i) {
-    const auto u = static_cast<std::uint16_t>(pcm[i]);
-    bytes[2 * i] = static_cast<char>(u & 0xff);
-    bytes[2 * i + 1] = static_cast<char>(u >> 8);
+  std::string bytes;
+  if (to_24k_) {
+    net::put_pcm16(bytes, to_24k_->process(frame_16k));
+  } else {
+    net::put_pcm16(bytes, frame_16k);
   }
   return R"({"type":"input_audio_buffer.append","audio":")" + net::base64_encode(bytes) + "\"}";
 }
 
 // The Realtime protocol's events: replies are responses "resp_<generation>" (docs/protocol.md).
-void load_session::on_realtime_text(std::string_view payload) {
+void load_session::on_realtime_event(const nlohmann::json& j) {
   auto& stats = run_.stats;
-  const auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) {
-    count_error(j);
-    return;
-  }
   const std::string type = j.value("type", "");
   const auto gen_of = [](const nlohmann::json& id) -> std::uint64_t {
     if (!id.is_string()) return 0;

@@ -77,12 +77,12 @@ class load_session {
   awaitable<bool> write_text(const std::string& text);
   awaitable<void> main();
   awaitable<void> reader();
-  void on_text(std::string_view payload);
+  void on_event(const nlohmann::json& j);
   void cut_reply(std::uint64_t gen);
   void count_error(const nlohmann::json& j);
   void on_audio(std::span<const std::uint8_t> payload);
   void on_media_stream_text(std::string_view payload);
-  void on_realtime_text(std::string_view payload);
+  void on_realtime_event(const nlohmann::json& j);
   // One 20 ms frame (16 kHz) as a Realtime input_audio_buffer.append (24 kHz, base64).
   std::string realtime_append(std::span<const std::int16_t> frame_16k);
   // Reply audio of `gen` arrived: `n_samples` at `rate_hz` into the one playback buffer.

@@ -313,6 +313,8 @@ std::uint32_t get_u32(std::span<const std::uint8_t> in) {
   return static_cast<std::uint32_t>(in[0]) | static_cast<std::uint32_t>(in[1]) << 8 |
          static_cast<std::uint32_t>(in[2]) << 16 | static_cast<std::uint32_t>(in[3]) << 24;
 }
+}  // namespace
+
 // PCM16 on the wire is little-endian; on a little-endian host that is a plain copy (audio crosses
 // here ~50 times a second per session, in both directions).
 std::vector<std::int16_t> read_pcm16(std::span<const std::uint8_t> bytes) {
@@ -340,8 +342,6 @@ void put_pcm16(std::string& out, std::span<const std::int16_t> pcm) {
     }
   }
 }
-
-}  // namespace
 
 std::string_view to_string(wire_errc code) {
   const auto i = static_cast<std::size_t>(code);

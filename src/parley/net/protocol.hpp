@@ -125,6 +125,11 @@ using client_event = std::variant<session_update, input_commit, text_input, play
 /// Decodes one client text message: an event, or the error to send back.
 std::variant<client_event, wire_error> decode_client_text(std::string_view payload);
 
+/// PCM16 LE bytes as samples (a trailing odd byte is ignored), and samples appended as PCM16 LE:
+/// the wire's sample format, wherever audio is carried (binary frames, base64 in JSON).
+std::vector<std::int16_t> read_pcm16(std::span<const std::uint8_t> bytes);
+void put_pcm16(std::string& out, std::span<const std::int16_t> pcm);
+
 /// Decodes one client binary message (PCM16 LE mono): the samples, or invalid_audio.
 std::variant<std::vector<std::int16_t>, wire_error> decode_client_audio(std::span<const std::uint8_t> payload);
 

@@ -58,30 +58,24 @@ std::optional<realtime_audio> parse_format(const json& f) {
   return std::nullopt;
 }
 
-// PCM16 LE bytes → samples (odd byte counts are refused by the caller).
-std::vector<std::int16_t> pcm16_from(std::span<const std::uint8_t> bytes) {
-  std::vector<std::int16_t> pcm(bytes.size() / 2);
-  for (std::size_t i = 0; i < pcm.size(); ++i) {
-    pcm[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(bytes[2 * i]) |
-                                       static_cast<std::uint16_t>(bytes[2 * i + 1]) << 8);
-  }
-  return pcm;
-}
-
-std::string pcm16_bytes(std::span<const std::int16_t> pcm) {
-  std::string out(2 * pcm.size(), '\0');
-  for (std::size_t i = 0; i < pcm.size(); ++i) {
-    const auto u = static_cast<std::uint16_t>(pcm[i]);
-    out[2 * i] = static_cast<char>(u & 0xff);
-    out[2 * i + 1] = static_cast<char>(u >> 8);
-  }
-  return out;
+// The format of `direction` (audio.input or audio.output), when given, into `into`; false when it
+// names none parley speaks.
+bool read_format(const json& direction, realtime_audio& into) {
+  const auto f = direction.find("format");
+  if (f == direction.end() || f->is_null()) return true;
+  const auto format = parse_format(*f);
+  if (format) into = *format;
+  return format.has_value();
 }
 
 // session.update's `session` onto `cfg`: absent fields keep their value; what parley cannot do is
 // refused by name rather than ignored.
 std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, const std::string& event_id) {
   auto bad = [&](wire_errc code, std::string message) { return fail(code, std::move(message), event_id); };
+  auto bad_format = [&](std::string_view direction) {
+    return bad(wire_errc::unsupported_audio_format, "'audio." + std::string(direction) +
+                                                        ".format' must be audio/pcm (24000 Hz), audio/pcmu or audio/pcma");
+  };
   if (const auto t = s.find("type"); t != s.end() && !t->is_null()) {
     if (!t->is_string()) return bad(wire_errc::invalid_message, "'session.type' must be a string");
     if (*t == "transcription") {
@@ -115,14 +109,7 @@ std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, con
   if (!audio->is_object()) return bad(wire_errc::invalid_message, "'session.audio' must be an object");
   if (const auto in = audio->find("input"); in != audio->end() && !in->is_null()) {
     if (!in->is_object()) return bad(wire_errc::invalid_message, "'session.audio.input' must be an object");
-    if (const auto f = in->find("format"); f != in->end() && !f->is_null()) {
-      const auto format = parse_format(*f);
-      if (!format) {
-        return bad(wire_errc::unsupported_audio_format,
-                   "'audio.input.format' must be audio/pcm (24000 Hz), audio/pcmu or audio/pcma");
-      }
-      cfg.input_format = *format;
-    }
+    if (!read_format(*in, cfg.input_format)) return bad_format("input");
     if (const auto td = in->find("turn_detection"); td != in->end()) {
       if (td->is_null()) {
         return bad(wire_errc::unsupported_event, "parley detects turns itself: 'turn_detection' must be "
@@ -151,17 +138,18 @@ std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, con
   }
   if (const auto out = audio->find("output"); out != audio->end() && !out->is_null()) {
     if (!out->is_object()) return bad(wire_errc::invalid_message, "'session.audio.output' must be an object");
-    if (const auto f = out->find("format"); f != out->end() && !f->is_null()) {
-      const auto format = parse_format(*f);
-      if (!format) {
-        return bad(wire_errc::unsupported_audio_format,
-                   "'audio.output.format' must be audio/pcm (24000 Hz), audio/pcmu or audio/pcma");
-      }
-      cfg.output_format = *format;
-    }
+    if (!read_format(*out, cfg.output_format)) return bad_format("output");
     if (const auto v = out->find("voice"); v != out->end() && v->is_string()) cfg.voice = v->get<std::string>();
   }
   return std::nullopt;
+}
+
+// Transcripts and replies come from engines; never let an odd byte make encoding throw.
+std::vector<std::string> dump_all(const std::vector<json>& events) {
+  std::vector<std::string> out;
+  out.reserve(events.size());
+  for (const auto& j : events) out.push_back(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  return out;
 }
 
 json session_json(const realtime_config& c) {
@@ -270,7 +258,7 @@ std::variant<client_event, wire_error> realtime_codec::decode(std::string_view p
     if (bytes->size() % 2 != 0) {
       return fail(wire_errc::invalid_audio, "audio/pcm must be whole PCM16 samples (an even number of bytes)", event_id);
     }
-    return client_event{audio_append{pcm16_from(*bytes), event_id}};
+    return client_event{audio_append{read_pcm16(*bytes), event_id}};
   }
   if (type == "session.update") {
     const auto s = j.find("session");
@@ -317,44 +305,49 @@ std::variant<client_event, wire_error> realtime_codec::decode(std::string_view p
   return fail(wire_errc::unknown_type, "unknown client event type '" + type + "'", event_id);
 }
 
+// The hot path (every reply chunk): the event is written directly; its ids and base64 need no escaping.
 std::string realtime_codec::encode_audio(std::uint64_t generation, std::span<const std::int16_t> pcm) {
-  std::string bytes;
+  std::string delta;
   switch (config_.output_format) {
-    case realtime_audio::pcmu: {
-      const auto codes = mulaw_encode(pcm);
-      bytes.assign(codes.begin(), codes.end());
+    case realtime_audio::pcmu: delta = base64_encode(mulaw_encode(pcm)); break;
+    case realtime_audio::pcma: delta = base64_encode(alaw_encode(pcm)); break;
+    case realtime_audio::pcm: {
+      std::string bytes;
+      put_pcm16(bytes, pcm);
+      delta = base64_encode(bytes);
       break;
     }
-    case realtime_audio::pcma: {
-      const auto codes = alaw_encode(pcm);
-      bytes.assign(codes.begin(), codes.end());
-      break;
-    }
-    case realtime_audio::pcm: bytes = pcm16_bytes(pcm); break;
   }
-  return json{{"type", "response.output_audio.delta"}, {"event_id", next_event_id()},
-              {"response_id", response_id(generation)}, {"item_id", item_reply(generation)},
-              {"output_index", 0}, {"content_index", 0}, {"delta", base64_encode(bytes)}}
-      .dump();
+  return R"({"type":"response.output_audio.delta","event_id":")" + next_event_id() + R"(","response_id":")" +
+         response_id(generation) + R"(","item_id":")" + item_reply(generation) +
+         R"(","output_index":0,"content_index":0,"delta":")" + delta + "\"}";
+}
+
+void realtime_codec::add_event(std::vector<nlohmann::json>& events, std::string_view type, nlohmann::json body) {
+  body["type"] = type;
+  body["event_id"] = next_event_id();
+  events.push_back(std::move(body));
+}
+
+// conversation.item.added and conversation.item.done for a user item, after the one before it.
+void realtime_codec::add_user_item(std::vector<nlohmann::json>& events, const std::string& id, nlohmann::json content) {
+  const json previous = last_item_id_.empty() ? json(nullptr) : json(last_item_id_);
+  last_item_id_ = id;
+  const json item = {{"id", id},        {"object", "realtime.item"}, {"type", "message"},
+                     {"status", "completed"}, {"role", "user"},          {"content", json::array({std::move(content)})}};
+  add_event(events, "conversation.item.added", {{"item", item}, {"previous_item_id", previous}});
+  add_event(events, "conversation.item.done", {{"item", item}, {"previous_item_id", previous}});
 }
 
 std::vector<std::string> realtime_codec::encode_text_item(const std::string& text) {
-  const json item = {{"id", pending_item_id_}, {"object", "realtime.item"}, {"type", "message"}, {"status", "completed"},
-                     {"role", "user"},        {"content", {{{"type", "input_text"}, {"text", text}}}}};
-  const json previous = last_item_id_.empty() ? json(nullptr) : json(last_item_id_);
-  last_item_id_ = pending_item_id_;
-  const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
-  return {dump({{"type", "conversation.item.added"}, {"event_id", next_event_id()}, {"previous_item_id", previous}, {"item", item}}),
-          dump({{"type", "conversation.item.done"}, {"event_id", next_event_id()}, {"previous_item_id", previous}, {"item", item}})};
+  std::vector<json> events;
+  add_user_item(events, pending_item_id_, {{"type", "input_text"}, {"text", text}});
+  return dump_all(events);
 }
 
 std::vector<std::string> realtime_codec::encode(const server_event& e) {
   std::vector<json> events;
-  auto add = [&](std::string_view type, json body) {
-    body["type"] = type;
-    body["event_id"] = next_event_id();
-    events.push_back(std::move(body));
-  };
+  auto add = [&](std::string_view type, json body) { add_event(events, type, std::move(body)); };
   std::visit(
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;
@@ -389,14 +382,9 @@ std::vector<std::string> realtime_codec::encode(const server_event& e) {
         } else if constexpr (std::is_same_v<T, item_created>) {
           if (!audio_turns_.contains(m.turn)) return;  // a typed message: announced when it was created
           const std::string id = item_user(m.turn);
-          const json previous = last_item_id_.empty() ? json(nullptr) : json(last_item_id_);
-          last_item_id_ = id;
-          const json item = {{"id", id},          {"object", "realtime.item"}, {"type", "message"},
-                             {"status", "completed"}, {"role", "user"},
-                             {"content", {{{"type", "input_audio"}, {"transcript", m.text}}}}};
-          add("input_audio_buffer.committed", {{"item_id", id}, {"previous_item_id", previous}});
-          add("conversation.item.added", {{"item", item}, {"previous_item_id", previous}});
-          add("conversation.item.done", {{"item", item}, {"previous_item_id", previous}});
+          add("input_audio_buffer.committed",
+              {{"item_id", id}, {"previous_item_id", last_item_id_.empty() ? json(nullptr) : json(last_item_id_)}});
+          add_user_item(events, id, {{"type", "input_audio"}, {"transcript", m.text}});
         } else if constexpr (std::is_same_v<T, response_created>) {
           announced_generation_ = std::max(announced_generation_, m.generation);
           const auto rid = response_id(m.generation);
@@ -466,10 +454,7 @@ std::vector<std::string> realtime_codec::encode(const server_event& e) {
         // Realtime event stands for them.
       },
       e);
-  std::vector<std::string> out;
-  out.reserve(events.size());
-  for (const auto& j : events) out.push_back(j.dump(-1, ' ', false, json::error_handler_t::replace));
-  return out;
+  return dump_all(events);
 }
 
 }  // namespace parley::net

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <set>
 #include <span>
@@ -78,6 +79,8 @@ class realtime_codec {
 
  private:
   std::string next_event_id();
+  void add_event(std::vector<nlohmann::json>& events, std::string_view type, nlohmann::json body);
+  void add_user_item(std::vector<nlohmann::json>& events, const std::string& id, nlohmann::json content);
 
   realtime_config config_;
   realtime_config staged_;

@@ -39,7 +39,7 @@ struct fixture {
   std::unique_ptr<session> s;
 
   fixture(std::vector<std::string> transcripts, std::vector<std::string> replies, std::optional<turn_end_config> turn_end,
-          bool barge_in = false, std::vector<double> finalize_ms = {}) {
+          bool barge_in = false, std::vector<double> finalize_ms = {}, bool transcribe_only = false) {
     engine_knobs knobs;
     knobs.transcripts = std::move(transcripts);
     knobs.finalize_ms = std::move(finalize_ms);
@@ -52,6 +52,7 @@ struct fixture {
     session_options options;
     options.input_queue_chunks = 100'000;
     options.turn_end = turn_end;
+    options.transcribe_only = transcribe_only;
     options.barge_in = {.enabled = barge_in, .min_speech_ms = 200, .playout_slack_ms = 0};
     auto created = session::create(io.executor(), engines.set(), options, rec.callbacks());
     EXPECT_TRUE(created) << (created ? "" : created.error().describe());
@@ -99,6 +100,24 @@ TEST(session_merge, a_pause_while_the_first_half_is_still_being_transcribed_merg
   ASSERT_EQ(f.requests[0].messages.size(), 2u);  // system, the whole request
   EXPECT_EQ(f.requests[0].messages[1].content, "set a timer for ten minutes");
   EXPECT_EQ(f.s->stats().n_merged, 1u);
+}
+
+TEST(session_merge, a_transcription_only_session_reports_each_turn_merges_none_and_answers_none) {
+  // As above, but nothing answers: each utterance is its own transcribed turn (the slow first
+  // transcript would have merged them), and no model is asked.
+  fixture f({"set a timer for", "ten minutes"}, {"Timer set."}, flat_350(), false, {300.0, 0.0}, /*transcribe_only=*/true);
+  f.push(k_first_half);
+  f.push(k_second_half);
+  ASSERT_TRUE(f.rec.wait_for([&] { return f.rec.turns.size() == 2; }));
+  f.s->submit_text("and the weather");
+  f.finish();
+  EXPECT_EQ(f.rec.committed_texts(), (std::vector<std::string>{"set a timer for", "ten minutes", "and the weather"}));
+  EXPECT_EQ(f.rec.indices<transcript_final>().size(), 2u);
+  ASSERT_EQ(f.rec.turns.size(), 3u);
+  for (const auto& t : f.rec.turns) EXPECT_EQ(t.route, "none");
+  EXPECT_TRUE(f.rec.indices<output_audio_chunk>().empty());
+  EXPECT_TRUE(f.rec.indices<reply_done>().empty());
+  EXPECT_TRUE(f.requests.empty()) << "the model was asked " << f.requests.size() << " times";
 }
 
 TEST(session_merge, a_reply_barely_heard_is_withdrawn_and_history_holds_the_whole_request_only) {

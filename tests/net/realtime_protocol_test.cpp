@@ -116,7 +116,6 @@ TEST(realtime_decode, what_parley_does_not_do_is_refused_by_name) {
   const auto code_of = [&](const char* text) { return error_of(codec.decode(text)).code; };
   EXPECT_EQ(code_of(R"({"type":"session.update","session":{"audio":{"input":{"turn_detection":null}}}})"),
             wire_errc::unsupported_event);
-  EXPECT_EQ(code_of(R"({"type":"session.update","session":{"type":"transcription"}})"), wire_errc::unsupported_event);
   EXPECT_EQ(code_of(R"({"type":"session.update","session":{"tools":[{"type":"function","name":"f"}]}})"),
             wire_errc::unsupported_event);
   EXPECT_EQ(code_of(R"({"type":"session.update","session":{"output_modalities":["text"]}})"), wire_errc::unsupported_event);
@@ -135,6 +134,46 @@ TEST(realtime_decode, what_parley_does_not_do_is_refused_by_name) {
             wire_errc::unsupported_event);
   EXPECT_EQ(code_of("[1]"), wire_errc::invalid_message);
   EXPECT_EQ(code_of("{"), wire_errc::invalid_json);
+}
+
+TEST(realtime_decode, a_transcription_session_transcribes_and_answers_nothing) {
+  realtime_codec codec({});
+  const auto code_of = [&](const char* text) { return error_of(codec.decode(text)).code; };
+  // What only answering sessions have is refused in a transcription session's update.
+  EXPECT_EQ(code_of(R"({"type":"session.update","session":{"type":"transcription","instructions":"Be terse."}})"),
+            wire_errc::invalid_message);
+  EXPECT_EQ(code_of(R"({"type":"session.update","session":{"type":"transcription",
+      "audio":{"output":{"format":{"type":"audio/pcm","rate":24000}}}}})"), wire_errc::invalid_message);
+  EXPECT_EQ(code_of(R"({"type":"session.update","session":{"type":"podcast"}})"), wire_errc::invalid_message);
+  // create_response false is what a transcription session means anyway.
+  const auto r = codec.decode(R"({"type":"session.update","session":{"type":"transcription",
+      "audio":{"input":{"format":{"type":"audio/pcmu"},"transcription":{"model":"gpt-4o-transcribe"},
+      "turn_detection":{"type":"server_vad","silence_duration_ms":500,"create_response":false}}}}})");
+  ASSERT_TRUE(std::holds_alternative<client_event>(r)) << error_of(r).message;
+  codec.apply_staged();
+  const auto u = codec.as_session_update();
+  EXPECT_TRUE(u.transcription_only);
+  EXPECT_FALSE(u.barge_in.enabled.value_or(true)) << "nothing plays, so nothing is interrupted";
+  EXPECT_EQ(u.input_sample_rate_hz, 8000);
+  ASSERT_TRUE(u.turn_detection);
+  EXPECT_EQ(u.turn_detection->silence_ms, 500);
+  const auto updated = parsed(codec.encode(session_created{.updated = true}));
+  ASSERT_EQ(updated.size(), 1u);
+  const auto& s = updated[0]["session"];
+  EXPECT_EQ(s["type"], "transcription");
+  EXPECT_EQ(s["object"], "realtime.transcription_session");
+  EXPECT_FALSE(s.contains("instructions"));
+  EXPECT_FALSE(s["audio"].contains("output"));
+  EXPECT_EQ(s["audio"]["input"]["format"]["type"], "audio/pcmu");
+  EXPECT_EQ(s["audio"]["input"]["turn_detection"]["silence_duration_ms"], 500);
+  EXPECT_FALSE(s["audio"]["input"]["turn_detection"].contains("create_response"));
+  // A later update without a type stays a transcription session; one naming realtime switches back.
+  ASSERT_TRUE(std::holds_alternative<client_event>(codec.decode(R"({"type":"session.update","session":{}})")));
+  codec.apply_staged();
+  EXPECT_TRUE(codec.config().transcription);
+  ASSERT_TRUE(std::holds_alternative<client_event>(codec.decode(R"({"type":"session.update","session":{"type":"realtime"}})")));
+  codec.apply_staged();
+  EXPECT_FALSE(codec.as_session_update().transcription_only);
 }
 
 TEST(realtime_decode, messages_responses_and_truncation) {

@@ -6,7 +6,8 @@
 // transcript, the committed item, a response whose transcript deltas and audio deltas add up;
 // a typed message answered on response.create; conversation.item.truncate; the user talking over
 // a reply (barge-in: response.done cancelled, reason turn_detected); response.cancel; the
-// refusals of what parley does not do (typed errors, the session goes on).
+// refusals of what parley does not do (typed errors, the session goes on); then a transcription
+// session on a second connection (transcripts, no responses).
 // The SDK always connects with wss: the server runs with a self-signed certificate for
 // 127.0.0.1 (openssl CLI) that the client is told to trust.
 //
@@ -199,4 +200,38 @@ await runServerTest('openai_realtime', async (t) => {
   check(JSON.stringify(codes) === JSON.stringify([['unsupported_event', 'evt_clear'], ['session_already_started', 'evt_late']]),
         'refusals: typed errors naming the client event', codes);
   check(errors.length === errorsBefore + 2, 'no other error in the conversation', errors.slice(0, errorsBefore).map((e) => e.error ?? e.message));
+
+  // ---- a transcription session: speech in, transcripts out, nothing answered ----
+  const tx = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
+  const txEvents = [];
+  const txErrors = [];
+  tx.on('event', (e) => txEvents.push(e));
+  tx.on('error', (e) => txErrors.push(e));
+  t.cleanups.push(() => tx.close());
+  const txSeen = (type, pred = () => true) => txEvents.find((e) => e.type === type && pred(e));
+  const txAfter = (type, what, pred) => until(t, what, () => txSeen(type, pred), 60);
+  await txAfter('session.created', 'the transcription connection\'s session.created');
+  tx.send({
+    type: 'session.update',
+    session: {
+      type: 'transcription',
+      audio: { input: { format: { type: 'audio/pcm', rate: RATE }, transcription: { model: 'gpt-4o-transcribe' },
+                        turn_detection: { type: 'server_vad', silence_duration_ms: 500 } } },
+    },
+  });
+  const txUpdated = await txAfter('session.updated', 'session.updated (transcription)');
+  check(txUpdated.session.type === 'transcription' && !txUpdated.session.audio.output, 'transcription: session.updated', txUpdated.session);
+  await speak(tx, question);
+  const txHeard = await txAfter('conversation.item.input_audio_transcription.completed', 'the transcript');
+  t.log(`transcription session heard: "${txHeard.transcript}"`);
+  check(words(txHeard.transcript).includes('time'), 'transcription: the speech is transcribed', txHeard);
+  check(txSeen('input_audio_buffer.committed', (e) => e.item_id === txHeard.item_id), 'transcription: the item is committed');
+  tx.send({ type: 'conversation.item.create', event_id: 'evt_typed',
+            item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What time is it?' }] } });
+  await until(t, 'the refusal of a typed message', () => txErrors.length > 0, 20);
+  check(txErrors[0].error?.code === 'unsupported_event' && txErrors[0].error?.event_id === 'evt_typed',
+        'transcription: a typed message is refused', txErrors.map((e) => e.error ?? e.message));
+  await sleep(500);
+  const answered = txEvents.filter((e) => e.type.startsWith('response.'));
+  check(answered.length === 0, 'transcription: nothing is answered', answered.map((e) => e.type));
 });

@@ -384,7 +384,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // withdrawn — nothing more of it plays, history forgets the request and the reply — and the two
   // utterances are committed as one user turn (commit_transcribed_turn).
   void consider_merge(const endpoint_decision& d, time_point now) {
-    if (!turn_end_ || !last_end_ || input_ended_) return;
+    if (!turn_end_ || !last_end_ || input_ended_ || options_.transcribe_only) return;
     const auto& config = turn_end_->config();
     if (config.merge_window_ms <= 0.0 ||
         samples_to_ms(d.t_speech_start - last_end_->t_media) > config.merge_window_ms) {
@@ -609,6 +609,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // `asr_confidence`: the recognizer's confidence in a spoken turn's words (nullopt: typed, or the
   // recognizer gives none); the local tier asks before acting on words it is unsure of.
   void commit_user_turn(std::string text, obs::turn_timeline timeline, std::optional<double> asr_confidence = {}) {
+    if (options_.transcribe_only) {  // reported, never answered
+      emit(timeline.turn, generation_id{}, user_turn_committed{std::move(text)});
+      timeline.route = "none";
+      complete_turn(timeline);
+      return;
+    }
     if (reply_ || !playing_.empty()) handle_interrupt("new_turn");
     record_user_turn(text, timeline.turn, asr_confidence);
     if (!options_.router) {
@@ -703,7 +709,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // decide: the same (normalised) → adopt() releases it at once; else, or if the speech goes on,
   // it is discarded and its work cancelled.
   void maybe_preempt(time_point now) {
-    if (!turn_ || !turn_end_ || !options_.router || turn_end_->config().preempt_after_ms <= 0.0) return;
+    if (!turn_ || !turn_end_ || !options_.router || turn_end_->config().preempt_after_ms <= 0.0 ||
+        options_.transcribe_only) {
+      return;
+    }
     const double silence = endpointer_.trailing_silence_ms(t_media_);
     if (silence < turn_end_->config().preempt_after_ms) {
       if (pre_ && pre_->turn == turn_->id) {  // speaking again: those words were not all

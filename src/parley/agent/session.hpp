@@ -108,6 +108,10 @@ struct session_options {
   /// This session's replies are its own (it answers under its own instructions: a Realtime
   /// client's `instructions`): none is stored in the shared response cache; lookups still happen.
   bool private_replies = false;
+  /// Transcription only (a Realtime transcription session): each turn's transcript is reported
+  /// and committed (transcript_final, user_turn_committed) and nothing answers it — no reply, no
+  /// preemptive one, no merged turns, nothing kept in history. Typed turns are committed the same way.
+  bool transcribe_only = false;
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.
   std::size_t input_queue_chunks = 100;
   /// Audio kept from before the speech onset and fed to the recognizer with the utterance.

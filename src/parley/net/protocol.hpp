@@ -100,6 +100,7 @@ struct session_update {
   // ---- set by the Realtime protocol only (realtime_protocol.hpp) ----
   std::optional<std::string> instructions;  // the LLM's instructions for this session, replacing the assistant's
   std::optional<turn_detection_settings> turn_detection;
+  bool transcription_only = false;  // a transcription session: turns are transcribed, never answered
   std::string event_id;
 };
 inline constexpr std::size_t k_max_context_bytes = 8192;

@@ -78,11 +78,23 @@ std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, con
   };
   if (const auto t = s.find("type"); t != s.end() && !t->is_null()) {
     if (!t->is_string()) return bad(wire_errc::invalid_message, "'session.type' must be a string");
-    if (*t == "transcription") {
-      return bad(wire_errc::unsupported_event, "transcription sessions are not served at /v1/realtime; "
-                                               "use POST /v1/audio/transcriptions");
+    if (*t != "realtime" && *t != "transcription") {
+      return bad(wire_errc::invalid_message, "'session.type' must be \"realtime\" or \"transcription\"");
     }
-    if (*t != "realtime") return bad(wire_errc::invalid_message, "'session.type' must be \"realtime\"");
+    cfg.transcription = *t == "transcription";
+  }
+  if (cfg.transcription) {
+    // A transcription session's fields are audio.input's and `include`; what only answering
+    // sessions have is refused rather than silently dropped.
+    for (const char* field : {"instructions", "output_modalities", "tools", "tool_choice", "max_output_tokens"}) {
+      if (const auto f = s.find(field); f != s.end() && !f->is_null()) {
+        return bad(wire_errc::invalid_message,
+                   "'session." + std::string(field) + "' belongs to realtime sessions; a transcription session answers nothing");
+      }
+    }
+    if (const auto a = s.find("audio"); a != s.end() && a->is_object() && a->contains("output")) {
+      return bad(wire_errc::invalid_message, "a transcription session has no 'audio.output'");
+    }
   }
   if (const auto m = s.find("output_modalities"); m != s.end() && !m->is_null()) {
     if (!m->is_array() || std::find(m->begin(), m->end(), json("audio")) == m->end()) {
@@ -120,7 +132,8 @@ std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, con
       if (type != "server_vad" && type != "semantic_vad") {
         return bad(wire_errc::invalid_message, "'turn_detection.type' must be \"server_vad\" or \"semantic_vad\"");
       }
-      if (const auto c = td->find("create_response"); c != td->end() && c->is_boolean() && !c->get<bool>()) {
+      if (const auto c = td->find("create_response");
+          !cfg.transcription && c != td->end() && c->is_boolean() && !c->get<bool>()) {
         return bad(wire_errc::unsupported_event, "parley answers every turn: 'create_response' false is not supported");
       }
       cfg.semantic_vad = type == "semantic_vad";
@@ -161,6 +174,19 @@ json session_json(const realtime_config& c) {
   } else {
     turn_detection["silence_duration_ms"] = std::lround(c.silence_duration_ms);
   }
+  json input = {{"format", format_json(c.input_format)},
+                {"transcription", {{"model", "parley"}}},
+                {"noise_reduction", nullptr},
+                {"turn_detection", std::move(turn_detection)}};
+  if (c.transcription) {
+    input["turn_detection"].erase("create_response");
+    input["turn_detection"].erase("interrupt_response");
+    return {{"type", "transcription"},
+            {"object", "realtime.transcription_session"},
+            {"id", "sess_" + std::to_string(c.session)},
+            {"include", json::array()},
+            {"audio", {{"input", std::move(input)}}}};
+  }
   return {{"type", "realtime"},
           {"object", "realtime.session"},
           {"id", "sess_" + std::to_string(c.session)},
@@ -171,11 +197,7 @@ json session_json(const realtime_config& c) {
           {"tool_choice", "auto"},
           {"max_output_tokens", "inf"},
           {"audio",
-           {{"input",
-             {{"format", format_json(c.input_format)},
-              {"transcription", {{"model", "parley"}}},
-              {"noise_reduction", nullptr},
-              {"turn_detection", std::move(turn_detection)}}},
+           {{"input", std::move(input)},
             {"output", {{"format", format_json(c.output_format)}, {"voice", c.voice}, {"speed", 1.0}}}}}};
 }
 
@@ -224,7 +246,8 @@ session_update realtime_codec::as_session_update() const {
   session_update u;
   u.input_sample_rate_hz = rate_of(config_.input_format);
   u.output_sample_rate_hz = rate_of(config_.output_format);
-  u.barge_in.enabled = config_.interrupt_response;
+  u.barge_in.enabled = config_.interrupt_response && !config_.transcription;
+  u.transcription_only = config_.transcription;
   if (!config_.instructions.empty()) u.instructions = config_.instructions;
   turn_detection_settings td;
   td.semantic = config_.semantic_vad;

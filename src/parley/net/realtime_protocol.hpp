@@ -50,6 +50,7 @@ struct realtime_config {
   bool semantic_vad = false;           // turn_detection type: semantic_vad (content-aware) or server_vad
   double silence_duration_ms = 400;    // server_vad's silence that ends a turn
   bool interrupt_response = true;      // barge-in
+  bool transcription = false;          // a transcription session: turns are transcribed, never answered
   std::string instructions;            // "" = the assistant's own
   std::string voice = "parley";        // reported only: parley speaks with the server's voice
   std::uint64_t session = 0;           // the id in "sess_<n>": the codec numbers its connections

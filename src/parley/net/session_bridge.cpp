@@ -17,6 +17,12 @@ namespace parley::net {
 
 namespace asio = boost::asio;
 
+namespace {
+const std::string& event_id_of(const client_event& ev) {
+  return std::visit([](const auto& m) -> const std::string& { return m.event_id; }, ev);
+}
+}  // namespace
+
 session_bridge::session_bridge(std::shared_ptr<server_state> server, wire_link& link, strand_type strand)
     : server_(std::move(server)),
       link_(link),
@@ -99,6 +105,12 @@ void session_bridge::on_client_event(client_event& ev) {
     const bool audio = std::holds_alternative<audio_append>(ev);  // said once, not for every 20 ms of audio
     if (!audio || !shutting_down_reported_) send_error({wire_errc::shutting_down, "the server is shutting down", ""});
     shutting_down_reported_ = shutting_down_reported_ || audio;
+    return;
+  }
+  if (realtime_ && realtime_->config().transcription && !std::holds_alternative<audio_append>(ev) &&
+      !std::holds_alternative<input_commit>(ev)) {
+    send_error({wire_errc::unsupported_event,
+                "a transcription session takes audio (input_audio_buffer.append) and answers nothing", event_id_of(ev)});
     return;
   }
   if (!ensure_session()) return;
@@ -264,6 +276,7 @@ void session_bridge::start_session(const session_update& u) {
     options.mode = *mode;
   }
   options.caller_context = u.context;
+  options.transcribe_only = u.transcription_only;
   if (u.instructions) {
     options.system_prompt = *u.instructions;
     options.private_replies = true;  // answers under the client's instructions are this session's alone
@@ -310,7 +323,7 @@ void session_bridge::start_session(const session_update& u) {
                                    << " in, " << agent::to_string(options.mode)
                                    << (realtime_ ? ", Realtime protocol sess_" + std::to_string(realtime_->config().session) + ")" : ")"));
   if (realtime_) {  // session.created went out on connect
-    if (!options.greeting.empty()) session_->announce(options.greeting);
+    if (!options.greeting.empty() && !options.transcribe_only) session_->announce(options.greeting);
     return;
   }
   session_created m;

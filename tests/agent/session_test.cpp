@@ -370,6 +370,37 @@ TEST(session, text_input_is_answered_without_asr) {
   EXPECT_EQ(engines.asr->n_utterances(), 0u);
 }
 
+TEST(session, manual_turns_are_what_was_pushed_between_commits) {
+  io_threads io;
+  engine_knobs knobs;
+  knobs.transcripts = {"first", "dropped", "second", "never committed"};
+  auto engines = make_engines(io.executor(), knobs);
+  recorder rec;
+  session_options options;
+  options.manual_turns = true;
+  options.input_queue_chunks = 100'000;
+  auto s = session::create(io.executor(), engines.set(), options, rec.callbacks());
+  ASSERT_TRUE(s) << s.error().describe();
+  // A 900 ms pause would end a turn by silence; here only the commit does.
+  push_in_frames(**s, script_audio({{'.', 200}, {'S', 700}, {'.', 900}, {'S', 700}, {'.', 200}}));
+  (*s)->commit_turn();
+  ASSERT_TRUE(rec.wait_for([&] { return rec.turns.size() == 1; }));
+  push_in_frames(**s, script_audio({{'S', 500}}));
+  (*s)->clear_turn();  // dropped: no turn, no transcript
+  (*s)->commit_turn();  // nothing pushed since: no-op
+  // Pushed at once, before the strand has applied the clear: still the next turn, not the cleared one.
+  push_in_frames(**s, script_audio({{'S', 600}, {'.', 100}}));
+  (*s)->commit_turn();
+  ASSERT_TRUE(rec.wait_for([&] { return rec.turns.size() == 2; }));
+  push_in_frames(**s, script_audio({{'S', 300}}));
+  (*s)->end_input();  // not committed: dropped
+  ASSERT_TRUE(rec.wait_end());
+  EXPECT_EQ(rec.committed_texts(), (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(rec.indices<speech_stopped>().size(), 2u);
+  ASSERT_EQ(rec.turns.size(), 2u);
+  EXPECT_EQ(rec.indices<reply_done>().size(), 2u) << "committed turns are answered as any other";
+}
+
 TEST(session, announcements_are_spoken_after_the_reply_in_progress) {
   io_threads io;
   engine_knobs knobs;

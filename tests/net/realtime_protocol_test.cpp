@@ -123,7 +123,7 @@ TEST(realtime_decode, what_parley_does_not_do_is_refused_by_name) {
       {"type":"server_vad","create_response":false}}}}})"), wire_errc::unsupported_event);
   EXPECT_EQ(code_of(R"({"type":"session.update","session":{"audio":{"input":{"turn_detection":
       {"type":"server_vad","silence_duration_ms":20}}}}})"), wire_errc::invalid_message);
-  for (const char* type : {"input_audio_buffer.clear", "output_audio_buffer.clear", "conversation.item.delete",
+  for (const char* type : {"output_audio_buffer.clear", "conversation.item.delete",
                            "conversation.item.retrieve"}) {
     const auto err = error_of(codec.decode(json{{"type", type}, {"event_id", "x9"}}.dump()));
     EXPECT_EQ(err.code, wire_errc::unsupported_event) << type;
@@ -174,6 +174,33 @@ TEST(realtime_decode, a_transcription_session_transcribes_and_answers_nothing) {
   ASSERT_TRUE(std::holds_alternative<client_event>(codec.decode(R"({"type":"session.update","session":{"type":"realtime"}})")));
   codec.apply_staged();
   EXPECT_FALSE(codec.as_session_update().transcription_only);
+}
+
+TEST(realtime_decode, turns_committed_by_the_client_are_for_transcription_sessions) {
+  realtime_codec codec({});
+  EXPECT_EQ(error_of(codec.decode(R"({"type":"session.update","session":{"type":"realtime",
+      "audio":{"input":{"turn_detection":null}}}})")).code, wire_errc::unsupported_event);
+  const auto r = codec.decode(R"({"type":"session.update","session":{"type":"transcription",
+      "audio":{"input":{"turn_detection":null}}}})");
+  ASSERT_TRUE(std::holds_alternative<client_event>(r)) << error_of(r).message;
+  codec.apply_staged();
+  EXPECT_TRUE(codec.as_session_update().manual_turns);
+  EXPECT_TRUE(parsed(codec.encode(session_created{.updated = true}))[0]["session"]["audio"]["input"]["turn_detection"].is_null());
+  // Back to a realtime session while turns are still the client's: refused, nothing changes.
+  EXPECT_EQ(error_of(codec.decode(R"({"type":"session.update","session":{"type":"realtime"}})")).code,
+            wire_errc::unsupported_event);
+  codec.apply_staged();
+  EXPECT_TRUE(codec.config().transcription);
+  // Commit and clear are native events; no VAD events are sent without turn detection.
+  EXPECT_TRUE(std::holds_alternative<input_commit>(std::get<client_event>(codec.decode(R"({"type":"input_audio_buffer.commit"})"))));
+  const auto clear = codec.decode(R"({"type":"input_audio_buffer.clear","event_id":"c1"})");
+  ASSERT_TRUE(std::holds_alternative<input_clear>(std::get<client_event>(clear)));
+  EXPECT_EQ(std::get<input_clear>(std::get<client_event>(clear)).event_id, "c1");
+  EXPECT_TRUE(codec.encode(speech_started_message{.turn = 1, .audio_start_ms = 0}).empty());
+  EXPECT_TRUE(codec.encode(speech_stopped_message{.turn = 1, .audio_end_ms = 900}).empty());
+  EXPECT_EQ(types(parsed(codec.encode(item_created{.turn = 1, .text = "hello"}))),
+            (std::vector<std::string>{"input_audio_buffer.committed", "conversation.item.added", "conversation.item.done"}));
+  EXPECT_EQ(json::parse(codec.encode_cleared())["type"], "input_audio_buffer.cleared");
 }
 
 TEST(realtime_decode, messages_responses_and_truncation) {

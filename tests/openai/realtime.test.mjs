@@ -7,7 +7,8 @@
 // a typed message answered on response.create; conversation.item.truncate; the user talking over
 // a reply (barge-in: response.done cancelled, reason turn_detected); response.cancel; the
 // refusals of what parley does not do (typed errors, the session goes on); then a transcription
-// session on a second connection (transcripts, no responses).
+// session on a second connection (transcripts, no responses), and one whose turns the client
+// commits (turn_detection null: commit, a refused short commit, clear).
 // The SDK always connects with wss: the server runs with a self-signed certificate for
 // 127.0.0.1 (openssl CLI) that the client is told to trust.
 //
@@ -225,7 +226,7 @@ await runServerTest('openai_realtime', async (t) => {
   const txHeard = await txAfter('conversation.item.input_audio_transcription.completed', 'the transcript');
   t.log(`transcription session heard: "${txHeard.transcript}"`);
   check(words(txHeard.transcript).includes('time'), 'transcription: the speech is transcribed', txHeard);
-  check(txSeen('input_audio_buffer.committed', (e) => e.item_id === txHeard.item_id), 'transcription: the item is committed');
+  await txAfter('input_audio_buffer.committed', 'the committed item (after its transcript)', (e) => e.item_id === txHeard.item_id);
   tx.send({ type: 'conversation.item.create', event_id: 'evt_typed',
             item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What time is it?' }] } });
   await until(t, 'the refusal of a typed message', () => txErrors.length > 0, 20);
@@ -234,4 +235,43 @@ await runServerTest('openai_realtime', async (t) => {
   await sleep(500);
   const answered = txEvents.filter((e) => e.type.startsWith('response.'));
   check(answered.length === 0, 'transcription: nothing is answered', answered.map((e) => e.type));
+
+  // ---- turns committed by the client (turn_detection null): commit and clear ----
+  const mt = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
+  const mtEvents = [];
+  const mtErrors = [];
+  mt.on('event', (e) => mtEvents.push(e));
+  mt.on('error', (e) => mtErrors.push(e));
+  t.cleanups.push(() => mt.close());
+  const mtSeen = (type, pred = () => true) => mtEvents.find((e) => e.type === type && pred(e));
+  await until(t, 'the third connection\'s session.created', () => mtSeen('session.created'), 60);
+  mt.send({ type: 'session.update', session: { type: 'transcription', audio: { input: { format: { type: 'audio/pcm', rate: RATE }, turn_detection: null } } } });
+  const mtUpdated = await until(t, 'session.updated (turn_detection null)', () => mtSeen('session.updated'), 60);
+  check(mtUpdated.session.audio.input.turn_detection === null, 'manual turns: session.updated says turn_detection null', mtUpdated.session);
+  // Two utterances with a pause between them, committed as one turn.
+  const pauseWav = path.join(t.dir, 'pause.wav');
+  speechWav(pauseWav, 'Set a timer.', { leadS: 0.2, trailS: 1.5 });
+  await speak(mt, to24k(readWav(pauseWav)));
+  await speak(mt, question);
+  await sleep(300);
+  check(!mtSeen('conversation.item.input_audio_transcription.completed'), 'manual turns: nothing is transcribed before the commit');
+  mt.send({ type: 'input_audio_buffer.commit', event_id: 'evt_commit' });
+  const mtHeard = await until(t, 'the committed turn\'s transcript', () => mtSeen('conversation.item.input_audio_transcription.completed'), 60);
+  t.log(`manual turn heard: "${mtHeard.transcript}"`);
+  check(words(mtHeard.transcript).includes('set') && words(mtHeard.transcript).includes('time'),
+        'manual turns: both utterances are one committed turn', mtHeard);
+  check(!mtSeen('input_audio_buffer.speech_started'), 'manual turns: no VAD events');
+  // Less than 100 ms appended: the commit is refused. Audio then cleared: nothing is transcribed.
+  await speak(mt, question.subarray(0, RATE / 20));
+  mt.send({ type: 'input_audio_buffer.commit', event_id: 'evt_short' });
+  await until(t, 'the refusal of a short commit', () => mtErrors.length > 0, 20);
+  check(mtErrors[0].error?.code === 'invalid_message' && mtErrors[0].error?.event_id === 'evt_short',
+        'manual turns: a commit of under 100 ms is refused', mtErrors.map((e) => e.error ?? e.message));
+  await speak(mt, question);
+  mt.send({ type: 'input_audio_buffer.clear' });
+  await until(t, 'input_audio_buffer.cleared', () => mtSeen('input_audio_buffer.cleared'), 20);
+  await sleep(500);
+  const completed = mtEvents.filter((e) => e.type === 'conversation.item.input_audio_transcription.completed');
+  check(completed.length === 1 && mtErrors.length === 1, 'manual turns: cleared audio is never transcribed',
+        { completed: completed.length, errors: mtErrors.map((e) => e.error ?? e.message) });
 });

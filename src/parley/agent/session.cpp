@@ -8,6 +8,7 @@
 #include <array>
 #include <deque>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -27,6 +28,14 @@ namespace {
 struct input_chunk {
   std::vector<std::int16_t> samples;
   time_point t_arrival;  // when the chunk reached parley (its last sample was captured)
+  std::uint64_t seq = 0;  // 1, 2, … in push order
+};
+
+// manual_turns: a commit or clear, applied once the chunks pushed before it (seq ≤ upto) are framed.
+struct input_mark {
+  enum class kind { commit, clear };
+  kind what = kind::commit;
+  std::uint64_t upto = 0;
 };
 
 // The last few input frames, raw and cleaned, oldest first. Storage grows to `capacity` frames
@@ -152,8 +161,24 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // ---- any thread -------------------------------------------------------------------------
   void push_audio(std::vector<std::int16_t> samples) {
     if (closed_.load(std::memory_order_acquire) || samples.empty()) return;
-    n_input_chunks_.fetch_add(1, std::memory_order_relaxed);
-    input_.push(input_chunk{std::move(samples), clock_.now()});
+    const std::uint64_t seq = n_input_chunks_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    input_.push(input_chunk{std::move(samples), clock_.now(), seq});
+    schedule_drain();
+  }
+
+  // Marks go through the input path, so that they apply between the chunks pushed before and after.
+  void commit_turn() { push_mark(input_mark::kind::commit); }
+  void clear_turn() { push_mark(input_mark::kind::clear); }
+  void push_mark(input_mark::kind what) {
+    if (closed_.load(std::memory_order_acquire) || !options_.manual_turns) return;
+    {
+      std::lock_guard lock(marks_mutex_);
+      marks_.push_back({what, n_input_chunks_.load(std::memory_order_acquire)});
+    }
+    schedule_drain();
+  }
+
+  void schedule_drain() {
     if (!drain_scheduled_.exchange(true, std::memory_order_acq_rel)) {
       if (options_.input_lane) {
         // Runs in the lane's turn, behind the critical hops waiting then; straight away if the
@@ -255,9 +280,32 @@ class session_core : public std::enable_shared_from_this<session_core> {
   void drain_input() {
     drain_scheduled_.store(false, std::memory_order_release);
     if (shut_down_) return;
-    while (auto chunk = input_.pop()) {
-      framer_.push(chunk->samples, [&](std::span<const std::int16_t> frame) { process_frame(frame, chunk->t_arrival); });
+    for (;;) {
+      std::optional<input_mark> mark;
+      {
+        std::lock_guard lock(marks_mutex_);
+        if (!marks_.empty()) mark = marks_.front();
+      }
+      auto chunk = mark ? input_.pop_if([&](const input_chunk& c) { return c.seq <= mark->upto; }) : input_.pop();
+      if (chunk) {
+        frame_chunk(*chunk);
+        continue;
+      }
+      if (!mark) return;
+      {
+        std::lock_guard lock(marks_mutex_);
+        marks_.pop_front();
+      }
+      if (mark->what == input_mark::kind::commit) {
+        commit_manual_turn();
+      } else {
+        abandon_user_turn();
+      }
     }
+  }
+
+  void frame_chunk(const input_chunk& chunk) {
+    framer_.push(chunk.samples, [&](std::span<const std::int16_t> frame) { process_frame(frame, chunk.t_arrival); });
   }
 
   void process_frame(std::span<const std::int16_t> raw, time_point t_arrival) {
@@ -275,10 +323,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
     // helps the VAD in noise but costs recognition accuracy on clean speech (docs/benchmarks.md).
     const std::span<const std::int16_t> cleaned = frame;
     remember_preroll(raw, cleaned);
+    if (options_.manual_turns && !turn_) start_user_turn({endpoint_decision::kind::speech_started, t_start, t_start});
     if (turn_ && turn_->asr) turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
 
     const time_point now = clock_.now();
-    handle_decision(endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced), now);
+    const auto decision = endpointer_.on_frame(t_start, static_cast<media_time>(frame.size()), voiced);
+    if (!options_.manual_turns) handle_decision(decision, now);
     maybe_preempt(now);
     gate_.on_frame(t_media_, static_cast<media_time>(frame.size()), voiced);
     check_barge_in(now);
@@ -337,6 +387,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
       return;
     }
     turn_->asr = std::move(*stream);
+    if (options_.manual_turns) return;  // the turn is what was pushed since the last commit: no pre-roll
     preroll_.for_each([this](std::span<const std::int16_t> raw, std::span<const std::int16_t> cleaned) {
       turn_->asr->feed(turn_->asr_hears_cleaned ? cleaned : raw);
     });
@@ -384,7 +435,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // withdrawn — nothing more of it plays, history forgets the request and the reply — and the two
   // utterances are committed as one user turn (commit_transcribed_turn).
   void consider_merge(const endpoint_decision& d, time_point now) {
-    if (!turn_end_ || !last_end_ || input_ended_ || options_.transcribe_only) return;
+    if (!turn_end_ || !last_end_ || input_ended_ || options_.transcribe_only || options_.manual_turns) return;
     const auto& config = turn_end_->config();
     if (config.merge_window_ms <= 0.0 ||
         samples_to_ms(d.t_speech_start - last_end_->t_media) > config.merge_window_ms) {
@@ -593,8 +644,14 @@ class session_core : public std::enable_shared_from_this<session_core> {
     awaiting_final_.push_back(std::move(typed));
   }
 
+  // manual_turns: the caller ends the turn; its speech ends with the audio pushed before the commit.
+  void commit_manual_turn() {
+    if (turn_) end_user_turn({endpoint_decision::kind::turn_ended, 0, t_media_}, clock_.now());
+  }
+
   void handle_end_input() {
     drain_input();
+    if (options_.manual_turns) abandon_user_turn();  // never committed
     input_ended_ = true;
     handle_decision(endpointer_.on_end_of_input(t_media_), clock_.now());
     // No more input, so no barge-in: replies still playing are as good as heard.
@@ -710,7 +767,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // it is discarded and its work cancelled.
   void maybe_preempt(time_point now) {
     if (!turn_ || !turn_end_ || !options_.router || turn_end_->config().preempt_after_ms <= 0.0 ||
-        options_.transcribe_only) {
+        options_.transcribe_only || options_.manual_turns) {
       return;
     }
     const double silence = endpointer_.trailing_silence_ms(t_media_);
@@ -1049,6 +1106,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
   std::atomic<bool> drain_scheduled_{false};
   std::atomic<bool> closed_{false};
   std::atomic<std::uint64_t> n_input_chunks_{0};
+  std::mutex marks_mutex_;
+  std::deque<input_mark> marks_;  // manual_turns: commits and clears not applied yet, in order
   std::atomic<std::uint64_t> n_turns_{0};
   std::atomic<std::uint64_t> n_interrupts_{0};
 
@@ -1167,6 +1226,8 @@ session_id session::id() const { return core_->id(); }
 void session::push_audio(std::span<const std::int16_t> samples) { core_->push_audio({samples.begin(), samples.end()}); }
 void session::push_audio(std::vector<std::int16_t>&& samples) { core_->push_audio(std::move(samples)); }
 void session::end_input() { core_->end_input(); }
+void session::commit_turn() { core_->commit_turn(); }
+void session::clear_turn() { core_->clear_turn(); }
 void session::submit_text(std::string text) { core_->submit_text(std::move(text)); }
 void session::announce(std::string text) { core_->announce(std::move(text)); }
 void session::interrupt(std::string reason) { core_->interrupt(std::move(reason)); }

@@ -112,6 +112,12 @@ struct session_options {
   /// and committed (transcript_final, user_turn_committed) and nothing answers it — no reply, no
   /// preemptive one, no merged turns, nothing kept in history. Typed turns are committed the same way.
   bool transcribe_only = false;
+  /// Turns are ended by the caller, not by silence (a Realtime client's `turn_detection: null`,
+  /// push-to-talk): the audio pushed since the last commit_turn() or clear_turn() is one turn,
+  /// begun at its first frame; commit_turn() ends it and clear_turn() drops it. The front-end
+  /// still cleans the audio and the barge-in gate still listens, but the endpointer decides
+  /// nothing. end_input() drops a turn not committed.
+  bool manual_turns = false;
   /// Input ring capacity in pushed chunks (100 × 20 ms = 2 s); beyond it the oldest is dropped.
   std::size_t input_queue_chunks = 100;
   /// Audio kept from before the speech onset and fed to the recognizer with the utterance.
@@ -185,6 +191,11 @@ class session {
   void push_audio(std::vector<std::int16_t>&& samples);
   /// No more audio: a turn in progress ends now; `end_of_stream` is emitted once all replies are done.
   void end_input();
+  /// manual_turns: the audio pushed since the last commit or clear is a turn, ending now (no-op
+  /// when none was pushed). Ignored without manual_turns.
+  void commit_turn();
+  /// manual_turns: the audio pushed since the last commit or clear is dropped, unrecognized.
+  void clear_turn();
   /// A user turn given as text (no audio, no ASR).
   void submit_text(std::string text);
   /// Speaks `text` unprompted (a timer firing, a notification): after the reply in progress, if any.

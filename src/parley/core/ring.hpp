@@ -42,6 +42,16 @@ class bounded_ring {
     return item;
   }
 
+  /// Pops the oldest item if `pred` holds for it.
+  template <class Pred>
+  std::optional<T> pop_if(Pred pred) {
+    std::lock_guard lock(mutex_);
+    if (items_.empty() || !pred(std::as_const(items_.front()))) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
   std::size_t size() const { std::lock_guard lock(mutex_); return items_.size(); }
   std::size_t capacity() const { return capacity_; }
   std::uint64_t n_dropped() const { std::lock_guard lock(mutex_); return n_dropped_; }

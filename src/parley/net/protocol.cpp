@@ -378,7 +378,7 @@ std::variant<std::vector<std::int16_t>, wire_error> decode_client_audio(std::spa
 std::string_view type_of(const client_event& e) {
   constexpr std::string_view names[] = {"session.update", "input_audio_buffer.commit", "conversation.item.create",
                                         "playout.progress", "response.cancel", "input_audio_buffer.append",
-                                        "response.create", "conversation.item.truncate"};
+                                        "response.create", "conversation.item.truncate", "input_audio_buffer.clear"};
   static_assert(std::size(names) == std::variant_size_v<client_event>);
   return names[e.index()];
 }

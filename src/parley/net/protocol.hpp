@@ -101,6 +101,7 @@ struct session_update {
   std::optional<std::string> instructions;  // the LLM's instructions for this session, replacing the assistant's
   std::optional<turn_detection_settings> turn_detection;
   bool transcription_only = false;  // a transcription session: turns are transcribed, never answered
+  bool manual_turns = false;        // turn_detection null: input_audio_buffer.commit ends each turn
   std::string event_id;
 };
 inline constexpr std::size_t k_max_context_bytes = 8192;
@@ -117,11 +118,13 @@ struct response_cancel { std::string event_id; };
 struct audio_append { std::vector<std::int16_t> pcm; std::string event_id; };
 /// `response.create`: answer the user messages created since the last response.
 struct response_request { std::string event_id; };
+/// `input_audio_buffer.clear` (turn_detection null): drop the audio appended since the last commit.
+struct input_clear { std::string event_id; };
 /// `conversation.item.truncate`: the client played only `audio_end_ms` of a reply's audio.
 struct item_truncate { std::uint64_t generation = 0; double audio_end_ms = 0; std::string event_id; };
 
 using client_event = std::variant<session_update, input_commit, text_input, playout_report, response_cancel,
-                                  audio_append, response_request, item_truncate>;
+                                  audio_append, response_request, item_truncate, input_clear>;
 
 /// Decodes one client text message: an event, or the error to send back.
 std::variant<client_event, wire_error> decode_client_text(std::string_view payload);

@@ -68,6 +68,16 @@ bool read_format(const json& direction, realtime_audio& into) {
   return format.has_value();
 }
 
+// Turns committed by the client (turn_detection null) are served in transcription sessions, where
+// nothing waits for response.create; a conversation always has parley's turn detection.
+std::optional<wire_error> check_manual_turns(const realtime_config& cfg, const std::string& event_id) {
+  if (!cfg.manual_turns || cfg.transcription) return std::nullopt;
+  return fail(wire_errc::unsupported_event,
+              "'turn_detection' null (turns committed by the client) is served in transcription sessions only; "
+              "a realtime session uses server_vad or semantic_vad",
+              event_id);
+}
+
 // session.update's `session` onto `cfg`: absent fields keep their value; what parley cannot do is
 // refused by name rather than ignored.
 std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, const std::string& event_id) {
@@ -117,17 +127,16 @@ std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, con
     cfg.instructions = i->get<std::string>();
   }
   const auto audio = s.find("audio");
-  if (audio == s.end() || audio->is_null()) return std::nullopt;
+  if (audio == s.end() || audio->is_null()) return check_manual_turns(cfg, event_id);
   if (!audio->is_object()) return bad(wire_errc::invalid_message, "'session.audio' must be an object");
   if (const auto in = audio->find("input"); in != audio->end() && !in->is_null()) {
     if (!in->is_object()) return bad(wire_errc::invalid_message, "'session.audio.input' must be an object");
     if (!read_format(*in, cfg.input_format)) return bad_format("input");
-    if (const auto td = in->find("turn_detection"); td != in->end()) {
-      if (td->is_null()) {
-        return bad(wire_errc::unsupported_event, "parley detects turns itself: 'turn_detection' must be "
-                                                 "server_vad or semantic_vad, not null");
-      }
+    if (const auto td = in->find("turn_detection"); td != in->end() && td->is_null()) {
+      cfg.manual_turns = true;  // checked below: transcription sessions only
+    } else if (td != in->end()) {
       if (!td->is_object()) return bad(wire_errc::invalid_message, "'turn_detection' must be an object");
+      cfg.manual_turns = false;
       const auto type = td->value("type", std::string("server_vad"));
       if (type != "server_vad" && type != "semantic_vad") {
         return bad(wire_errc::invalid_message, "'turn_detection.type' must be \"server_vad\" or \"semantic_vad\"");
@@ -154,7 +163,7 @@ std::optional<wire_error> merge_session(const json& s, realtime_config& cfg, con
     if (!read_format(*out, cfg.output_format)) return bad_format("output");
     if (const auto v = out->find("voice"); v != out->end() && v->is_string()) cfg.voice = v->get<std::string>();
   }
-  return std::nullopt;
+  return check_manual_turns(cfg, event_id);
 }
 
 // Transcripts and replies come from engines; never let an odd byte make encoding throw.
@@ -174,13 +183,15 @@ json session_json(const realtime_config& c) {
   } else {
     turn_detection["silence_duration_ms"] = std::lround(c.silence_duration_ms);
   }
+  if (c.transcription) {
+    turn_detection.erase("create_response");
+    turn_detection.erase("interrupt_response");
+  }
   json input = {{"format", format_json(c.input_format)},
                 {"transcription", {{"model", "parley"}}},
                 {"noise_reduction", nullptr},
-                {"turn_detection", std::move(turn_detection)}};
+                {"turn_detection", c.manual_turns ? json(nullptr) : std::move(turn_detection)}};
   if (c.transcription) {
-    input["turn_detection"].erase("create_response");
-    input["turn_detection"].erase("interrupt_response");
     return {{"type", "transcription"},
             {"object", "realtime.transcription_session"},
             {"id", "sess_" + std::to_string(c.session)},
@@ -248,6 +259,7 @@ session_update realtime_codec::as_session_update() const {
   u.output_sample_rate_hz = rate_of(config_.output_format);
   u.barge_in.enabled = config_.interrupt_response && !config_.transcription;
   u.transcription_only = config_.transcription;
+  u.manual_turns = config_.manual_turns;
   if (!config_.instructions.empty()) u.instructions = config_.instructions;
   turn_detection_settings td;
   td.semantic = config_.semantic_vad;
@@ -321,7 +333,8 @@ std::variant<client_event, wire_error> realtime_codec::decode(std::string_view p
     if (generation == 0) return fail(wire_errc::unknown_generation, "'item_id' names no assistant item of this session", event_id);
     return client_event{item_truncate{generation, end_ms->get<double>(), event_id}};
   }
-  if (type == "input_audio_buffer.clear" || type == "output_audio_buffer.clear" || type == "conversation.item.delete" ||
+  if (type == "input_audio_buffer.clear") return client_event{input_clear{event_id}};
+  if (type == "output_audio_buffer.clear" || type == "conversation.item.delete" ||
       type == "conversation.item.retrieve") {
     return fail(wire_errc::unsupported_event, type + " is not supported by parley (docs/protocol.md)", event_id);
   }
@@ -368,6 +381,12 @@ std::vector<std::string> realtime_codec::encode_text_item(const std::string& tex
   return dump_all(events);
 }
 
+std::string realtime_codec::encode_cleared() {
+  std::vector<json> events;
+  add_event(events, "input_audio_buffer.cleared", json::object());
+  return dump_all(events).front();
+}
+
 std::vector<std::string> realtime_codec::encode(const server_event& e) {
   std::vector<json> events;
   auto add = [&](std::string_view type, json body) { add_event(events, type, std::move(body)); };
@@ -379,9 +398,11 @@ std::vector<std::string> realtime_codec::encode(const server_event& e) {
         } else if constexpr (std::is_same_v<T, speech_started_message>) {
           audio_turns_.insert(m.turn);
           speech_start_ms_ = m.audio_start_ms;
+          if (config_.manual_turns) return;  // no VAD events without turn detection, as at OpenAI
           add("input_audio_buffer.speech_started", {{"audio_start_ms", std::lround(m.audio_start_ms)}, {"item_id", item_user(m.turn)}});
         } else if constexpr (std::is_same_v<T, speech_stopped_message>) {
           speech_end_ms_ = m.audio_end_ms;
+          if (config_.manual_turns) return;
           add("input_audio_buffer.speech_stopped", {{"audio_end_ms", std::lround(m.audio_end_ms)}, {"item_id", item_user(m.turn)}});
         } else if constexpr (std::is_same_v<T, transcription_delta>) {
           // Realtime deltas append; parley's partials replace. Only growth is sent: a partial that

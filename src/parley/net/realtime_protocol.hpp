@@ -51,6 +51,7 @@ struct realtime_config {
   double silence_duration_ms = 400;    // server_vad's silence that ends a turn
   bool interrupt_response = true;      // barge-in
   bool transcription = false;          // a transcription session: turns are transcribed, never answered
+  bool manual_turns = false;           // turn_detection null (transcription sessions): commits end turns
   std::string instructions;            // "" = the assistant's own
   std::string voice = "parley";        // reported only: parley speaks with the server's voice
   std::uint64_t session = 0;           // the id in "sess_<n>": the codec numbers its connections
@@ -77,6 +78,8 @@ class realtime_codec {
   /// conversation.item.added and conversation.item.done for a typed user message just created
   /// (the last conversation.item.create decoded).
   std::vector<std::string> encode_text_item(const std::string& text);
+  /// `input_audio_buffer.cleared`, the answer to a clear the bridge applied.
+  std::string encode_cleared();
 
  private:
   std::string next_event_id();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cmath>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -108,7 +109,7 @@ void session_bridge::on_client_event(client_event& ev) {
     return;
   }
   if (realtime_ && realtime_->config().transcription && !std::holds_alternative<audio_append>(ev) &&
-      !std::holds_alternative<input_commit>(ev)) {
+      !std::holds_alternative<input_commit>(ev) && !std::holds_alternative<input_clear>(ev)) {
     send_error({wire_errc::unsupported_event,
                 "a transcription session takes audio (input_audio_buffer.append) and answers nothing", event_id_of(ev)});
     return;
@@ -118,14 +119,27 @@ void session_bridge::on_client_event(client_event& ev) {
       [&](auto& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, input_commit>) {
-          if (realtime_) {
+          if (!realtime_) {
+            commit_input();
+          } else if (realtime_->config().manual_turns) {
+            commit_manual_turn(m.event_id);
+          } else {
             send_error({wire_errc::unsupported_event,
                         "parley ends turns by its own turn detection (server_vad or semantic_vad); "
                         "input_audio_buffer.commit is not needed",
                         m.event_id});
-          } else {
-            commit_input();
           }
+        } else if constexpr (std::is_same_v<T, input_clear>) {
+          if (!realtime_->config().manual_turns) {
+            send_error({wire_errc::unsupported_event,
+                        "appended audio is already being recognized: input_audio_buffer.clear needs "
+                        "'turn_detection' null (a transcription session)",
+                        m.event_id});
+            return;
+          }
+          session_->clear_turn();
+          n_input_at_commit_ = n_input_samples_;
+          link_.send({realtime_->encode_cleared(), false, 0, std::nullopt});
         } else if constexpr (std::is_same_v<T, text_input>) {
           if (!text_turn_allowed(steady_clock::now(), m.event_id)) return;
           if (!realtime_) {
@@ -178,6 +192,21 @@ void session_bridge::on_realtime_update(const session_update& u) {
   session_created m;
   m.updated = true;
   send(m);
+}
+
+// turn_detection null: the audio appended since the last commit is a turn; as at OpenAI, a commit
+// of less than 100 ms of it is refused.
+void session_bridge::commit_manual_turn(const std::string& event_id) {
+  const double appended_ms = samples_to_ms(n_input_samples_ - n_input_at_commit_);
+  if (appended_ms < 100.0) {
+    send_error({wire_errc::invalid_message,
+                "input_audio_buffer.commit needs at least 100 ms of audio appended since the last commit or clear (" +
+                    std::to_string(std::lround(appended_ms)) + " ms were)",
+                event_id});
+    return;
+  }
+  session_->commit_turn();
+  n_input_at_commit_ = n_input_samples_;
 }
 
 bool session_bridge::ensure_session() {
@@ -277,6 +306,7 @@ void session_bridge::start_session(const session_update& u) {
   }
   options.caller_context = u.context;
   options.transcribe_only = u.transcription_only;
+  options.manual_turns = u.manual_turns;
   if (u.instructions) {
     options.system_prompt = *u.instructions;
     options.private_replies = true;  // answers under the client's instructions are this session's alone

@@ -107,6 +107,7 @@ class session_bridge {
   void on_realtime_update(const session_update& u);
   /// A Realtime session starts at its first input; true when the session is running.
   bool ensure_session();
+  void commit_manual_turn(const std::string& event_id);
   void start_session(const session_update& u);
   void commit_input();
   void accept_audio(std::vector<std::int16_t> pcm);
@@ -149,6 +150,7 @@ class session_bridge {
   std::optional<opus_output> opus_out_;  // the encoder of the generation being sent
   bool input_ended_ = false;
   media_time n_input_samples_ = 0;  // 16 kHz samples pushed: the input timeline's present
+  media_time n_input_at_commit_ = 0;  // n_input_samples_ at the last commit or clear (turn_detection null)
   time_point t_connected_{};
   input_rate_limit rate_limit_;
   static constexpr double k_text_turn_burst = 5.0;

@@ -202,16 +202,21 @@ await runServerTest('openai_realtime', async (t) => {
         'refusals: typed errors naming the client event', codes);
   check(errors.length === errorsBefore + 2, 'no other error in the conversation', errors.slice(0, errorsBefore).map((e) => e.error ?? e.message));
 
+  // Another connection: its events and errors as they arrive; seen() finds one, wait() waits for it.
+  const connect = async (name) => {
+    const rt2 = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
+    const c = { rt: rt2, events: [], errors: [] };
+    rt2.on('event', (e) => c.events.push(e));
+    rt2.on('error', (e) => c.errors.push(e));
+    t.cleanups.push(() => rt2.close());
+    c.seen = (type, pred = () => true) => c.events.find((e) => e.type === type && pred(e));
+    c.wait = (type, what, pred) => until(t, what, () => c.seen(type, pred), 60);
+    await c.wait('session.created', `${name}: session.created`);
+    return c;
+  };
+
   // ---- a transcription session: speech in, transcripts out, nothing answered ----
-  const tx = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
-  const txEvents = [];
-  const txErrors = [];
-  tx.on('event', (e) => txEvents.push(e));
-  tx.on('error', (e) => txErrors.push(e));
-  t.cleanups.push(() => tx.close());
-  const txSeen = (type, pred = () => true) => txEvents.find((e) => e.type === type && pred(e));
-  const txAfter = (type, what, pred) => until(t, what, () => txSeen(type, pred), 60);
-  await txAfter('session.created', 'the transcription connection\'s session.created');
+  const { rt: tx, events: txEvents, errors: txErrors, seen: txSeen, wait: txAfter } = await connect('transcription');
   tx.send({
     type: 'session.update',
     session: {
@@ -237,14 +242,7 @@ await runServerTest('openai_realtime', async (t) => {
   check(answered.length === 0, 'transcription: nothing is answered', answered.map((e) => e.type));
 
   // ---- turns committed by the client (turn_detection null): commit and clear ----
-  const mt = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
-  const mtEvents = [];
-  const mtErrors = [];
-  mt.on('event', (e) => mtEvents.push(e));
-  mt.on('error', (e) => mtErrors.push(e));
-  t.cleanups.push(() => mt.close());
-  const mtSeen = (type, pred = () => true) => mtEvents.find((e) => e.type === type && pred(e));
-  await until(t, 'the third connection\'s session.created', () => mtSeen('session.created'), 60);
+  const { rt: mt, events: mtEvents, errors: mtErrors, seen: mtSeen } = await connect('manual turns');
   mt.send({ type: 'session.update', session: { type: 'transcription', audio: { input: { format: { type: 'audio/pcm', rate: RATE }, turn_detection: null } } } });
   const mtUpdated = await until(t, 'session.updated (turn_detection null)', () => mtSeen('session.updated'), 60);
   check(mtUpdated.session.audio.input.turn_detection === null, 'manual turns: session.updated says turn_detection null', mtUpdated.session);

@@ -248,6 +248,8 @@ TEST(protocol, every_server_event_encodes_with_its_type_and_fields) {
       {session_finished{}, "session.finished", {}},
       {error_message{{wire_errc::invalid_json, "bad", ""}}, "error", {"error"}},
       {item_truncated{2, 300}, "conversation.item.truncated", {"generation", "audio_end_ms"}},
+      {tool_call_message{1, 2, "call_1", "menu", "{}", "[]"}, "response.tool_call",
+       {"turn", "generation", "call_id", "name", "arguments", "status", "output"}},
   };
   ASSERT_EQ(table.size(), std::variant_size_v<server_event>);
   for (const auto& row : table) {
@@ -261,6 +263,10 @@ TEST(protocol, every_server_event_encodes_with_its_type_and_fields) {
   EXPECT_EQ(created_json["session"]["input_sample_rate_hz"], 48000);
   EXPECT_TRUE(created_json["session"]["output_sample_rate_hz"].is_null());
   EXPECT_EQ(json::parse(encode(turn_metrics{1, 2, R"({"metrics_ms":{"ttfa":812.5}})"}))["timeline"]["metrics_ms"]["ttfa"], 812.5);
+  const auto started = json::parse(encode(tool_call_message{1, 2, "call_1", "menu", "{}", std::nullopt}));
+  EXPECT_EQ(started["status"], "in_progress");
+  EXPECT_FALSE(started.contains("output"));
+  EXPECT_EQ(json::parse(encode(tool_call_message{1, 2, "call_1", "menu", "{}", "[]"}))["status"], "completed");
 }
 
 TEST(protocol, encoding_survives_invalid_utf8_from_engines) {

@@ -283,6 +283,64 @@ TEST(realtime_encode, a_reply_is_a_response_with_audio_and_transcript) {
   EXPECT_EQ(e[0]["audio_end_ms"], 500);
 }
 
+// A reply whose model called a tool of the assistant file (parley ran it): the call is a
+// function_call output item after the spoken message, its result a function_call_output item,
+// and response.done lists the call; the next response starts with no calls of its own.
+TEST(realtime_encode, a_tool_call_is_a_function_call_item_and_its_result_an_output_item) {
+  realtime_codec codec({});
+  codec.encode(speech_started_message{4, 0});
+  codec.encode(item_created{4, "book a table for four"});
+  codec.encode(response_created{4, 9});
+  const std::string args = R"({"party_size":4})";
+  auto e = parsed(codec.encode(tool_call_message{4, 9, "call_1", "book_table", args, std::nullopt}));
+  EXPECT_EQ(types(e), (std::vector<std::string>{"response.output_item.added", "conversation.item.added",
+                                                "response.function_call_arguments.delta",
+                                                "response.function_call_arguments.done", "conversation.item.done",
+                                                "response.output_item.done"}));
+  EXPECT_EQ(e[0]["output_index"], 1);
+  EXPECT_EQ(e[0]["item"]["type"], "function_call");
+  EXPECT_EQ(e[0]["item"]["status"], "in_progress");
+  EXPECT_EQ(e[1]["previous_item_id"], "item_u4");
+  const std::string id = e[0]["item"]["id"];
+  EXPECT_EQ(e[2]["delta"], args);
+  EXPECT_EQ(e[3]["item_id"], id);
+  EXPECT_EQ(e[3]["call_id"], "call_1");
+  EXPECT_EQ(e[3]["name"], "book_table");
+  EXPECT_EQ(e[3]["arguments"], args);
+  EXPECT_EQ(e[5]["item"]["status"], "completed");
+  EXPECT_EQ(e[5]["item"]["arguments"], args);
+
+  e = parsed(codec.encode(tool_call_message{4, 9, "call_1", "book_table", args, std::string(R"({"ref":"L-12"})")}));
+  EXPECT_EQ(types(e), (std::vector<std::string>{"conversation.item.added", "conversation.item.done"}));
+  EXPECT_EQ(e[1]["item"]["type"], "function_call_output");
+  EXPECT_EQ(e[1]["item"]["call_id"], "call_1");
+  EXPECT_EQ(e[1]["item"]["output"], R"({"ref":"L-12"})");
+  EXPECT_EQ(e[1]["previous_item_id"], id);
+  EXPECT_NE(e[1]["item"]["id"], id);
+
+  // A second call in the same response is the next output.
+  e = parsed(codec.encode(tool_call_message{4, 9, "call_2", "book_table", args, std::nullopt}));
+  EXPECT_EQ(e[0]["output_index"], 2);
+  const std::string second_id = e[0]["item"]["id"];
+  EXPECT_NE(second_id, id);
+
+  e = parsed(codec.encode(response_done{4, 9, "Booked."}));
+  const auto& output = e.back()["response"]["output"];
+  ASSERT_EQ(output.size(), 3u) << output;
+  EXPECT_EQ(output[0]["type"], "message");
+  EXPECT_EQ(output[1]["type"], "function_call");
+  EXPECT_EQ(output[1]["call_id"], "call_1");
+  EXPECT_EQ(output[2]["call_id"], "call_2");
+
+  codec.encode(response_created{5, 10});
+  e = parsed(codec.encode(response_interrupted{10, "barge_in", 0, 0}));
+  EXPECT_EQ(e.back()["response"]["output"].size(), 1u) << "no calls of response 9 in response 10";
+  // The next user item follows the last tool item.
+  codec.encode(speech_started_message{6, 9000});
+  e = parsed(codec.encode(item_created{6, "thanks"}));
+  EXPECT_EQ(e[0]["previous_item_id"], second_id);
+}
+
 TEST(realtime_encode, a_reply_cut_while_generated_ends_cancelled_with_the_reason) {
   realtime_codec codec({});
   EXPECT_TRUE(codec.encode(response_interrupted{3, "barge_in", 0, 0}).empty());  // never announced

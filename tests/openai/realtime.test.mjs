@@ -15,75 +15,14 @@
 //   node realtime.test.mjs --parley PATH [--web-root DIR]
 // Exit codes: 0 pass, 1 fail, 77 skip (no node_modules, or no openssl).
 
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { check, readWav, runServerTest, sleep, speechWav } from '../browser/harness.mjs';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TOKEN = 'parley-test-token';
-const RATE = 24000;
-
-// Linear resampling to 24 kHz (test audio only).
-function to24k({ rateHz, samples }) {
-  const n = Math.floor((samples.length * RATE) / rateHz);
-  const out = new Int16Array(n);
-  for (let i = 0; i < n; ++i) {
-    const x = (i * rateHz) / RATE;
-    const k = Math.floor(x);
-    const f = x - k;
-    out[i] = Math.round(samples[k] * (1 - f) + (samples[Math.min(k + 1, samples.length - 1)] ?? 0) * f);
-  }
-  return out;
-}
-
-// Speaks `pcm` (24 kHz) into the session: 20 ms appends at twice real time.
-async function speak(rt, pcm) {
-  const chunk = RATE / 50;
-  for (let at = 0; at < pcm.length; at += chunk) {
-    const part = pcm.subarray(at, Math.min(at + chunk, pcm.length));
-    rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('base64') });
-    await sleep(10);
-  }
-}
-
-// Polls `predicate` until it returns a truthy value (returned), for at most `timeoutS`.
-async function until(t, what, predicate, timeoutS) {
-  const deadline = Date.now() + timeoutS * 1000;
-  while (Date.now() < deadline) {
-    const value = predicate();
-    if (value) return value;
-    if (t.server.exited) throw new Error(`parley serve exited (${JSON.stringify(t.server.exited)}) while waiting for ${what}`);
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutS} s waiting for ${what}`);
-}
-
-const words = (text) => text.toLowerCase().split(/\W+/).filter(Boolean);
+import { RATE, speak, startRealtime, to24k, until, words } from './realtime_client.mjs';
 
 await runServerTest('openai_realtime', async (t) => {
-  const base = path.join(HERE, 'node_modules');
-  if (!fs.existsSync(path.join(base, 'openai', 'realtime', 'ws.mjs')) || !fs.existsSync(path.join(base, 'ws'))) {
-    t.skip('tests/openai/node_modules is missing openai or ws (scripts/setup.sh runs npm ci there)');
-  }
-  const cert = path.join(t.dir, 'cert.pem');
-  const key = path.join(t.dir, 'key.pem');
-  const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert]);
-  if (openssl.error || openssl.status !== 0) t.skip('the openssl CLI could not make a test certificate');
-  const { default: OpenAI } = await import(path.join(base, 'openai', 'index.mjs'));
-  const { OpenAIRealtimeWS } = await import(path.join(base, 'openai', 'realtime', 'ws.mjs'));
-
-  const server = await t.startServer(['--token', TOKEN, '--tls-cert', cert, '--tls-key', key]);
-  const client = new OpenAI({ apiKey: TOKEN, baseURL: `${server.url}/v1` });
-  const rt = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
-  const events = [];
-  const errors = [];
-  rt.on('event', (e) => events.push(e));
-  rt.on('error', (e) => errors.push(e));
-  t.cleanups.push(() => rt.close());
+  const { connect } = await startRealtime(t);
+  const { rt, events, errors } = await connect('conversation');
   const seen = (type, from = 0, pred = () => true) => events.slice(from).find((e) => e.type === type && pred(e));
   const after = (type, from, what, pred) => until(t, what, () => seen(type, from, pred), 60);
 
@@ -201,19 +140,6 @@ await runServerTest('openai_realtime', async (t) => {
   check(JSON.stringify(codes) === JSON.stringify([['unsupported_event', 'evt_clear'], ['session_already_started', 'evt_late']]),
         'refusals: typed errors naming the client event', codes);
   check(errors.length === errorsBefore + 2, 'no other error in the conversation', errors.slice(0, errorsBefore).map((e) => e.error ?? e.message));
-
-  // Another connection: its events and errors as they arrive; seen() finds one, wait() waits for it.
-  const connect = async (name) => {
-    const rt2 = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca: fs.readFileSync(cert) } }, client);
-    const c = { rt: rt2, events: [], errors: [] };
-    rt2.on('event', (e) => c.events.push(e));
-    rt2.on('error', (e) => c.errors.push(e));
-    t.cleanups.push(() => rt2.close());
-    c.seen = (type, pred = () => true) => c.events.find((e) => e.type === type && pred(e));
-    c.wait = (type, what, pred) => until(t, what, () => c.seen(type, pred), 60);
-    await c.wait('session.created', `${name}: session.created`);
-    return c;
-  };
 
   // ---- a transcription session: speech in, transcripts out, nothing answered ----
   const { rt: tx, events: txEvents, errors: txErrors, seen: txSeen, wait: txAfter } = await connect('transcription');

@@ -177,8 +177,10 @@ void reply::on_llm_progress(const engine::chat_progress& p, time_point t) {
       tl.add_note(obs::note_name::tool_call, p.name);
       if (!tool_started_at_) tool_started_at_ = t;  // one progress per call; a round's calls start together
       if (budget_) budget_->tool_started(t);
+      emit(tool_call_event{p.call_id, p.name, p.arguments, std::nullopt});
       break;
     case kind::tool_finished:
+      emit(tool_call_event{p.call_id, p.name, p.arguments, p.output});
       if (tool_started_at_) {
         tl.add_note(obs::note_name::tool_ms, std::chrono::duration<double, std::milli>(t - *tool_started_at_).count());
         tool_started_at_.reset();

@@ -20,6 +20,7 @@ const char* name_of(const event_body& body) {
       [](const interrupt_event&) { return "interrupt"; },
       [](const end_of_stream&) { return "end_of_stream"; },
       [](const error_event&) { return "error"; },
+      [](const tool_call_event&) { return "tool_call"; },
   }, body);
 }
 

@@ -87,6 +87,15 @@ struct interrupt_event {
   std::optional<time_point> t_speech_start;  // barge-in: when the interrupting speech began (arrival)
   std::string heard_text;             // what history keeps of the reply
 };
+/// A tool the reply's model called (the assistant file's [[tools]]), reported twice: when it starts
+/// (no output) and when it returned (`output`: what the model was handed, a reply or "error: ...").
+struct tool_call_event {
+  static constexpr event_class k_class = event_class::control;
+  std::string call_id;
+  std::string name;
+  std::string arguments;              // JSON text, as the model wrote it
+  std::optional<std::string> output;
+};
 struct end_of_stream { static constexpr event_class k_class = event_class::sticky; };
 struct error_event {
   static constexpr event_class k_class = event_class::control;
@@ -95,7 +104,7 @@ struct error_event {
 
 using event_body = std::variant<speech_started, speech_stopped, transcript_partial, transcript_final,
                                 user_turn_committed, token_chunk, text_segment, output_audio_chunk, reply_done,
-                                interrupt_event, end_of_stream, error_event>;
+                                interrupt_event, end_of_stream, error_event, tool_call_event>;
 
 struct event {
   envelope env;

@@ -71,6 +71,11 @@ struct chat_progress {
   kind what = kind::served;
   std::string name;
   bool hedge_won = false;
+  /// tool_started / tool_finished: the call's id as the model gave it, its arguments (JSON text),
+  /// and (tool_finished) the result the model was handed: the tool's reply, or "error: ...".
+  std::string call_id;
+  std::string arguments;
+  std::string output;
 };
 std::string_view to_string(chat_progress::kind what);
 

@@ -300,6 +300,15 @@ struct encoder {
     j["generation"] = m.generation;
     j["audio_end_ms"] = m.audio_end_ms;
   }
+  void operator()(const tool_call_message& m) const {
+    j["turn"] = m.turn;
+    j["generation"] = m.generation;
+    j["call_id"] = m.call_id;
+    j["name"] = m.name;
+    j["arguments"] = m.arguments;
+    j["status"] = m.output ? "completed" : "in_progress";
+    if (m.output) j["output"] = *m.output;
+  }
   void operator()(const error_message& m) const {
     j["error"] = {{"code", to_string(m.err.code)}, {"message", m.err.message}};
     if (!m.err.event_id.empty()) j["error"]["event_id"] = m.err.event_id;
@@ -400,7 +409,8 @@ std::string_view type_of(const server_event& e) {
                                         "turn.metrics",
                                         "session.finished",
                                         "error",
-                                        "conversation.item.truncated"};
+                                        "conversation.item.truncated",
+                                        "response.tool_call"};
   static_assert(std::size(names) == std::variant_size_v<server_event>);
   return names[e.index()];
 }

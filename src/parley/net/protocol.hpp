@@ -186,11 +186,22 @@ struct error_message { wire_error err; };
 /// The Realtime protocol's `conversation.item.truncated`: the answer to an item_truncate.
 struct item_truncated { std::uint64_t generation = 0; double audio_end_ms = 0; };
 
+/// `response.tool_call`: a tool the reply's model called (the assistant file's [[tools]], run by
+/// parley), sent when it starts (no output) and again when it returned.
+struct tool_call_message {
+  std::uint64_t turn = 0;
+  std::uint64_t generation = 0;
+  std::string call_id;
+  std::string name;
+  std::string arguments;              // JSON text
+  std::optional<std::string> output;  // what the model was handed: the tool's reply or "error: ..."
+};
+
 using server_event =
     std::variant<session_created, speech_started_message, speech_stopped_message, transcription_delta,
                  transcription_completed, input_committed, item_created, response_created, text_delta, audio_start,
                  audio_done, response_done, response_interrupted, turn_metrics, session_finished, error_message,
-                 item_truncated>;
+                 item_truncated, tool_call_message>;
 
 /// The server-event `type` string ("session.created", ...).
 std::string_view type_of(const server_event& e);

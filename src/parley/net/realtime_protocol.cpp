@@ -365,14 +365,81 @@ void realtime_codec::add_event(std::vector<nlohmann::json>& events, std::string_
   events.push_back(std::move(body));
 }
 
+// The previous_item_id of an item added now (null for the first), and the item becomes the last.
+nlohmann::json realtime_codec::append_item(const std::string& id) {
+  json previous = last_item_id_.empty() ? json(nullptr) : json(last_item_id_);
+  last_item_id_ = id;
+  return previous;
+}
+
 // conversation.item.added and conversation.item.done for a user item, after the one before it.
 void realtime_codec::add_user_item(std::vector<nlohmann::json>& events, const std::string& id, nlohmann::json content) {
-  const json previous = last_item_id_.empty() ? json(nullptr) : json(last_item_id_);
-  last_item_id_ = id;
+  const json previous = append_item(id);
   const json item = {{"id", id},        {"object", "realtime.item"}, {"type", "message"},
                      {"status", "completed"}, {"role", "user"},          {"content", json::array({std::move(content)})}};
   add_event(events, "conversation.item.added", {{"item", item}, {"previous_item_id", previous}});
   add_event(events, "conversation.item.done", {{"item", item}, {"previous_item_id", previous}});
+}
+
+namespace {
+
+json function_call_item(const std::string& id, const tool_call_message& m, std::string_view status, std::string_view arguments) {
+  return {{"id", id},          {"object", "realtime.item"}, {"type", "function_call"}, {"status", status},
+          {"name", m.name},     {"call_id", m.call_id},      {"arguments", arguments}};
+}
+
+}  // namespace
+
+// A tool call of the response in progress, run by parley. Its start is a function_call output
+// item (output 1, 2, ... after the spoken message, output 0) streamed as OpenAI streams one, its
+// arguments whole in one delta; its end is the function_call_output item parley adds with the
+// tool's result, as a client adds its own.
+void realtime_codec::add_tool_call(std::vector<nlohmann::json>& events, const tool_call_message& m) {
+  std::erase_if(calls_, [&](const function_call& c) { return c.generation != m.generation; });
+  const auto rid = response_id(m.generation);
+  if (m.output) {
+    const auto call = std::find_if(calls_.rbegin(), calls_.rend(), [&](const function_call& c) { return c.call_id == m.call_id; });
+    const std::size_t index = call == calls_.rend() ? calls_.size() + 1 : call->output_index;
+    const std::string id = "item_o" + std::to_string(m.generation) + "_" + std::to_string(index);
+    const json previous = append_item(id);
+    const json item = {{"id", id},           {"object", "realtime.item"}, {"type", "function_call_output"},
+                       {"status", "completed"}, {"call_id", m.call_id},      {"output", *m.output}};
+    add_event(events, "conversation.item.added", {{"item", item}, {"previous_item_id", previous}});
+    add_event(events, "conversation.item.done", {{"item", item}, {"previous_item_id", previous}});
+    return;
+  }
+  const std::size_t index = calls_.size() + 1;
+  calls_.push_back({m.generation, index, m.call_id, m.name, m.arguments});
+  const std::string id = "item_c" + std::to_string(m.generation) + "_" + std::to_string(index);
+  const json previous = append_item(id);
+  const json where = {{"response_id", rid}, {"item_id", id}, {"output_index", index}, {"call_id", m.call_id}};
+  add_event(events, "response.output_item.added",
+            {{"response_id", rid}, {"output_index", index}, {"item", function_call_item(id, m, "in_progress", "")}});
+  add_event(events, "conversation.item.added",
+            {{"item", function_call_item(id, m, "in_progress", "")}, {"previous_item_id", previous}});
+  json delta = where;
+  delta["delta"] = m.arguments;
+  add_event(events, "response.function_call_arguments.delta", std::move(delta));
+  json done = where;
+  done["name"] = m.name;
+  done["arguments"] = m.arguments;
+  add_event(events, "response.function_call_arguments.done", std::move(done));
+  const json item = function_call_item(id, m, "completed", m.arguments);
+  add_event(events, "conversation.item.done", {{"item", item}, {"previous_item_id", previous}});
+  add_event(events, "response.output_item.done", {{"response_id", rid}, {"output_index", index}, {"item", item}});
+}
+
+// The output of response `generation` as response.done lists it: its message, then its function calls.
+nlohmann::json realtime_codec::response_output(std::uint64_t generation, nlohmann::json message) {
+  json output = json::array({std::move(message)});
+  for (const auto& c : calls_) {
+    if (c.generation != generation) continue;
+    const tool_call_message m{0, generation, c.call_id, c.name, c.arguments, std::nullopt};
+    output.push_back(function_call_item("item_c" + std::to_string(generation) + "_" + std::to_string(c.output_index), m,
+                                        "completed", c.arguments));
+  }
+  std::erase_if(calls_, [&](const function_call& c) { return c.generation == generation; });
+  return output;
 }
 
 std::vector<std::string> realtime_codec::encode_text_item(const std::string& text) {
@@ -462,7 +529,7 @@ std::vector<std::string> realtime_codec::encode(const server_event& e) {
           add("response.content_part.done", std::move(part_done));
           const json item = assistant_item(m.generation, "completed", &m.text);
           add("response.output_item.done", {{"response_id", rid}, {"output_index", 0}, {"item", item}});
-          add("response.done", {{"response", response_json(m.generation, "completed", json::array({item}))}});
+          add("response.done", {{"response", response_json(m.generation, "completed", response_output(m.generation, item))}});
           completed_.insert(m.generation);
           while (completed_.size() > 8) completed_.erase(completed_.begin());
         } else if constexpr (std::is_same_v<T, response_interrupted>) {
@@ -479,8 +546,10 @@ std::vector<std::string> realtime_codec::encode(const server_event& e) {
           const json item = assistant_item(m.generation, "incomplete", nullptr);
           add("response.output_item.done", {{"response_id", response_id(m.generation)}, {"output_index", 0}, {"item", item}});
           const std::string reason = m.reason == "client" ? "client_cancelled" : "turn_detected";
-          add("response.done", {{"response", response_json(m.generation, "cancelled", json::array({item}),
+          add("response.done", {{"response", response_json(m.generation, "cancelled", response_output(m.generation, item),
                                                            {{"type", "cancelled"}, {"reason", reason}})}});
+        } else if constexpr (std::is_same_v<T, tool_call_message>) {
+          add_tool_call(events, m);
         } else if constexpr (std::is_same_v<T, item_truncated>) {
           add("conversation.item.truncated",
               {{"item_id", item_reply(m.generation)}, {"content_index", 0}, {"audio_end_ms", std::lround(m.audio_end_ms)}});

@@ -13,7 +13,9 @@
 // session.created / session.updated), the ids it gave items, and what it has said of each turn
 // (the transcript deltas so far, the responses announced).
 // Ids: user audio items are "item_u<turn>", typed items keep the client's id (or get
-// "item_t<n>"), a reply is response "resp_<generation>" with item "item_r<generation>".
+// "item_t<n>"), a reply is response "resp_<generation>" with item "item_r<generation>"; the tool
+// calls of a reply are its output items "item_c<generation>_<k>" (k = 1, 2, ...), and their
+// results the items "item_o<generation>_<k>".
 // Threading: not thread-safe; the bridge uses it on the connection's strand.
 // Errors: decoding never throws; bad input gives a wire_error (sent as a Realtime `error` event).
 //
@@ -84,7 +86,19 @@ class realtime_codec {
  private:
   std::string next_event_id();
   void add_event(std::vector<nlohmann::json>& events, std::string_view type, nlohmann::json body);
+  nlohmann::json append_item(const std::string& id);
   void add_user_item(std::vector<nlohmann::json>& events, const std::string& id, nlohmann::json content);
+  void add_tool_call(std::vector<nlohmann::json>& events, const tool_call_message& m);
+  nlohmann::json response_output(std::uint64_t generation, nlohmann::json message);
+
+  /// A function call of the response in progress (parley ran it: a tool of the assistant file).
+  struct function_call {
+    std::uint64_t generation = 0;
+    std::size_t output_index = 0;  // in the response: 0 is its spoken message
+    std::string call_id;
+    std::string name;
+    std::string arguments;
+  };
 
   realtime_config config_;
   realtime_config staged_;
@@ -99,6 +113,7 @@ class realtime_codec {
   double speech_end_ms_ = 0;
   std::uint64_t announced_generation_ = 0;     // response.created sent up to this generation
   std::set<std::uint64_t> completed_;          // the last responses that ended with response.done completed
+  std::vector<function_call> calls_;           // of the response in progress
 };
 
 }  // namespace parley::net

@@ -401,6 +401,10 @@ void session_bridge::on_session_event(const event& e) {
           open_response(turn, gen);
           if (gen == audio_generation_) finish_reply_audio(gen);
           send(response_done{turn, gen, body.text});
+        } else if constexpr (std::is_same_v<T, tool_call_event>) {
+          if (gen <= interrupted_upto_) return;
+          open_response(turn, gen);
+          send(tool_call_message{turn, gen, body.call_id, body.name, body.arguments, body.output});
         } else if constexpr (std::is_same_v<T, interrupt_event>) {
           interrupt_generation(gen, body);
         } else if constexpr (std::is_same_v<T, end_of_stream>) {

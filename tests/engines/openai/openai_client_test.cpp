@@ -39,6 +39,7 @@ const std::string secret_key = "sk-test-secret-0123456789";
 struct collector : std::enable_shared_from_this<collector> {
   std::mutex mutex;
   std::vector<std::string> tokens;
+  std::vector<engine::chat_progress> progress;
   int n_done = 0;
   std::optional<status> done;
   std::promise<void> finished;
@@ -64,6 +65,11 @@ struct collector : std::enable_shared_from_this<collector> {
                     if (first) self->done = std::move(s);
                   }
                   if (first) self->finished.set_value();
+                },
+            .on_progress =
+                [self](const engine::chat_progress& p) {
+                  std::lock_guard lock(self->mutex);
+                  self->progress.push_back(p);
                 }};
   }
   bool wait() { return finished_future.wait_for(no_hang_bound) == std::future_status::ready; }
@@ -518,6 +524,18 @@ TEST(openai_chat_model, tool_call_round_trip) {
   EXPECT_EQ(n_runs.load(), 1);
   EXPECT_EQ(seen_args, R"({"city":"Paris"})");
   EXPECT_NE(tool_thread, std::this_thread::get_id());
+  // The caller heard of the call as it started and as it returned, with its id, arguments, result.
+  ASSERT_EQ(c->progress.size(), 2u);
+  using kind = engine::chat_progress::kind;
+  EXPECT_EQ(c->progress[0].what, kind::tool_started);
+  EXPECT_EQ(c->progress[1].what, kind::tool_finished);
+  for (const auto& p : c->progress) {
+    EXPECT_EQ(p.name, "get_time");
+    EXPECT_EQ(p.call_id, "call_7");
+    EXPECT_EQ(p.arguments, R"({"city":"Paris"})");
+  }
+  EXPECT_EQ(c->progress[0].output, "");
+  EXPECT_EQ(c->progress[1].output, R"({"time":"12:00"})");
   const auto first = server.requests().at(0).json();
   ASSERT_TRUE(first.contains("tools"));
   EXPECT_EQ(first["tools"][0]["function"]["name"], "get_time");

@@ -100,9 +100,16 @@ struct chat_call : std::enable_shared_from_this<chat_call> {
     if (events.on_token) events.on_token(piece);
   }
 
-  void tool_progress(const std::vector<tool_call>& calls, engine::chat_progress::kind what) {
+  // Each call of a round as it starts (`results` empty) or with what it returned.
+  void tool_progress(const std::vector<tool_call>& calls, const std::vector<std::string>& results) {
     if (done || !events.on_progress) return;
-    for (const auto& c : calls) events.on_progress({.what = what, .name = c.name});
+    using kind = engine::chat_progress::kind;
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const bool finished = i < results.size();
+      events.on_progress({.what = finished ? kind::tool_finished : kind::tool_started, .name = calls[i].name,
+                          .call_id = calls[i].id, .arguments = calls[i].arguments_json,
+                          .output = finished ? results[i] : std::string{}});
+    }
   }
 
   void finish(status s) {
@@ -411,11 +418,11 @@ asio::awaitable<void> run_call(std::shared_ptr<chat_call> self) {
     }
     // Tools may block: run them on the tool thread, then resume here on the network thread.
     // The caller hears of them (a long tool call may announce itself: agent/session fillers).
-    self->tool_progress(calls, engine::chat_progress::kind::tool_started);
+    self->tool_progress(calls, {});
     std::vector<std::string> results =
         co_await asio::co_spawn(m.tool_pool.get_executor(), run_tools(self->tools, calls), asio::use_awaitable);
     if (self->done) co_return;
-    self->tool_progress(calls, engine::chat_progress::kind::tool_finished);
+    self->tool_progress(calls, results);
     json tool_calls = json::array();
     for (const auto& c : calls) {
       tool_calls.push_back({{"id", c.id}, {"type", "function"},

@@ -1,11 +1,12 @@
 // parley with another `parley serve` as its speech provider (--asr-url, --tts-url: OpenAI's
-// /v1/audio endpoints; docs/configuration.md), the embedded engines behind it as the fallback:
+// /v1/audio endpoints, or its /v1/realtime transcription sessions for the
+// recognizer; docs/providers.md), the embedded engines behind it as the fallback:
 //   1. the provider up: three spoken questions, each answered, recognized and spoken by the
 //      provider (nothing falls back);
 //   2. the provider killed (SIGKILL) while the second question is being answered: every turn is
 //      still answered — the embedded recognizer and voice take over — and the log says so.
 //
-//   node speech_provider.test.mjs --parley PATH [--web-root DIR]
+//   [PARLEY_TEST_ASR=realtime] node speech_provider.test.mjs --parley PATH [--web-root DIR]
 // Exit codes: 0 pass, 1 fail.
 
 import { spawn } from 'node:child_process';
@@ -57,17 +58,23 @@ function runParley(t, args, onOutput = () => {}) {
 
 const turnsIn = (traceFile) => fs.readFileSync(traceFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-await runServerTest('openai_speech_provider', async (t) => {
+// PARLEY_TEST_ASR=realtime: the recognizer streams to the provider's Realtime transcription
+// sessions (a ws:// --asr-url).
+const realtime = process.env.PARLEY_TEST_ASR === 'realtime';
+
+await runServerTest(realtime ? 'openai_speech_provider_realtime' : 'openai_speech_provider', async (t) => {
   const mic = conversation(t.dir);
   const provider = await t.startServer();
   const url = `${provider.url}/v1`;
-  const common = ['run', mic, '--speed', '2', '--no-color', '--asr-url', url, '--tts-url', url, '--tts-budget-ms', '1500'];
+  const asrUrl = realtime ? url.replace(/^http/, 'ws') : url;
+  const common = ['run', mic, '--speed', '2', '--no-color', '--asr-url', asrUrl, '--tts-url', url, '--tts-budget-ms', '1500'];
 
   // ---- 1. the provider up ----
   const healthyTrace = path.join(t.dir, 'healthy.jsonl');
   const healthy = await runParley(t, [...common, '--trace', healthyTrace]);
   check(healthy.code === 0, 'parley run with the provider: exit 0', healthy.output);
-  check(/engines: openai-asr:whisper-1@127\.0\.0\.1:\d+ → pocketsphinx/.test(healthy.output), 'the engines line names the provider, then the fallback', healthy.output);
+  const named = realtime ? /engines: realtime-asr:whisper-1@127\.0\.0\.1:\d+ → pocketsphinx/ : /engines: openai-asr:whisper-1@127\.0\.0\.1:\d+ → pocketsphinx/;
+  check(named.test(healthy.output), 'the engines line names the provider, then the fallback', healthy.output);
   check(!/fell back/.test(healthy.output), 'nothing falls back while the provider is up', healthy.output);
   const answered = turnsIn(healthyTrace);
   check(answered.length === 3 && answered.every((turn) => turn.metrics_ms.ttfa > 0 && turn.reply),

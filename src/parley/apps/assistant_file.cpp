@@ -281,8 +281,10 @@ const std::vector<key_spec>& keys() {
         "a tier whose recent p95 first token is later is avoided; a turn waiting longer plays a filler", 1.0, 600000.0));
     // [speech]
     k.push_back(text<&e::asr_url>("speech", "asr_url",
-                                  "an OpenAI-compatible speech-to-text API root (POST /audio/transcriptions); each utterance "
-                                  "goes there first, the embedded recognizer is its fallback; unset: none",
+                                  "an OpenAI-compatible speech-to-text API root; each utterance goes there first (http(s): "
+                                  "posted to /audio/transcriptions when the turn ends; ws(s): streamed while spoken to a "
+                                  "Realtime transcription session at /realtime), the embedded recognizer is its fallback; "
+                                  "unset: none",
                                   "\"https://api.openai.com/v1\""));
     k.push_back(text<&e::asr_model>("speech", "asr_model", "the recognizer's model name"));
     k.push_back(number<&e::asr_budget_ms>("speech", "asr_budget_ms",

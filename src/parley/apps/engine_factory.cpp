@@ -21,6 +21,7 @@
 #include "parley/engines/openai/http_tool.hpp"
 #include "parley/engines/openai/openai_chat_model.hpp"
 #include "parley/engines/openai/openai_speech.hpp"
+#include "parley/engines/openai/realtime_recognizer.hpp"
 #include "parley/routing/speech_fallback.hpp"
 #include "parley/routing/fallback_chain.hpp"
 #include "parley/routing/health_prober.hpp"
@@ -353,8 +354,12 @@ result<built_engines> build_default(const engine_choice& choice, boost::asio::an
 
   auto embedded_asr = build_recognizer(choice, (*responder)->domain_phrases());
   if (!embedded_asr) return embedded_asr.error();
-  auto asr = behind_provider<engine::recognizer, openai::openai_recognizer, routing::fallback_recognizer>(
-      choice, choice.asr_url, "--asr-url", "recognizer", choice.asr_budget_ms, *embedded_asr, executor);
+  // ws(s)://: streamed to a Realtime transcription session; http(s)://: posted when the turn ends.
+  auto asr = openai::is_realtime_url(choice.asr_url)
+                 ? behind_provider<engine::recognizer, openai::realtime_recognizer, routing::fallback_recognizer>(
+                       choice, choice.asr_url, "--asr-url", "recognizer", choice.asr_budget_ms, *embedded_asr, executor)
+                 : behind_provider<engine::recognizer, openai::openai_recognizer, routing::fallback_recognizer>(
+                       choice, choice.asr_url, "--asr-url", "recognizer", choice.asr_budget_ms, *embedded_asr, executor);
   if (!asr) return asr.error();
   out.set.asr = *asr;
 

@@ -64,7 +64,7 @@ struct engine_choice {
   int n_asr_decoders = 0;  // utterances decoded at once (~90 MB each); 0 = n_asr_workers
   // speech providers over OpenAI's audio API (engines/openai/openai_speech); the embedded engines
   // stay behind them as the fallback (routing/speech_fallback). None when the url is empty.
-  std::string asr_url;                  // API root including /v1: POST /audio/transcriptions per utterance
+  std::string asr_url;                  // API root including /v1: http(s): POST /audio/transcriptions per utterance; ws(s): streamed to {root}/realtime
   std::string asr_model = "whisper-1";
   double asr_budget_ms = 1500.0;        // no transcript this long after the turn ended → the embedded recognizer
   std::string tts_url;                  // API root including /v1: POST /audio/speech per sentence

@@ -110,9 +110,11 @@ void add_assistant_flag(CLI::App& cmd) {
 // Speech providers over OpenAI's audio API, with the embedded engines as their fallback.
 void add_speech_provider_flags(CLI::App& cmd, engine_choice& e) {
   cmd.add_option("--asr-url", e.asr_url,
-                 "an OpenAI-compatible speech-to-text API root (POST /audio/transcriptions), e.g. "
-                 "https://api.openai.com/v1 or another parley serve's http://HOST:PORT/v1: each utterance goes there "
-                 "first; the embedded recognizer answers when it fails or misses --asr-budget-ms");
+                 "an OpenAI-compatible speech-to-text API root, e.g. https://api.openai.com/v1 or another parley "
+                 "serve's http://HOST:PORT/v1: each utterance goes there first (http/https: posted to "
+                 "/audio/transcriptions when the turn ends; ws/wss, e.g. ws://HOST:PORT/v1: streamed while spoken to a "
+                 "Realtime transcription session at /realtime); the embedded recognizer answers when it fails or misses "
+                 "--asr-budget-ms");
   cmd.add_option("--asr-model", e.asr_model, "with --asr-url: the recognizer's model name")->capture_default_str();
   cmd.add_option("--asr-budget-ms", e.asr_budget_ms,
                  "with --asr-url: no transcript this long after the turn ended → the embedded recognizer takes over")

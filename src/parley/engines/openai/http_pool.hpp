@@ -86,6 +86,10 @@ class connection {
 
   int n_requests = 0;  // requests sent on it so far (> 0: it came from the pool)
 
+  /// Hands over the open stream (to a WebSocket layered on it); the connection is then empty.
+  beast::tcp_stream take_plain() { return std::move(*plain_); }
+  asio::ssl::stream<beast::tcp_stream> take_tls() { return std::move(*tls_); }
+
  private:
   std::optional<beast::tcp_stream> plain_;
   std::optional<asio::ssl::stream<beast::tcp_stream>> tls_;
@@ -124,6 +128,11 @@ class provider_client {
   void release(std::shared_ptr<connection> c);
   /// Makes sure one idle, connected (and TLS-handshaken) connection is in the pool.
   asio::awaitable<status> warm();
+  /// A new connection that never joins the pool (one to upgrade to a WebSocket), stored in `slot`
+  /// first so a concurrent cancel can close it.
+  asio::awaitable<status> open_unpooled(std::shared_ptr<connection>& slot) { return connect(slot); }
+  /// The Authorization header value ("Bearer <key>"), "" without a key. Never log it.
+  std::string authorization() const { return api_key_.empty() ? std::string() : "Bearer " + api_key_; }
 
   /// Sends `req` and reads the whole reply (a body of at most `body_limit` bytes) within
   /// `timeout_ms`. A pooled connection the server had closed meanwhile is retried on a new one

@@ -4,9 +4,12 @@ in one run, on the same corpus turns:
 
   embedded   the embedded recognizer and voice alone (no provider)
   provider   the provider up the whole time (what the hop costs over the embedded engines)
+  realtime   the same, the recognizer streaming to the provider's Realtime transcription sessions
+             (a ws:// --asr-url) instead of posting each utterance when it ends
   killed     the provider killed (SIGKILL) at random moments and restarted after a random pause,
              so turns meet it up, dead, and starting: every turn must still be answered; the
              fallbacks parley logs give the time each one lost before the embedded engine took over
+  realtime-killed  the same with the streaming recognizer
 
 Each condition is one `parley bench` (the embedded default stack, --json); TTFA and the recognizer
 and voice stages are its p50 / p95. The provider is the same binary with the embedded engines.
@@ -124,37 +127,42 @@ def main():
         prov = provider(args.parley, port)
         url = f"http://127.0.0.1:{port}/v1"
         with_provider = ["--asr-url", url, "--tts-url", url]
+        with_realtime = ["--asr-url", url.replace("http://", "ws://"), "--tts-url", url]
         results = {}
         prov.start()
         try:
             results["embedded"] = run_bench(args, manifest, [], "embedded")
             results["provider"] = run_bench(args, manifest, with_provider, "provider")
+            results["realtime"] = run_bench(args, manifest, with_realtime, "realtime")
             # Killed at random moments (every 1.5-6 s), back after 0.3-3 s, until the bench ends.
-            done = threading.Event()
-            kills = []
+            for label, extra in (("killed", with_provider), ("realtime-killed", with_realtime)):
+                done = threading.Event()
+                kills = []
 
-            def killer():
-                while not done.wait(rng.uniform(1.5, 6.0)):
-                    prov.kill()
-                    kills.append(time.time())
-                    if done.wait(rng.uniform(0.3, 3.0)):
-                        break
+                def killer():
+                    while not done.wait(rng.uniform(1.5, 6.0)):
+                        prov.kill()
+                        kills.append(time.time())
+                        if done.wait(rng.uniform(0.3, 3.0)):
+                            break
+                        prov.start()
+
+                t = threading.Thread(target=killer)
+                t.start()
+                try:
+                    results[label] = run_bench(args, manifest, extra, label)
+                finally:
+                    done.set()
+                    t.join()
+                results[label]["n_kills"] = len(kills)
+                if prov.child.poll() is not None:
                     prov.start()
-
-            t = threading.Thread(target=killer)
-            t.start()
-            try:
-                results["killed"] = run_bench(args, manifest, with_provider, "killed")
-            finally:
-                done.set()
-                t.join()
-            results["killed"]["n_kills"] = len(kills)
         finally:
             prov.stop()
 
     print(f"parley with another parley serve as speech provider · {len(items)} clean recordings, concurrency 1, "
           f"speed {args.speed} · {os.uname().machine}, {os.cpu_count()} cores")
-    print(f"{'condition':10} {'turns':>5} {'ttfa p50':>9} {'ttfa p95':>9} {'asr p50':>8} {'asr p95':>8} "
+    print(f"{'condition':15} {'turns':>5} {'ttfa p50':>9} {'ttfa p95':>9} {'asr p50':>8} {'asr p95':>8} "
           f"{'tts p50':>8} {'tts p95':>8}  fallbacks (asr / tts), time lost p50 / p95")
     summary = {}
     for name, r in results.items():
@@ -165,9 +173,9 @@ def main():
         extra = ""
         if lost:
             extra = f"  {r['n_asr_fallbacks']} / {r['n_tts_fallbacks']}, {statistics.median(lost):.0f} / {percentile(lost, 95):.0f} ms"
-        if name == "killed":
+        if "n_kills" in r:
             extra += f" ({r['n_kills']} kills)"
-        print(f"{name:10} {n:>5} {t50:>9.1f} {t95:>9.1f} {a50:>8.1f} {a95:>8.1f} {s50:>8.1f} {s95:>8.1f}{extra}")
+        print(f"{name:15} {n:>5} {t50:>9.1f} {t95:>9.1f} {a50:>8.1f} {a95:>8.1f} {s50:>8.1f} {s95:>8.1f}{extra}")
         summary[name] = {"turns": n, "ttfa_p50": t50, "ttfa_p95": t95, "asr_final_p50": a50, "asr_final_p95": a95,
                          "tts_ttfb_p50": s50, "tts_ttfb_p95": s95, "n_asr_fallbacks": r["n_asr_fallbacks"],
                          "n_tts_fallbacks": r["n_tts_fallbacks"], "lost_ms": lost, "n_kills": r.get("n_kills", 0)}

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "parley/audio/resampler.hpp"
+#include "parley/audio/wav.hpp"
 #include "parley/engines/openai/http_pool.hpp"
 
 // GCC 12 false positive on Asio's coroutine frames (see openai_speech.cpp).
@@ -56,14 +57,7 @@ std::string base64(std::string_view bytes) {
 }
 
 std::string append_event(std::span<const std::int16_t> pcm) {
-  std::string bytes;
-  bytes.reserve(pcm.size() * 2);
-  for (const auto s : pcm) {
-    const auto u = static_cast<std::uint16_t>(s);
-    bytes.push_back(static_cast<char>(u & 0xff));
-    bytes.push_back(static_cast<char>(u >> 8));
-  }
-  return R"({"type":"input_audio_buffer.append","audio":")" + base64(bytes) + "\"}";
+  return R"({"type":"input_audio_buffer.append","audio":")" + base64(audio::pcm16le_bytes(pcm)) + "\"}";
 }
 
 /// A WebSocket over the plain or TLS stream of a connection the HTTP client opened.

@@ -160,7 +160,6 @@ struct utterance {
   bool finished = false;
   bool committed = false;
   bool cancelled = false;
-  std::optional<error> failure;      // the connection failed before finish(): reported at once
 };
 
 /// One transcription session (a WebSocket) and its place in the pool.

@@ -25,6 +25,13 @@ wire_error fail(wire_errc code, std::string message, const std::string& event_id
 std::string item_user(std::uint64_t turn) { return "item_u" + std::to_string(turn); }
 std::string item_reply(std::uint64_t generation) { return "item_r" + std::to_string(generation); }
 std::string response_id(std::uint64_t generation) { return "resp_" + std::to_string(generation); }
+// A tool call of a reply (output `index` of its response), and the item with its result.
+std::string item_call(std::uint64_t generation, std::size_t index) {
+  return "item_c" + std::to_string(generation) + "_" + std::to_string(index);
+}
+std::string item_call_output(std::uint64_t generation, std::size_t index) {
+  return "item_o" + std::to_string(generation) + "_" + std::to_string(index);
+}
 
 // The generation of a reply item id ("item_r<n>"); 0 when it is not one.
 std::uint64_t generation_of(std::string_view item_id) {
@@ -383,9 +390,10 @@ void realtime_codec::add_user_item(std::vector<nlohmann::json>& events, const st
 
 namespace {
 
-json function_call_item(const std::string& id, const tool_call_message& m, std::string_view status, std::string_view arguments) {
-  return {{"id", id},          {"object", "realtime.item"}, {"type", "function_call"}, {"status", status},
-          {"name", m.name},     {"call_id", m.call_id},      {"arguments", arguments}};
+json function_call_item(const std::string& id, std::string_view name, std::string_view call_id, std::string_view status,
+                        std::string_view arguments) {
+  return {{"id", id},      {"object", "realtime.item"}, {"type", "function_call"}, {"status", status},
+          {"name", name},  {"call_id", call_id},        {"arguments", arguments}};
 }
 
 }  // namespace
@@ -400,7 +408,7 @@ void realtime_codec::add_tool_call(std::vector<nlohmann::json>& events, const to
   if (m.output) {
     const auto call = std::find_if(calls_.rbegin(), calls_.rend(), [&](const function_call& c) { return c.call_id == m.call_id; });
     const std::size_t index = call == calls_.rend() ? calls_.size() + 1 : call->output_index;
-    const std::string id = "item_o" + std::to_string(m.generation) + "_" + std::to_string(index);
+    const std::string id = item_call_output(m.generation, index);
     const json previous = append_item(id);
     const json item = {{"id", id},           {"object", "realtime.item"}, {"type", "function_call_output"},
                        {"status", "completed"}, {"call_id", m.call_id},      {"output", *m.output}};
@@ -410,13 +418,12 @@ void realtime_codec::add_tool_call(std::vector<nlohmann::json>& events, const to
   }
   const std::size_t index = calls_.size() + 1;
   calls_.push_back({m.generation, index, m.call_id, m.name, m.arguments});
-  const std::string id = "item_c" + std::to_string(m.generation) + "_" + std::to_string(index);
+  const std::string id = item_call(m.generation, index);
   const json previous = append_item(id);
   const json where = {{"response_id", rid}, {"item_id", id}, {"output_index", index}, {"call_id", m.call_id}};
-  add_event(events, "response.output_item.added",
-            {{"response_id", rid}, {"output_index", index}, {"item", function_call_item(id, m, "in_progress", "")}});
-  add_event(events, "conversation.item.added",
-            {{"item", function_call_item(id, m, "in_progress", "")}, {"previous_item_id", previous}});
+  const json started = function_call_item(id, m.name, m.call_id, "in_progress", "");
+  add_event(events, "response.output_item.added", {{"response_id", rid}, {"output_index", index}, {"item", started}});
+  add_event(events, "conversation.item.added", {{"item", started}, {"previous_item_id", previous}});
   json delta = where;
   delta["delta"] = m.arguments;
   add_event(events, "response.function_call_arguments.delta", std::move(delta));
@@ -424,7 +431,7 @@ void realtime_codec::add_tool_call(std::vector<nlohmann::json>& events, const to
   done["name"] = m.name;
   done["arguments"] = m.arguments;
   add_event(events, "response.function_call_arguments.done", std::move(done));
-  const json item = function_call_item(id, m, "completed", m.arguments);
+  const json item = function_call_item(id, m.name, m.call_id, "completed", m.arguments);
   add_event(events, "conversation.item.done", {{"item", item}, {"previous_item_id", previous}});
   add_event(events, "response.output_item.done", {{"response_id", rid}, {"output_index", index}, {"item", item}});
 }
@@ -434,9 +441,7 @@ nlohmann::json realtime_codec::response_output(std::uint64_t generation, nlohman
   json output = json::array({std::move(message)});
   for (const auto& c : calls_) {
     if (c.generation != generation) continue;
-    const tool_call_message m{0, generation, c.call_id, c.name, c.arguments, std::nullopt};
-    output.push_back(function_call_item("item_c" + std::to_string(generation) + "_" + std::to_string(c.output_index), m,
-                                        "completed", c.arguments));
+    output.push_back(function_call_item(item_call(generation, c.output_index), c.name, c.call_id, "completed", c.arguments));
   }
   std::erase_if(calls_, [&](const function_call& c) { return c.generation == generation; });
   return output;

@@ -29,6 +29,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "parley/core/error.hpp"
+#include "parley/engine/recognizer.hpp"
 #include "parley/engines/openai/openai_config.hpp"
 
 namespace parley::openai::detail {
@@ -162,5 +164,32 @@ class provider_client {
 
 /// "HTTP <status>: <provider's message>" from an error body (JSON {"error":{"message"}} or text).
 std::string http_error_text(unsigned status, std::string_view body);
+
+/// One utterance's answer on its way back to a speech adapter's caller (either recognizer): its
+/// partials and its final transcript, the final at most once, nothing after cancel() returned.
+/// A recursive mutex, so that a callback may cancel its own stream.
+struct pending_transcript {
+  std::recursive_mutex mutex;
+  bool closed = false;
+  engine::recognizer_events events;
+
+  void partial(const std::string& text, double stability) {
+    std::lock_guard lock(mutex);
+    if (!closed && events.on_partial) events.on_partial(text, stability);
+  }
+  void deliver(result<engine::recognized> r) {
+    std::lock_guard lock(mutex);
+    if (closed) return;
+    closed = true;
+    auto on_final = std::move(events.on_final);
+    events = {};
+    if (on_final) on_final(std::move(r));
+  }
+  void cancel() {
+    std::lock_guard lock(mutex);
+    closed = true;
+    events = {};
+  }
+};
 
 }  // namespace parley::openai::detail

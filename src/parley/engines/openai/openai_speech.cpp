@@ -80,28 +80,6 @@ struct openai_recognizer::impl {
 
 namespace {
 
-/// One utterance's answer on its way back: delivered at most once, never after cancel() returned.
-/// A recursive mutex, so that a callback may cancel its own stream.
-struct pending_transcript {
-  std::recursive_mutex mutex;
-  bool closed = false;
-  std::function<void(result<engine::recognized>)> on_final;
-
-  void deliver(result<engine::recognized> r) {
-    std::lock_guard lock(mutex);
-    if (closed) return;
-    closed = true;
-    auto cb = std::move(on_final);
-    on_final = nullptr;
-    if (cb) cb(std::move(r));
-  }
-  void cancel() {
-    std::lock_guard lock(mutex);
-    closed = true;
-    on_final = nullptr;
-  }
-};
-
 result<engine::recognized> parse_transcript(std::string_view body) {
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
@@ -142,7 +120,7 @@ class upload_stream final : public engine::recognizer_stream {
  public:
   upload_stream(openai_recognizer::impl* m, engine::recognizer_events events)
       : m_(m), out_(std::make_shared<pending_transcript>()) {
-    out_->on_final = std::move(events.on_final);
+    out_->events = std::move(events);
   }
   ~upload_stream() override { cancel(); }
 

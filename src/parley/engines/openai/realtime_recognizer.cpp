@@ -3,8 +3,8 @@
 // Shape: every connection (`link`) and utterance state that is not the caller's lives on the
 // HTTP client's network thread and is touched only there; a connection runs two coroutines, its
 // reader (setup, then every event of the provider) and its writer (one message at a time, in
-// order). The caller's side of an utterance (`transcript`) is the only state shared across
-// threads: a recursive mutex, so a callback may cancel its own stream.
+// order). The caller's side of an utterance (`pending_transcript`, http_pool.hpp) is the only
+// state shared across threads.
 #include "parley/engines/openai/realtime_recognizer.hpp"
 
 #include <openssl/evp.h>
@@ -123,37 +123,11 @@ class ws_link_of final : public ws_link {
   beast::flat_buffer buffer_;
 };
 
-/// The caller's side of one utterance: its callbacks, never called after cancel(), the final
-/// transcript at most once.
-struct transcript {
-  std::recursive_mutex mutex;
-  bool closed = false;
-  engine::recognizer_events events;
-
-  void partial(const std::string& text) {
-    std::lock_guard lock(mutex);
-    if (!closed && events.on_partial) events.on_partial(text, 0.5);
-  }
-  void deliver(result<engine::recognized> r) {
-    std::lock_guard lock(mutex);
-    if (closed) return;
-    closed = true;
-    auto on_final = std::move(events.on_final);
-    events = {};
-    if (on_final) on_final(std::move(r));
-  }
-  void cancel() {
-    std::lock_guard lock(mutex);
-    closed = true;
-    events = {};
-  }
-};
-
 struct link_state;
 
 /// One utterance on the network thread.
 struct utterance {
-  std::shared_ptr<transcript> out;
+  std::shared_ptr<pending_transcript> out;
   std::shared_ptr<link_state> link;  // bound once a connection is ready (or opening for it)
   std::vector<std::string> pending;  // messages before the connection was ready
   std::string partial;               // the transcript deltas so far
@@ -350,7 +324,7 @@ void realtime_recognizer::impl::on_ready(const std::shared_ptr<link_state>& l) {
       release(l);
       return;
     }
-    l->at = link_state::phase::busy;
+    bind(l, u);
     auto pending = std::move(u->pending);
     u->pending.clear();
     for (auto& m : pending) send(l, std::move(m));
@@ -376,7 +350,7 @@ void realtime_recognizer::impl::on_event(const std::shared_ptr<link_state>& l, c
     const auto delta = e.find("delta");
     if (delta == e.end() || !delta->is_string() || u->cancelled || l->clears_pending > 0) return;
     u->partial += delta->get<std::string>();
-    u->out->partial(u->partial);
+    u->out->partial(u->partial, 0.5);
   } else if (type == "conversation.item.input_audio_transcription.completed") {
     const auto text = e.find("transcript");
     l->timer.cancel();
@@ -547,7 +521,7 @@ class realtime_stream final : public engine::recognizer_stream {
 
   realtime_recognizer::impl* m_;  // the recognizer outlives its streams (engine/recognizer.hpp)
   std::shared_ptr<utterance> u_;  // touched on the network thread only
-  std::shared_ptr<transcript> out_;
+  std::shared_ptr<pending_transcript> out_;
   audio::resampler resampler_;
   std::size_t n_fed_ = 0;
   bool finished_ = false;
@@ -598,7 +572,7 @@ result<std::unique_ptr<engine::recognizer_stream>> realtime_recognizer::open(eng
   auto rs = audio::resampler::create(k_input_rate_hz, k_wire_rate_hz);
   if (!rs) return rs.error();
   auto u = std::make_shared<utterance>();
-  u->out = std::make_shared<transcript>();
+  u->out = std::make_shared<pending_transcript>();
   u->out->events = std::move(events);
   asio::post(impl_->io(), [m = impl_.get(), u] { m->acquire(u); });
   return std::unique_ptr<engine::recognizer_stream>(new realtime_stream(impl_.get(), u, std::move(*rs)));
